@@ -1,0 +1,3 @@
+from helmkit.cli.main import main
+
+main()

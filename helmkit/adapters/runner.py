@@ -1,0 +1,137 @@
+"""The one door through which helmkit starts processes.
+
+Every helm, kubectl or git process goes through :class:`Runner.run`: argv is a list (never a
+shell), each call has a timeout, the environment is explicit, and any error raised carries argv
+and stderr masked by the run's :class:`~helmkit.adapters.masking.Masker`. The runner counts the
+processes it started (benchmarks and tests read ``started``) and keeps the running ones so an
+interrupt can signal and await them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helmkit.adapters.masking import Masker
+from helmkit.errors import ToolError
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class Runner:
+    """Starts processes. One per run; pass it down in the context."""
+
+    masker: Masker = field(default_factory=Masker)
+    base_env: Mapping[str, str] | None = None
+    started: Counter[str] = field(default_factory=Counter)
+    _running: set[subprocess.Popen[str]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        stdin: str | None = None,
+        check: bool = True,
+        what: str | None = None,
+    ) -> Result:
+        """Run ``argv`` and return its output; raise :class:`ToolError` on failure if ``check``."""
+        argv = [str(a) for a in argv]
+        full_env = dict(os.environ if self.base_env is None else self.base_env)
+        if env:
+            full_env.update(env)
+        with self._lock:
+            self.started[Path(argv[0]).name] += 1
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=full_env,
+                cwd=cwd,
+                start_new_session=True,  # a terminal's Ctrl-C reaches helmkit only; we decide
+            )
+        except OSError as exc:
+            raise ToolError(
+                f"cannot start {Path(argv[0]).name}: {exc.strerror}",
+                argv=self._masked_argv(argv),
+                hint="check the path of the binary (helmkit version shows which helm is used)",
+            ) from None
+        with self._lock:
+            self._running.add(proc)
+        try:
+            stdout, stderr = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._kill(proc)
+            proc.communicate()
+            raise ToolError(
+                f"{what or Path(argv[0]).name} timed out after {timeout:.0f}s",
+                argv=self._masked_argv(argv),
+            ) from None
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        result = Result(argv, proc.returncode, stdout, stderr)
+        if check and not result.ok:
+            raise self.error(result, what)
+        return result
+
+    def error(self, result: Result, what: str | None = None) -> ToolError:
+        name = what or " ".join(Path(result.argv[0]).name.split()[:1] + result.argv[1:2])
+        return ToolError(
+            f"{name} failed (exit {result.returncode})",
+            argv=self._masked_argv(result.argv),
+            stderr=self.masker.mask(result.stderr),
+            returncode=result.returncode,
+        )
+
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def terminate_all(self, grace: float = 10.0) -> None:
+        """Signal every running process (SIGTERM, then SIGKILL after ``grace``) and await them."""
+        with self._lock:
+            procs = list(self._running)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._kill(proc)
+
+    def _masked_argv(self, argv: list[str]) -> list[str]:
+        return [self.masker.mask(a) for a in argv]
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[str]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -1,0 +1,34 @@
+"""The one context object passed down from the CLI to actions (no module-level state)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helmkit.adapters.masking import Masker
+from helmkit.adapters.runner import Runner
+from helmkit.output.console import Console
+
+
+@dataclass
+class Context:
+    """What every action needs: where the repo is, how to start processes, where to print."""
+
+    repo: Path
+    masker: Masker = field(default_factory=Masker)
+    runner: Runner = field(init=False)
+    console: Console = field(init=False)
+    helm_option: str | None = None  # --helm PATH
+    kubeconfig: Path | None = None  # --kubeconfig PATH
+    concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        self.runner = Runner(masker=self.masker)
+        self.console = Console(masker=self.masker, verbose=self.verbose)
+
+    @property
+    def state_dir(self) -> Path:
+        """Ignored folder for caches and tools (``.helmkit/`` at the repo root)."""
+        return self.repo / ".helmkit"

@@ -1,0 +1,1 @@
+"""helmkit.sandbox."""
