@@ -1,0 +1,47 @@
+import sys
+
+import pytest
+
+from helmkit.adapters.masking import Masker, digest_mask
+from helmkit.adapters.runner import Runner
+from helmkit.errors import ToolError
+
+CANARY = "canary-s3cr3t-value"
+
+
+def test_run_returns_output_and_counts_processes():
+    runner = Runner()
+    result = runner.run([sys.executable, "-c", "print('hi')"])
+    assert result.stdout == "hi\n"
+    assert runner.started[__import__("pathlib").Path(sys.executable).name] == 1
+
+
+def test_failure_masks_secrets_in_argv_and_stderr():
+    runner = Runner(masker=Masker([CANARY]))
+    code = f"import sys; sys.stderr.write('bad {CANARY}'); sys.exit(3)"
+    with pytest.raises(ToolError) as info:
+        runner.run([sys.executable, "-c", code, CANARY])
+    err = info.value
+    assert err.returncode == 3
+    assert CANARY not in err.render()
+    assert CANARY not in " ".join(err.argv)
+    assert "***" in err.stderr
+
+
+def test_timeout_kills_process():
+    runner = Runner()
+    with pytest.raises(ToolError, match="timed out"):
+        runner.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    assert runner.running() == 0
+
+
+def test_missing_binary_is_a_clear_error():
+    with pytest.raises(ToolError, match="cannot start"):
+        Runner().run(["/nonexistent/helm", "version"])
+
+
+def test_digest_mask_differs_per_value_and_hides_it():
+    a, b = digest_mask("one"), digest_mask("two")
+    assert a != b
+    assert "one" not in a
+    assert a == digest_mask("one")
