@@ -1,0 +1,237 @@
+"""Helm's release records, read straight from the cluster in a constant number of API calls.
+
+Helm (3 and 4) stores each revision of a release as one Secret (driver ``secret``, the default)
+or ConfigMap (driver ``configmap``) named ``sh.helm.release.v1.<name>.v<revision>`` and labelled
+``owner=helm``, ``name``, ``status``, ``version`` (plus user labels from ``--labels``). The record
+is JSON, gzip-compressed, then base64-encoded; in a Secret the API base64-encodes it once more.
+
+:func:`read_releases` lists every record of the cluster with one paginated list call
+(``labelSelector=owner=helm`` across all namespaces), decodes them into :class:`HelmRelease`, and
+:func:`latest_releases` groups them into one :class:`ReleaseHistory` per release.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from helmkit.adapters.kube import KubeClient
+
+Driver = Literal["secret", "configmap"]
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # decompressed; a Kubernetes object is at most ~1.5 MiB compressed
+SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
+PENDING_STATUSES = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
+RELEASE_LABEL_SELECTOR = "owner=helm"
+
+
+class RecordError(ValueError):
+    """A release record could not be decoded."""
+
+
+@dataclass(frozen=True)
+class HelmHook:
+    name: str
+    kind: str
+    path: str
+    events: tuple[str, ...]
+    manifest: str
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One revision of one release, as Helm recorded it."""
+
+    name: str
+    namespace: str
+    revision: int
+    status: str  # deployed, superseded, failed, pending-install, pending-upgrade, pending-rollback, ...
+    chart_name: str
+    chart_version: str
+    app_version: str
+    values: dict[str, Any]  # the user-supplied values (Helm's "config"), not the chart defaults
+    manifest: str
+    hooks: tuple[HelmHook, ...]
+    first_deployed: str
+    last_deployed: str
+    description: str
+    labels: dict[str, str] = field(default_factory=dict)
+    apply_method: str = ""  # helm 4: "csa" or "ssa"; empty for helm 3 records
+    storage_name: str = ""  # name of the Secret/ConfigMap holding it
+
+    @property
+    def pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+
+@dataclass(frozen=True)
+class ReleaseHistory:
+    """All stored revisions of one release, oldest first, and the one that counts now."""
+
+    name: str
+    namespace: str
+    current: HelmRelease
+    history: tuple[HelmRelease, ...]
+
+    @property
+    def latest(self) -> HelmRelease:
+        return self.history[-1]
+
+
+@dataclass(frozen=True)
+class UndecodableRecord:
+    namespace: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StorageSnapshot:
+    """Everything read from one cluster's release storage."""
+
+    records: tuple[HelmRelease, ...]
+    undecodable: tuple[UndecodableRecord, ...] = ()
+
+
+def read_releases(client: KubeClient, *, namespace: str | None = None, driver: Driver = "secret") -> StorageSnapshot:
+    """Read every release record (all namespaces unless ``namespace``): one list call, paginated."""
+    kind = "secrets" if driver == "secret" else "configmaps"
+    records: list[HelmRelease] = []
+    bad: list[UndecodableRecord] = []
+    for obj in client.list("v1", kind, namespace=namespace, label_selector=RELEASE_LABEL_SELECTOR):
+        meta = obj.get("metadata") or {}
+        try:
+            records.append(decode_storage_object(obj))
+        except RecordError as exc:
+            bad.append(UndecodableRecord(str(meta.get("namespace", "")), str(meta.get("name", "")), str(exc)))
+    records.sort(key=lambda r: (r.namespace, r.name, r.revision))
+    return StorageSnapshot(tuple(records), tuple(bad))
+
+
+def decode_storage_object(obj: dict[str, Any]) -> HelmRelease:
+    """Decode a release Secret or ConfigMap as the API returns it (JSON)."""
+    meta = obj.get("metadata") or {}
+    data = obj.get("data") or {}
+    payload = data.get("release")
+    if not isinstance(payload, str) or not payload:
+        raise RecordError("no data.release")
+    if obj.get("kind") == "Secret":
+        try:
+            payload_bytes = base64.b64decode(payload, validate=True)  # the API's base64 of Secret data
+        except (binascii.Error, ValueError):
+            raise RecordError("data.release is not base64") from None
+    else:
+        payload_bytes = payload.encode()
+    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    release = decode_release(payload_bytes, labels=labels)
+    return replace(release, storage_name=str(meta.get("name", "")))
+
+
+def decode_release(
+    payload: bytes, *, labels: dict[str, str] | None = None, max_bytes: int = MAX_RECORD_BYTES
+) -> HelmRelease:
+    """Decode Helm's encoding (base64 of gzip of JSON; older records: base64 of JSON)."""
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise RecordError("release payload is not base64") from None
+    if raw[:2] == GZIP_MAGIC:
+        raw = _gunzip(raw, max_bytes)
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RecordError("release payload is not JSON") from None
+    if not isinstance(doc, dict):
+        raise RecordError("release payload is not a JSON object")
+    return release_from_json(doc, labels=labels)
+
+
+def encode_release(doc: dict[str, Any]) -> str:
+    """Helm's encoding of a release record (what goes into ``data.release`` of a ConfigMap)."""
+    return base64.b64encode(gzip.compress(json.dumps(doc).encode(), mtime=0)).decode()
+
+
+def release_from_json(doc: dict[str, Any], *, labels: dict[str, str] | None = None) -> HelmRelease:
+    info = _mapping(doc.get("info"))
+    chart = _mapping(doc.get("chart"))
+    meta = _mapping(chart.get("metadata"))
+    try:
+        revision = int(doc.get("version") or 0)
+    except (TypeError, ValueError):
+        raise RecordError(f"invalid version {doc.get('version')!r}") from None
+    if not doc.get("name") or revision < 1:
+        raise RecordError("record has no name or version")
+    hooks = tuple(
+        HelmHook(
+            name=str(h.get("name", "")),
+            kind=str(h.get("kind", "")),
+            path=str(h.get("path", "")),
+            events=tuple(str(e) for e in h.get("events") or []),
+            manifest=str(h.get("manifest", "")),
+            weight=int(h.get("weight") or 0),
+        )
+        for h in doc.get("hooks") or []
+        if isinstance(h, dict)
+    )
+    all_labels = dict(labels or {})
+    status = str(info.get("status") or all_labels.get("status") or "unknown")
+    config = doc.get("config")
+    return HelmRelease(
+        name=str(doc["name"]),
+        namespace=str(doc.get("namespace", "")),
+        revision=revision,
+        status=status,
+        chart_name=str(meta.get("name", "")),
+        chart_version=str(meta.get("version", "")),
+        app_version=str(meta.get("appVersion", "")),
+        values=config if isinstance(config, dict) else {},
+        manifest=str(doc.get("manifest", "")),
+        hooks=hooks,
+        first_deployed=str(info.get("first_deployed", "")),
+        last_deployed=str(info.get("last_deployed", "")),
+        description=str(info.get("description", "")),
+        labels={k: v for k, v in all_labels.items() if k not in SYSTEM_LABELS},
+        apply_method=str(doc.get("apply_method", "")),
+    )
+
+
+def latest_releases(records: tuple[HelmRelease, ...] | list[HelmRelease]) -> dict[tuple[str, str], ReleaseHistory]:
+    """One history per (namespace, name). ``current`` is the latest revision when it failed, is
+    pending or is being uninstalled (so the failure or the interrupted operation is seen), else the
+    newest deployed one, else the latest."""
+    grouped: dict[tuple[str, str], list[HelmRelease]] = {}
+    for record in records:
+        grouped.setdefault((record.namespace, record.name), []).append(record)
+    result: dict[tuple[str, str], ReleaseHistory] = {}
+    for key in sorted(grouped):
+        history = sorted(grouped[key], key=lambda r: r.revision)
+        latest = history[-1]
+        current = latest
+        if latest.status not in ("failed", "uninstalling") and not latest.pending:
+            deployed = [r for r in history if r.status == "deployed"]
+            if deployed:
+                current = deployed[-1]
+        result[key] = ReleaseHistory(key[1], key[0], current, tuple(history))
+    return result
+
+
+def _gunzip(raw: bytes, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, max_bytes)
+    except zlib.error:
+        raise RecordError("release payload is not valid gzip") from None
+    if inflater.unconsumed_tail:
+        raise RecordError(f"release payload decompresses to more than {max_bytes} bytes")
+    return out
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+

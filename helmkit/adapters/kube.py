@@ -1,0 +1,518 @@
+"""The single Kubernetes API reader/writer of helmkit.
+
+:class:`KubeClient` talks to one API server over ``http.client`` with TLS and credentials from a
+:class:`~helmkit.adapters.kubeconfig.ClusterConfig`. Connections are kept alive in a small pool
+(thread-safe). Resources are named by ``apiVersion`` plus kind or plural; discovery resolves them
+once per group-version and caches the answer in the client.
+
+Reliability: reads (GET) are retried with exponential backoff and jitter on 5xx, 429 (honouring
+``Retry-After``), timeouts and dropped connections. Writes are never retried blindly: they go on a
+fresh connection and are retried only when it could not even be opened (the server cannot have
+seen the request); a write that fails later says the change may or may not have been made. A 401
+with an exec credential plugin renews the credential once. Every HTTP request sent is counted in
+:attr:`KubeClient.calls`, so tests and benchmarks can assert a constant number of calls per
+cluster. Failures become :class:`~helmkit.errors.ClusterError` (:class:`KubeApiError` carries the
+HTTP status); tokens never appear in them.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import contextlib
+import http.client
+import json
+import os
+import random
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helmkit.adapters.kubeconfig import ClusterConfig, Credentials
+from helmkit.errors import ClusterError
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 4
+DEFAULT_PAGE_SIZE = 500
+MAX_POOL = 8
+BACKOFF_CAP = 8.0
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+PATCH_TYPES = {
+    "strategic": "application/strategic-merge-patch+json",
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+class KubeApiError(ClusterError):
+    """The API server answered with an error status."""
+
+    def __init__(self, message: str, *, status: int, reason: str = "", cluster: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, cluster=cluster, hint=hint)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource type as discovery names it."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{_q(namespace)}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{_q(name)}"
+        return base
+
+
+class _ConnectFailed(Exception):
+    """The TCP/TLS connection could not be opened: the request never reached the server."""
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None,
+                 data: bytes = b"") -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.status = status
+        self.data = data
+
+
+class KubeClient:
+    """Reads and writes objects of one cluster. Thread-safe; one per cluster and run."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = 0.2,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.page_size = page_size
+        self.calls = 0
+        url = urllib.parse.urlsplit(config.server)
+        self._scheme = url.scheme
+        self._host = url.hostname or ""
+        self._port = url.port or (443 if url.scheme == "https" else 80)
+        self._prefix = url.path.rstrip("/")
+        self._lock = threading.Lock()
+        self._pool: builtins.list[http.client.HTTPConnection] = []
+        self._ssl: ssl.SSLContext | None = None
+        self._ssl_creds: tuple[bytes | None, bytes | None] = (None, None)
+        self._discovery: dict[str, builtins.list[Resource]] = {}
+        self._random = random.Random()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def resource(self, api_version: str, kind: str) -> Resource:
+        """Resolve a kind (``Deployment``) or plural (``deployments``) of ``api_version``."""
+        for res in self._resources(api_version):
+            if kind in (res.kind, res.plural):
+                return res
+        raise ClusterError(
+            f"the server does not serve {kind} in {api_version}", cluster=self.config.context,
+            hint="is the CRD installed, or the apiVersion right for this cluster's Kubernetes version?",
+        )
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        res = self.resource(api_version, kind)
+        try:
+            return self._json("GET", res.path(namespace, name))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """All objects (every page), each with ``apiVersion`` and ``kind`` set.
+
+        When a continue token expired between pages (410 Gone), the list starts over once, as a
+        consistent snapshot cannot be completed from the remaining pages.
+        """
+        res = self.resource(api_version, kind)
+        for attempt in range(2):
+            try:
+                return builtins.list(self._pages(res, namespace, label_selector, field_selector))
+            except KubeApiError as exc:
+                if exc.status != 410 or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def iter_list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Like :meth:`list`, page by page (an expired continue token raises)."""
+        yield from self._pages(self.resource(api_version, kind), namespace, label_selector, field_selector)
+
+    def _pages(self, res: Resource, namespace: str | None, label_selector: str | None,
+               field_selector: str | None) -> Iterator[dict[str, Any]]:
+        query: dict[str, str] = {"limit": str(self.page_size)}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        while True:
+            page = self._json("GET", res.path(namespace), query=query)
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", res.api_version)
+                item.setdefault("kind", res.kind)
+                yield item
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            query["continue"] = token
+
+    def create(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit") -> dict[str, Any]:
+        res, namespace, _ = self._target(obj)
+        return self._json("POST", res.path(namespace), query={"fieldManager": field_manager}, body=obj)
+
+    def replace(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit") -> dict[str, Any]:
+        res, namespace, name = self._target(obj)
+        return self._json("PUT", res.path(namespace, name), query={"fieldManager": field_manager}, body=obj)
+
+    def patch(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: str = "merge",
+        field_manager: str = "helmkit",
+        force: bool = False,
+    ) -> dict[str, Any]:
+        if patch_type not in PATCH_TYPES:
+            raise ValueError(f"unknown patch type {patch_type!r}")
+        res = self.resource(api_version, kind)
+        query = {"fieldManager": field_manager}
+        if patch_type == "apply" and force:
+            query["force"] = "true"
+        return self._json("PATCH", res.path(namespace, name), query=query, body=patch,
+                          content_type=PATCH_TYPES[patch_type])
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
+        """Delete; False when it was already gone."""
+        res = self.resource(api_version, kind)
+        try:
+            self._json("DELETE", res.path(namespace, name))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def version(self) -> dict[str, Any]:
+        return self._json("GET", "/version")
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            conn.close()
+
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    def _resources(self, api_version: str) -> builtins.list[Resource]:
+        with self._lock:
+            cached = self._discovery.get(api_version)
+        if cached is not None:
+            return cached
+        group, _, version = api_version.rpartition("/")
+        path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+        try:
+            doc = self._json("GET", path)
+        except KubeApiError as exc:
+            if exc.status == 404:
+                raise ClusterError(
+                    f"the server does not serve API {api_version}", cluster=self.config.context
+                ) from None
+            raise
+        found: builtins.list[Resource] = []
+        for item in doc.get("resources") or []:
+            name = str(item.get("name", ""))
+            if not name or "/" in name:
+                continue  # subresources
+            found.append(Resource(group, version, str(item.get("kind", "")), name, bool(item.get("namespaced"))))
+        with self._lock:
+            self._discovery[api_version] = found
+        return found
+
+    def _target(self, obj: Mapping[str, Any]) -> tuple[Resource, str | None, str]:
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+        namespace = meta.get("namespace") or (self.config.namespace or "default") if res.namespaced else None
+        return res, namespace, str(meta.get("name", ""))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        url = self._prefix + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        payload = None if body is None else json.dumps(body).encode()
+        attempt = 0
+        renewed = False
+        while True:
+            try:
+                return self._once(method, url, payload, content_type)
+            except KubeApiError as exc:
+                if exc.status != 401 or self.config.exec_plugin is None or renewed:
+                    raise
+                renewed = True  # the plugin's credential was revoked early: ask it once more
+                continue
+            except _ConnectFailed as exc:
+                reason = str(exc)
+                retry_after = None
+            except _Retryable as exc:
+                if method != "GET":
+                    raise self._write_failed(method, path, exc) from None
+                reason, retry_after = str(exc), exc.retry_after
+            if attempt >= self.retries:
+                raise self._unreachable(f"{reason} (after {attempt + 1} attempts)")
+            delay = min(BACKOFF_CAP, self.backoff * (2**attempt))
+            delay = delay / 2 + self._random.uniform(0, delay / 2)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, BACKOFF_CAP))
+            time.sleep(delay)
+            attempt += 1
+
+    def _once(self, method: str, url: str, payload: bytes | None, content_type: str) -> dict[str, Any]:
+        creds = self.config.credentials()
+        headers = {"Accept": "application/json", "User-Agent": "helmkit"}
+        if payload is not None:
+            headers["Content-Type"] = content_type
+        if creds.token:
+            headers["Authorization"] = f"Bearer {creds.token}"
+        elif creds.username is not None:
+            basic = base64.b64encode(f"{creds.username}:{creds.password or ''}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
+        # A write goes on a fresh connection: a pooled one may have been closed by the server, and a
+        # write that failed on it could not be retried safely.
+        conn = self._acquire(creds, fresh=method != "GET")
+        with self._lock:
+            self.calls += 1
+        try:
+            conn.request(method, url, body=payload, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except TimeoutError as exc:
+            conn.close()
+            raise _Retryable(f"timed out after {self.timeout:.0f}s") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise _Retryable(f"connection dropped ({type(exc).__name__})") from exc
+        if response.will_close:
+            conn.close()
+        else:
+            self._release(conn)
+        status = response.status
+        if status in RETRYABLE_STATUS:
+            raise _Retryable(f"HTTP {status} {_status_message(data)}".strip(), _retry_after(response), status, data)
+        if status == 401 and self.config.exec_plugin is not None:
+            self.config.exec_plugin.invalidate()
+        if status >= 400:
+            raise self._api_error(status, data)
+        if not data:
+            return {}
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise ClusterError(f"the API server at {self.config.server} answered {url} with non-JSON data",
+                               cluster=self.config.context) from None
+        return doc if isinstance(doc, dict) else {"items": doc}
+
+    def _api_error(self, status: int, data: bytes) -> KubeApiError:
+        message = _status_message(data) or f"HTTP {status}"
+        reason = ""
+        with contextlib.suppress(ValueError, AttributeError):
+            reason = str(json.loads(data).get("reason", ""))
+        hint = None
+        if status == 401:
+            message = f"unauthorized at {self.config.server}: {message}"
+            hint = f"the credentials of user {self.config.user!r} ({self.config.describe()}) were rejected; " \
+                   "renew the token or certificate"
+        elif status == 403:
+            message = f"forbidden: {message}"
+            hint = f"user {self.config.user!r} lacks RBAC permission for this; ask the cluster admin"
+        return KubeApiError(message, status=status, reason=reason, cluster=self.config.context, hint=hint)
+
+    def _write_failed(self, method: str, path: str, exc: _Retryable) -> ClusterError:
+        if exc.status is not None:
+            return self._api_error(exc.status, exc.data)
+        return ClusterError(
+            f"{method} {path} at {self.config.server}: {exc}; the change may or may not have been made",
+            cluster=self.config.context, hint="writes are not retried blindly: read the object again first",
+        )
+
+    def _unreachable(self, reason: str) -> ClusterError:
+        return ClusterError(f"unreachable at {self.config.server}: {reason}", cluster=self.config.context,
+                            hint=f"check the server of {self.config.describe()} and the network")
+
+    def _acquire(self, creds: Credentials, *, fresh: bool = False) -> http.client.HTTPConnection:
+        with self._lock:
+            if self._scheme == "https" and (creds.client_cert_pem, creds.client_key_pem) != self._ssl_creds:
+                self._ssl = None  # the exec plugin issued a new certificate
+                stale, self._pool = self._pool, []
+                for conn in stale:
+                    conn.close()
+            if self._pool and not fresh:
+                return self._pool.pop()
+            if self._scheme == "https" and self._ssl is None:
+                self._ssl = self._ssl_context(creds)
+                self._ssl_creds = (creds.client_cert_pem, creds.client_key_pem)
+            context = self._ssl
+        if self._scheme == "https":
+            assert context is not None
+            conn = _TLSConnection(self._host, self._port, timeout=self.timeout, context=context,
+                                  server_name=self.config.tls_server_name or self._host)
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        try:
+            conn.connect()
+        except ssl.SSLError as exc:
+            conn.close()
+            raise ClusterError(
+                f"TLS handshake with {self.config.server} failed: {exc.reason or exc}", cluster=self.config.context,
+                hint=f"check certificate-authority of cluster {self.config.cluster!r} ({self.config.describe()})",
+            ) from None
+        except TimeoutError:
+            conn.close()
+            raise _ConnectFailed(f"connect timed out after {self.timeout:.0f}s") from None
+        except OSError as exc:
+            conn.close()
+            raise _ConnectFailed(exc.strerror or type(exc).__name__) from None
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._pool) < MAX_POOL:
+                self._pool.append(conn)
+                return
+        conn.close()
+
+    def _ssl_context(self, creds: Credentials) -> ssl.SSLContext:
+        # Only the cluster's CA is trusted when the kubeconfig names one (as kubectl does); the
+        # system store is loaded only without it (loading it costs ~50 ms per client).
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self.config.insecure_skip_tls_verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        elif not self.config.ca_pem:
+            ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        else:
+            try:
+                ctx.load_verify_locations(cadata=self.config.ca_pem.decode("ascii", "replace"))
+            except ssl.SSLError as exc:
+                raise ClusterError(f"invalid certificate-authority in {self.config.describe()}: {exc.reason}",
+                                   cluster=self.config.context) from None
+        if creds.client_cert_pem and creds.client_key_pem:
+            _load_client_cert(ctx, creds.client_cert_pem, creds.client_key_pem, self.config)
+        return ctx
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    """HTTPS whose certificate is checked against ``tls-server-name`` when the kubeconfig sets one."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, context: ssl.SSLContext, server_name: str) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._tls = context
+        self._server_name = server_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
+def _load_client_cert(ctx: ssl.SSLContext, cert: bytes, key: bytes, config: ClusterConfig) -> None:
+    # ssl only loads certificates from files: write them 0600 into a private folder, remove at once.
+    with tempfile.TemporaryDirectory(prefix="helmkit-tls-") as folder:
+        cert_path, key_path = Path(folder) / "client.crt", Path(folder) / "client.key"
+        for path, data in ((cert_path, cert), (key_path, key)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        try:
+            ctx.load_cert_chain(str(cert_path), str(key_path))
+        except ssl.SSLError:
+            raise ClusterError(f"the client certificate or key of user {config.user!r} in {config.describe()} "
+                               "cannot be loaded", cluster=config.context) from None
+
+
+def _status_message(data: bytes) -> str:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return data[:200].decode("utf-8", "replace").strip()
+    return str(doc.get("message", "")) if isinstance(doc, dict) else ""
+
+
+def _retry_after(response: http.client.HTTPResponse) -> float | None:
+    value = response.getheader("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _q(text: str) -> str:
+    return urllib.parse.quote(text, safe="")

@@ -1,0 +1,413 @@
+"""Kubeconfig loading, as kubectl does it, for one explicitly named context.
+
+Where the kubeconfig comes from: ``--kubeconfig PATH`` if given, else ``$KUBECONFIG`` (a
+``:``-separated list of files merged so that the first file defining a cluster, user or context
+wins), else ``~/.kube/config``. Relative paths inside a file are relative to that file.
+
+:func:`load_cluster_config` resolves one context into a :class:`ClusterConfig`: server URL, CA
+(``certificate-authority[-data]``, ``insecure-skip-tls-verify``, ``tls-server-name``), client
+certificate and key (files or ``-data``), bearer token or ``tokenFile``, basic auth, or an exec
+credential plugin (``client.authentication.k8s.io/v1`` and ``v1beta1``). The current-context of
+the file is never read for selection and never changed: every caller names its context.
+
+Errors name the kubeconfig file(s) and the context, never a token, password or key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmkit.adapters.runner import Runner
+from helmkit.errors import ClusterError, InputError, Location, Problem, ToolError
+
+EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
+EXEC_TIMEOUT = 60.0
+EXPIRY_MARGIN = dt.timedelta(seconds=10)  # refresh a little before the plugin's expiry
+MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What one request presents: a bearer token, basic auth, and/or a client certificate (PEM)."""
+
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_cert_pem: bytes | None = None
+    client_key_pem: bytes | None = None
+
+
+@dataclass
+class ExecCredentialPlugin:
+    """An exec credential plugin; runs through the Runner and caches until ``expirationTimestamp``."""
+
+    api_version: str
+    command: str
+    args: list[str]
+    env: dict[str, str]
+    base_dir: Path
+    cluster_info: dict[str, Any]
+    provide_cluster_info: bool
+    runner: Runner
+    describe: str  # "context X in FILE" for errors
+    install_hint: str | None = None
+    _cached: Credentials | None = field(default=None, repr=False)
+    _expires: dt.datetime | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    runs: int = 0
+
+    def credentials(self, *, now: dt.datetime | None = None) -> Credentials:
+        now = now or dt.datetime.now(dt.UTC)
+        with self._lock:
+            if self._cached is not None and (self._expires is None or now + EXPIRY_MARGIN < self._expires):
+                return self._cached
+            self._cached, self._expires = self._run()
+            return self._cached
+
+    def invalidate(self) -> None:
+        """Forget the cached credential (after the server answered 401 Unauthorized)."""
+        with self._lock:
+            self._cached = None
+            self._expires = None
+
+    def _run(self) -> tuple[Credentials, dt.datetime | None]:
+        command = self.command
+        if os.sep in command and not Path(command).is_absolute():
+            command = str(self.base_dir / command)  # kubectl: relative to the kubeconfig file
+        exec_info: dict[str, Any] = {
+            "apiVersion": self.api_version,
+            "kind": "ExecCredential",
+            "spec": {"interactive": False},
+        }
+        if self.provide_cluster_info:
+            exec_info["spec"]["cluster"] = self.cluster_info
+        env = dict(self.env)
+        env["KUBERNETES_EXEC_INFO"] = json.dumps(exec_info)
+        self.runs += 1
+        try:
+            result = self.runner.run([command, *self.args], env=env, timeout=EXEC_TIMEOUT, what="credential plugin")
+        except ToolError as exc:
+            raise ClusterError(
+                f"exec credential plugin {Path(command).name} of {self.describe} failed: {exc.message}"
+                + (f": {exc.stderr.strip().splitlines()[-1]}" if exc.stderr.strip() else ""),
+                hint=self.install_hint or "run the plugin by hand to see why it cannot issue a credential",
+            ) from None
+        return self._parse(result.stdout, Path(command).name)
+
+    def _parse(self, stdout: str, name: str) -> tuple[Credentials, dt.datetime | None]:
+        where = f"exec credential plugin {name} of {self.describe}"
+        try:
+            doc = json.loads(stdout)
+        except ValueError:
+            raise ClusterError(f"{where} did not print an ExecCredential JSON object") from None
+        if not isinstance(doc, dict) or doc.get("kind") != "ExecCredential":
+            raise ClusterError(f"{where} did not print an ExecCredential JSON object")
+        if doc.get("apiVersion") != self.api_version:
+            raise ClusterError(
+                f"{where} answered apiVersion {doc.get('apiVersion')!r}, expected {self.api_version!r}"
+            )
+        status = doc.get("status")
+        if not isinstance(status, dict):
+            raise ClusterError(f"{where} printed an ExecCredential without status")
+        token = status.get("token")
+        cert = status.get("clientCertificateData")
+        key = status.get("clientKeyData")
+        if not token and not (cert and key):
+            raise ClusterError(f"{where} returned neither a token nor a client certificate and key")
+        if token:
+            self.runner.masker.add(str(token))
+        creds = Credentials(
+            token=str(token) if token else None,
+            client_cert_pem=str(cert).encode() if cert else None,
+            client_key_pem=str(key).encode() if key else None,
+        )
+        expires: dt.datetime | None = None
+        stamp = status.get("expirationTimestamp")
+        if stamp:
+            try:
+                expires = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+            except ValueError:
+                raise ClusterError(f"{where} returned an invalid expirationTimestamp {stamp!r}") from None
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=dt.UTC)
+        return creds, expires
+
+
+@dataclass
+class ClusterConfig:
+    """Everything needed to talk to the API server of one kube context."""
+
+    context: str
+    cluster: str
+    user: str
+    server: str
+    kubeconfig: str  # the file(s) it came from, for messages
+    namespace: str | None = None
+    ca_pem: bytes | None = None
+    insecure_skip_tls_verify: bool = False
+    tls_server_name: str | None = None
+    static: Credentials = field(default_factory=Credentials)
+    exec_plugin: ExecCredentialPlugin | None = None
+
+    def credentials(self) -> Credentials:
+        """Static credentials merged with the exec plugin's (plugin wins, as in kubectl)."""
+        if self.exec_plugin is None:
+            return self.static
+        dynamic = self.exec_plugin.credentials()
+        return Credentials(
+            token=dynamic.token or self.static.token,
+            username=self.static.username,
+            password=self.static.password,
+            client_cert_pem=dynamic.client_cert_pem or self.static.client_cert_pem,
+            client_key_pem=dynamic.client_key_pem or self.static.client_key_pem,
+        )
+
+    def describe(self) -> str:
+        return f"context {self.context!r} in {self.kubeconfig}"
+
+
+def kubeconfig_paths(explicit: Path | None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The files to merge, in precedence order (kubectl's rules)."""
+    env = os.environ if env is None else env
+    if explicit is not None:
+        return [explicit]
+    listed = env.get("KUBECONFIG", "")
+    if listed:
+        paths: list[Path] = []
+        for part in listed.split(os.pathsep):
+            if part and Path(part) not in paths:
+                paths.append(Path(part))
+        return paths
+    home = env.get("HOME") or str(Path.home())
+    return [Path(home) / ".kube" / "config"]
+
+
+@dataclass
+class _Entry:
+    body: dict[str, Any]
+    file: Path
+
+
+@dataclass
+class _Merged:
+    files: list[Path]
+    clusters: dict[str, _Entry] = field(default_factory=dict)
+    users: dict[str, _Entry] = field(default_factory=dict)
+    contexts: dict[str, _Entry] = field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        return ", ".join(str(f) for f in self.files)
+
+
+def load_cluster_config(
+    context: str,
+    runner: Runner,
+    *,
+    kubeconfig: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ClusterConfig:
+    """Resolve ``context`` of the merged kubeconfig into a :class:`ClusterConfig`."""
+    if not context:
+        raise InputError("no kube context given", hint="every cluster names its kube context explicitly")
+    paths = kubeconfig_paths(kubeconfig, env)
+    merged = _merge(paths, explicit=kubeconfig is not None)
+    where = f"context {context!r} in {merged.display}"
+    ctx = merged.contexts.get(context)
+    if ctx is None:
+        known = ", ".join(sorted(merged.contexts)) or "none"
+        raise ClusterError(f"kube context {context!r} not found in {merged.display}", hint=f"contexts there: {known}")
+    ctx_body = ctx.body.get("context") or {}
+    if not isinstance(ctx_body, dict):
+        raise _bad(ctx.file, f"context {context!r} is not a mapping")
+    cluster_name = str(ctx_body.get("cluster") or "")
+    user_name = str(ctx_body.get("user") or "")
+    cluster = merged.clusters.get(cluster_name)
+    if cluster is None:
+        raise ClusterError(f"{where}: cluster {cluster_name!r} is not defined")
+    cl = cluster.body.get("cluster") or {}
+    if not isinstance(cl, dict):
+        raise _bad(cluster.file, f"cluster {cluster_name!r} is not a mapping")
+    server = str(cl.get("server") or "")
+    if not server.startswith(("https://", "http://")):
+        raise ClusterError(f"{where}: cluster {cluster_name!r} has no https:// or http:// server URL")
+    config = ClusterConfig(
+        context=context,
+        cluster=cluster_name,
+        user=user_name,
+        server=server.rstrip("/"),
+        kubeconfig=str(ctx.file),
+        namespace=str(ctx_body["namespace"]) if ctx_body.get("namespace") else None,
+        ca_pem=_pem(cl, "certificate-authority", cluster.file, where),
+        insecure_skip_tls_verify=bool(cl.get("insecure-skip-tls-verify", False)),
+        tls_server_name=str(cl["tls-server-name"]) if cl.get("tls-server-name") else None,
+    )
+    if user_name:
+        user = merged.users.get(user_name)
+        if user is None:
+            raise ClusterError(f"{where}: user {user_name!r} is not defined")
+        _apply_user(config, user, cl, runner, where)
+    return config
+
+
+def _apply_user(config: ClusterConfig, user: _Entry, cluster: dict[str, Any], runner: Runner, where: str) -> None:
+    body = user.body.get("user") or {}
+    if not isinstance(body, dict):
+        raise _bad(user.file, f"user {config.user!r} is not a mapping")
+    token = body.get("token")
+    if not token and body.get("tokenFile"):
+        token_path = _relative(user.file, str(body["tokenFile"]))
+        try:
+            token = token_path.read_text().strip()
+        except OSError as exc:
+            raise ClusterError(f"{where}: cannot read tokenFile {token_path}: {exc.strerror}") from None
+    for secret in (token, body.get("password")):
+        if secret:
+            runner.masker.add(str(secret))
+    config.static = Credentials(
+        token=str(token) if token else None,
+        username=str(body["username"]) if body.get("username") else None,
+        password=str(body["password"]) if body.get("password") else None,
+        client_cert_pem=_pem(body, "client-certificate", user.file, where),
+        client_key_pem=_pem(body, "client-key", user.file, where),
+    )
+    if bool(config.static.client_cert_pem) != bool(config.static.client_key_pem):
+        raise ClusterError(f"{where}: user {config.user!r} has a client certificate without a key (or a key alone)")
+    if body.get("auth-provider"):
+        raise ClusterError(
+            f"{where}: user {config.user!r} uses a removed auth-provider",
+            hint="use an exec credential plugin (client.authentication.k8s.io/v1) instead",
+        )
+    exec_body = body.get("exec")
+    if exec_body:
+        config.exec_plugin = _exec_plugin(exec_body, config, user.file, cluster, runner=runner, where=where)
+
+
+def _exec_plugin(
+    body: Any, config: ClusterConfig, file: Path, cluster: dict[str, Any], *, runner: Runner, where: str
+) -> ExecCredentialPlugin:
+    if not isinstance(body, dict) or not body.get("command"):
+        raise _bad(file, f"user {config.user!r}: exec needs a command")
+    api_version = str(body.get("apiVersion") or "")
+    if api_version not in EXEC_API_VERSIONS:
+        raise _bad(
+            file,
+            f"user {config.user!r}: exec apiVersion {api_version!r} is not supported",
+            hint="use " + " or ".join(EXEC_API_VERSIONS),
+        )
+    env: dict[str, str] = {}
+    for item in body.get("env") or []:
+        if isinstance(item, dict) and item.get("name"):
+            env[str(item["name"])] = str(item.get("value", ""))
+    cluster_info: dict[str, Any] = {
+        "server": config.server,
+        "insecure-skip-tls-verify": config.insecure_skip_tls_verify,
+    }
+    if config.ca_pem:
+        cluster_info["certificate-authority-data"] = base64.b64encode(config.ca_pem).decode()
+    if config.tls_server_name:
+        cluster_info["tls-server-name"] = config.tls_server_name
+    extensions = cluster.get("extensions") or []
+    for ext in extensions if isinstance(extensions, list) else []:
+        if isinstance(ext, dict) and ext.get("name") == "client.authentication.k8s.io/exec":
+            cluster_info["config"] = ext.get("extension")
+    return ExecCredentialPlugin(
+        api_version=api_version,
+        command=str(body["command"]),
+        args=[str(a) for a in body.get("args") or []],
+        env=env,
+        base_dir=file.parent,
+        cluster_info=cluster_info,
+        provide_cluster_info=bool(body.get("provideClusterInfo", False)),
+        runner=runner,
+        describe=where,
+        install_hint=str(body["installHint"]).strip() if body.get("installHint") else None,
+    )
+
+
+def _merge(paths: list[Path], *, explicit: bool) -> _Merged:
+    merged = _Merged(files=[])
+    for path in paths:
+        if not path.exists():
+            if explicit:
+                raise InputError(Problem(f"kubeconfig {path} does not exist", hint="check --kubeconfig"))
+            continue  # kubectl skips missing files of $KUBECONFIG
+        doc = _read(path)
+        merged.files.append(path)
+        for section, target in (("clusters", merged.clusters), ("users", merged.users), ("contexts", merged.contexts)):
+            items = doc.get(section) or []
+            if not isinstance(items, list):
+                raise _bad(path, f"{section} must be a list")
+            for item in items:
+                if not isinstance(item, dict) or not item.get("name"):
+                    raise _bad(path, f"an entry of {section} has no name")
+                target.setdefault(str(item["name"]), _Entry(item, path))  # first file wins
+    if not merged.files:
+        raise ClusterError(
+            "no kubeconfig found (looked at " + ", ".join(str(p) for p in paths) + ")",
+            hint="pass --kubeconfig or set KUBECONFIG",
+        )
+    return merged
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KUBECONFIG_BYTES + 1)
+    except OSError as exc:
+        raise InputError(Problem(f"cannot read kubeconfig {path}: {exc.strerror}")) from None
+    if len(raw) > MAX_KUBECONFIG_BYTES:
+        raise _bad(path, "file is larger than 4 MiB")
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(Problem(f"kubeconfig is not valid YAML: {getattr(exc, 'problem', exc)}",
+                                 location=_loc(path, line))) from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise _bad(path, "a kubeconfig must be a mapping")
+    return doc
+
+
+def _pem(body: Mapping[str, Any], key: str, file: Path, where: str) -> bytes | None:
+    data = body.get(f"{key}-data")
+    if data:
+        try:
+            return base64.b64decode(str(data), validate=True)
+        except (binascii.Error, ValueError):
+            raise ClusterError(f"{where}: {key}-data is not valid base64 (in {file})") from None
+    name = body.get(key)
+    if name:
+        path = _relative(file, str(name))
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ClusterError(f"{where}: cannot read {key} {path}: {exc.strerror}") from None
+    return None
+
+
+def _relative(file: Path, name: str) -> Path:
+    path = Path(name).expanduser()
+    return path if path.is_absolute() else file.parent / path
+
+
+def _loc(path: Path, line: int | None = None) -> Location:
+    return Location(str(path), line)
+
+
+def _bad(path: Path, message: str, *, hint: str | None = None) -> InputError:
+    return InputError(Problem(f"invalid kubeconfig: {message}", location=_loc(path), hint=hint))

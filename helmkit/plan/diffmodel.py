@@ -1,0 +1,291 @@
+"""helmkit's diff model: desired vs deployed (or live) objects as small typed items.
+
+Objects are compared as parsed data, never as text: map key order and YAML formatting never
+show as a change. Lists that Kubernetes merges by a key are compared item by item under that
+key (``containers``, ``initContainers``, ``env``, ``volumes``, ``imagePullSecrets`` by ``name``;
+``volumeMounts`` by ``mountPath``; ``ports`` by ``name``, else ``containerPort``/``port``; ...),
+so a reordered list is not a change and a changed item is named, not indexed. Other lists are
+compared by position. Secret values are masked (:mod:`helmkit.plan.masking`) before anything is
+compared, so a diff can be printed safely.
+
+Result types: :class:`ObjectChange` ``(key, op, items)`` with ``op`` one of ``add`` (only
+desired), ``change``, ``remove`` (only deployed); :class:`FieldChange` ``(op, path, old, new)``.
+
+Paths: dot-separated map keys (``spec.replicas``); a key that is not a plain identifier is quoted
+(``metadata.labels["app.kubernetes.io/name"]``); a keyed list item is ``[name=web]``; a positional
+list item is ``[0]``. Example: ``spec.template.spec.containers[name=web].env[name=LEVEL].value``.
+
+Text formats (deterministic: objects sorted by key -- API group, kind, namespace, name --, and
+fields by path):
+
+``render_summary`` -- one line, counts of added, changed and removed objects::
+
+    +1 ~1 -1
+
+``render_fields`` -- one line per object, then one per field (values as compact JSON)::
+
+    + v1/ConfigMap prod/web-extra
+    - v1/Service prod/web-old
+    ~ apps/Deployment prod/web
+        + metadata.labels.team: "payments"
+        ~ spec.replicas: 1 -> 3
+        - spec.template.spec.containers[name=web].env[name=DEBUG]: {"name": "DEBUG", "value": "1"}
+
+``render_unified`` -- per object, a unified diff (``difflib``, ``--context N`` lines) of the
+normalized YAML of both sides (keys sorted, block style, keyed lists sorted by their key, so the
+text shows exactly what the model compares), under a header naming the object::
+
+    # ~ apps/Deployment prod/web
+    --- deployed apps/Deployment prod/web
+    +++ desired apps/Deployment prod/web
+    @@ -10,7 +10,7 @@
+    ...
+
+An added object diffs against nothing (every line ``+``), a removed one against nothing (``-``).
+A Secret shows ``data`` only, each value as ``<secret sha256:...>`` (see :mod:`helmkit.plan.masking`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+from deepdiff import DeepDiff
+
+from helmkit.plan.manifests import ObjectKey
+from helmkit.plan.masking import mask_object
+
+Op = Literal["add", "change", "remove"]
+SYMBOL: dict[str, str] = {"add": "+", "change": "~", "remove": "-"}
+DEFAULT_CONTEXT = 3
+
+# list field name -> candidate merge keys, first that identifies every item wins
+KEYED_LISTS: dict[str, tuple[str, ...]] = {
+    "containers": ("name",),
+    "initContainers": ("name",),
+    "ephemeralContainers": ("name",),
+    "env": ("name",),
+    "volumes": ("name",),
+    "volumeMounts": ("mountPath",),
+    "volumeDevices": ("devicePath",),
+    "ports": ("name", "containerPort", "port"),
+    "imagePullSecrets": ("name",),
+    "hostAliases": ("ip",),
+    "conditions": ("type",),
+    "resourceClaims": ("name",),
+    "topologySpreadConstraints": ("topologyKey",),
+    "webhooks": ("name",),
+    "versions": ("name",),
+}
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    op: Op
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    key: ObjectKey
+    op: Op
+    items: tuple[FieldChange, ...] = ()
+    old: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # masked
+    new: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # masked
+
+
+@dataclass(frozen=True)
+class _Selector:
+    """A keyed-list item inside the comparison tree: ``[name=web]``."""
+
+    field: str
+    value: Any
+
+    def __str__(self) -> str:
+        return f"[{self.field}={self.value}]"
+
+
+class _KeyedList(dict[_Selector, Any]):
+    """A list converted to a mapping by its merge key (only inside the comparison)."""
+
+
+def diff_objects(
+    desired: Mapping[ObjectKey, dict[str, Any]],
+    deployed: Mapping[ObjectKey, dict[str, Any]],
+    *,
+    secret_values: Iterable[str] = (),
+) -> list[ObjectChange]:
+    """Changes that turn ``deployed`` into ``desired``, sorted by key; unchanged objects omitted."""
+    secrets = list(secret_values)
+    changes: list[ObjectChange] = []
+    for key in sorted(set(desired) | set(deployed)):
+        new = mask_object(desired[key], secrets) if key in desired else None
+        old = mask_object(deployed[key], secrets) if key in deployed else None
+        if old is None:
+            changes.append(ObjectChange(key, "add", (), None, new))
+        elif new is None:
+            changes.append(ObjectChange(key, "remove", (), old, None))
+        else:
+            items = diff_fields(old, new)
+            if items:
+                changes.append(ObjectChange(key, "change", tuple(items), old, new))
+    return changes
+
+
+def diff_fields(old: Any, new: Any) -> list[FieldChange]:
+    """Field changes from ``old`` to ``new`` (both already masked)."""
+    keyed_old, keyed_new = _align(_keyed(old), _keyed(new))
+    tree = DeepDiff(keyed_old, keyed_new, view="tree", verbose_level=2)
+    items: list[FieldChange] = []
+    for report, levels in tree.items():
+        for level in levels:
+            path = format_path(level.path(output_format="list"))
+            if report.endswith("_added"):
+                items.append(FieldChange("add", path, None, _plain(level.t2)))
+            elif report.endswith("_removed"):
+                items.append(FieldChange("remove", path, _plain(level.t1), None))
+            elif report in ("values_changed", "type_changes"):
+                items.append(FieldChange("change", path, _plain(level.t1), _plain(level.t2)))
+    items.sort(key=lambda item: (item.path, item.op))
+    return items
+
+
+def format_path(segments: Iterable[Any]) -> str:
+    text = ""
+    for segment in segments:
+        if isinstance(segment, _Selector):
+            text += str(segment)
+        elif isinstance(segment, int) and not isinstance(segment, bool):
+            text += f"[{segment}]"
+        elif isinstance(segment, str) and _PLAIN_KEY.match(segment):
+            text += f".{segment}" if text else segment
+        else:
+            text += f"[{json.dumps(str(segment))}]"
+    return text
+
+
+def render_summary(changes: Iterable[ObjectChange]) -> str:
+    counts = {"add": 0, "change": 0, "remove": 0}
+    for change in changes:
+        counts[change.op] += 1
+    return f"+{counts['add']} ~{counts['change']} -{counts['remove']}"
+
+
+def render_fields(changes: Iterable[ObjectChange], *, indent: str = "    ") -> str:
+    lines: list[str] = []
+    for change in changes:
+        lines.append(f"{SYMBOL[change.op]} {_key_text(change.key)}")
+        for item in change.items:
+            if item.op == "change":
+                value = f"{_compact(item.old)} -> {_compact(item.new)}"
+            else:
+                value = _compact(item.new if item.op == "add" else item.old)
+            lines.append(f"{indent}{SYMBOL[item.op]} {item.path}: {value}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_unified(
+    changes: Iterable[ObjectChange],
+    *,
+    context: int = DEFAULT_CONTEXT,
+    old_label: str = "deployed",
+    new_label: str = "desired",
+) -> str:
+    out: list[str] = []
+    for change in changes:
+        name = _key_text(change.key)
+        out.append(f"# {SYMBOL[change.op]} {name}\n")
+        old_lines = normalized_yaml(change.old).splitlines(keepends=True) if change.old is not None else []
+        new_lines = normalized_yaml(change.new).splitlines(keepends=True) if change.new is not None else []
+        out.extend(difflib.unified_diff(
+            old_lines, new_lines, fromfile=f"{old_label} {name}", tofile=f"{new_label} {name}", n=context,
+        ))
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def normalized_yaml(obj: Any) -> str:
+    """Block-style YAML with sorted keys and keyed lists sorted by their key: the same data
+    (as the model compares it) always gives the same text."""
+    data = _plain(_keyed(obj), sort_keyed=True)
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
+
+
+def to_json(changes: Iterable[ObjectChange]) -> list[dict[str, Any]]:
+    """The changes as plain data for JSON output (masked like the text)."""
+    return [
+        {
+            "group": c.key.group, "kind": c.key.kind, "namespace": c.key.namespace, "name": c.key.name,
+            "op": c.op,
+            "items": [{"op": i.op, "path": i.path, "old": i.old, "new": i.new} for i in c.items],
+        }
+        for c in changes
+    ]
+
+
+def _key_text(key: ObjectKey) -> str:
+    api = f"{key.group}/{key.kind}" if key.group else f"v1/{key.kind}"
+    return f"{api} {key.namespace}/{key.name}" if key.namespace else f"{api} {key.name}"
+
+
+def _keyed(node: Any, name: str = "") -> Any:
+    if isinstance(node, dict):
+        return {k: _keyed(v, str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_keyed(item) for item in node]
+        for merge_key in KEYED_LISTS.get(name, ()):
+            if items and all(isinstance(i, dict) and merge_key in i for i in items):
+                values = [_hashable(i[merge_key]) for i in items]
+                if len(set(values)) == len(values):
+                    return _KeyedList({_Selector(merge_key, v): i for v, i in zip(values, items, strict=True)})
+        return items
+    return node
+
+
+def _align(old: Any, new: Any) -> tuple[Any, Any]:
+    """A list keyed on one side only (duplicate or missing keys on the other) is compared by position."""
+    if isinstance(old, _KeyedList) != isinstance(new, _KeyedList) and isinstance(old, dict | list) \
+            and isinstance(new, dict | list) and (isinstance(old, list) or isinstance(new, list)):
+        old, new = _positional(old), _positional(new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        aligned = [(k, *_align(old[k], new[k])) for k in old.keys() & new.keys()]
+        old_out, new_out = type(old)(old), type(new)(new)
+        for k, a, b in aligned:
+            old_out[k], new_out[k] = a, b
+        return old_out, new_out
+    if isinstance(old, list) and isinstance(new, list):
+        pairs = [_align(a, b) for a, b in zip(old, new, strict=False)]
+        shared = len(pairs)
+        return [a for a, _ in pairs] + old[shared:], [b for _, b in pairs] + new[shared:]
+    return old, new
+
+
+def _positional(node: Any) -> Any:
+    return list(node.values()) if isinstance(node, _KeyedList) else node
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, sort_keys=True)
+
+
+def _plain(node: Any, *, sort_keyed: bool = False) -> Any:
+    """Undo :func:`_keyed` for values reported in a change (keyed lists sorted by key if asked)."""
+    if isinstance(node, _KeyedList):
+        pairs = sorted(node.items(), key=lambda kv: _compact(kv[0].value)) if sort_keyed else node.items()
+        return [_plain(v, sort_keyed=sort_keyed) for _, v in pairs]
+    if isinstance(node, dict):
+        return {k: _plain(v, sort_keyed=sort_keyed) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, sort_keyed=sort_keyed) for v in node]
+    return node
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
