@@ -44,6 +44,7 @@ class ChartRef:
     repository_name: str | None = None  # its name in helmkit.yaml
     name: str | None = None
     version: str | None = None  # constraint as written (repository charts) or None
+    local_version: str | None = None  # a local chart's version from its Chart.yaml
 
     @property
     def display(self) -> str:

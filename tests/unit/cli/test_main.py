@@ -5,7 +5,8 @@ from helmkit.errors import EXIT_ERROR
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helmkit", *args], capture_output=True, text=True, cwd=cwd)
+    argv = [sys.executable, "-m", "helmkit", *args]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, check=False)
 
 
 def test_help_lists_commands():

@@ -1,0 +1,41 @@
+"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``--format``, ``--set``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def env_option(*, required: bool = True, multiple: bool = False) -> Callable[[F], F]:
+    help_text = "Environment (environments/<env>.yaml)." + (" Repeat for several; default: all." if multiple else "")
+    return click.option("--env", "-e", "env", required=required, multiple=multiple, metavar="ENV", help=help_text)
+
+
+def cluster_option() -> Callable[[F], F]:
+    return click.option("--cluster", "-c", "cluster", metavar="CLUSTER", help="Only this cluster of the environment.")
+
+
+def selector_option() -> Callable[[F], F]:
+    return click.option(
+        "-l", "--selector", "selector", metavar="SELECTOR",
+        help="Select releases by labels: key=value,key!=value,key,!key (labels name, namespace, chart, env, "
+        "cluster are always set).",
+    )
+
+
+def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+    return click.option(
+        "--format", "-o", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+        help="Output format.",
+    )
+
+
+def set_option() -> Callable[[F], F]:
+    return click.option(
+        "--set", "set_values", multiple=True, metavar="KEY.PATH=VALUE",
+        help="Override a value on top of every layer (repeatable; not for secrets: use ref+env://).",
+    )

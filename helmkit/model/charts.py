@@ -1,0 +1,59 @@
+"""What helmkit reads of a local chart: ``Chart.yaml``, ``values.yaml`` and ``values.schema.json``.
+
+Each is read with the same budgets as release files (the schema: at most 1 MiB of JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helmkit.errors import InputError, Location, Problem
+from helmkit.model.valuesschema import ValuesSchema
+from helmkit.model.yamlfile import YamlDocument, load_yaml
+
+MAX_SCHEMA_BYTES = 1024 * 1024
+
+
+@dataclass
+class LocalChart:
+    path: Path
+    display: str  # relative to the repo root
+    metadata: YamlDocument
+    defaults: YamlDocument | None
+    schema: dict[str, Any] | None
+    schema_problem: Problem | None = None
+    values_schema: ValuesSchema | None = None
+
+    @property
+    def version(self) -> str | None:
+        data = self.metadata.data if isinstance(self.metadata.data, dict) else {}
+        version = data.get("version")
+        return str(version) if version is not None else None
+
+
+def read_local_chart(path: Path, display: str) -> LocalChart:
+    """Read ``Chart.yaml`` (required), ``values.yaml`` and ``values.schema.json`` (optional)."""
+    chart_file = path / "Chart.yaml"
+    if not chart_file.is_file():
+        raise InputError(Problem(f"chart {display} has no Chart.yaml", Location(display)))
+    metadata = load_yaml(chart_file, f"{display}/Chart.yaml")
+    values_file = path / "values.yaml"
+    defaults = load_yaml(values_file, f"{display}/values.yaml") if values_file.is_file() else None
+    chart = LocalChart(path, display, metadata, defaults, None)
+    schema_file = path / "values.schema.json"
+    if schema_file.is_file():
+        shown = f"{display}/values.schema.json"
+        try:
+            if schema_file.stat().st_size > MAX_SCHEMA_BYTES:
+                raise ValueError("larger than 1 MiB")
+            schema = json.loads(schema_file.read_text(encoding="utf-8"))
+            if not isinstance(schema, dict | bool):
+                raise ValueError("not a JSON object")
+            chart.schema = schema if isinstance(schema, dict) else {}
+            chart.values_schema = ValuesSchema(chart.schema, shown)
+        except (OSError, ValueError) as exc:
+            chart.schema_problem = Problem(f"cannot read the chart's values schema: {exc}", Location(shown))
+    return chart

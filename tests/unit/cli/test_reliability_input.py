@@ -1,0 +1,142 @@
+"""reliability.md cases 1-5 and 7: bad input gives one clear error naming file and line, exit 1."""
+
+import resource
+import time
+from pathlib import Path
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+CANARY = "canary-9f2b-never-printed"
+
+
+def assert_clean(outcome) -> None:
+    assert outcome.code == 1
+    assert "Traceback" not in outcome.out + outcome.err
+    assert "internal error" not in outcome.out + outcome.err
+
+
+def test_case1_alias_bomb(basic_repo: Path, helmkit):
+    bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        bomb += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    write(basic_repo, "values/web/common.yaml", bomb)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render")
+    assert time.perf_counter() - started < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024
+    assert_clean(outcome)
+    assert "error: values/web/common.yaml:6:26:" in outcome.out
+    assert "too many YAML nodes" in outcome.out
+    assert "hint: this looks like an alias bomb" in outcome.out
+
+
+def test_case2_cycles_depth_duplicates(basic_repo: Path, helmkit):
+    write(basic_repo, "releases/web.yaml", "chart: {path: charts/web}\nvalues: &v {a: [*v]}\n")
+    write(basic_repo, "releases/ingress.yaml", "chart: {path: charts/web}\nvalues:\n  k:\n    " + "- " * 5000 + "x\n")
+    write(basic_repo, "environments/dev.yaml", "clusters: [{name: dev-1}]\nclusters: []\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate")
+    assert_clean(outcome)
+    assert "error: releases/web.yaml:2:17: alias *v refers to an anchor that contains it (a cycle)" in outcome.out
+    assert "error: releases/ingress.yaml:4:" in outcome.out and "nesting deeper than 100 levels" in outcome.out
+    assert "error: environments/dev.yaml:2:1: duplicate key 'clusters' (first at line 1)" in outcome.out
+    assert "invalid: 3 errors" in outcome.out
+
+
+def test_case3_schema_errors_list_every_one(basic_repo: Path, helmkit):
+    write(basic_repo, "releases/web.yaml", "chart: {path: charts/web}\nnamespce: web\nhistoryMax: -1\n")
+    write(basic_repo, "environments/prod.yaml", "clusters:\n  - name: p1\n    wave: first\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render")
+    assert_clean(outcome)
+    assert ("error: releases/web.yaml:2:1: unknown key `namespce` (at /namespce, release layer)\n"
+            "  hint: did you mean `namespace`?") in outcome.out
+    assert "error: releases/web.yaml:3:1: `historyMax`: -1 is less than the minimum of 0" in outcome.out
+    assert ("error: environments/prod.yaml:3:5: `wave` must be an integer, not 'first' "
+            "(at /clusters/0/wave, environment layer)") in outcome.out
+
+
+def test_case3_values_schema_from_chart(basic_repo: Path, helmkit):
+    write(basic_repo, "environments/dev.yaml",
+          "clusters: [{name: dev-1}]\nreleases:\n  web:\n    values:\n      replicaCount: many\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render", "--env", "dev")
+    assert_clean(outcome)
+    assert "error: environments/dev.yaml:5:7: dev/dev-1/web: value /replicaCount does not match" in outcome.out
+    assert "(at /replicaCount, environment layer)" in outcome.out
+    assert "hint: see charts/web/values.schema.json" in outcome.out
+
+
+def test_case3_values_schema_ref_is_never_fetched(basic_repo: Path, helmkit):
+    write(basic_repo, "charts/web/values.schema.json",
+          '{"properties": {"replicaCount": {"$ref": "http://127.0.0.1:9/never.json"}}}')
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render", "--env", "dev")
+    assert_clean(outcome)
+    assert "charts/web/values.schema.json: the chart's values schema has a $ref helmkit does not follow" in outcome.out
+
+
+def test_case3_self_referencing_values_schema(basic_repo: Path, helmkit):
+    write(basic_repo, "charts/web/values.schema.json", '{"$ref": "#"}')
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render", "--env", "dev")
+    assert_clean(outcome)
+    assert "refers to itself without end" in outcome.out
+
+
+def test_case4_paths_escaping_the_repo(basic_repo: Path, helmkit):
+    secret = basic_repo.parent / "secret.yaml"
+    secret.write_text(f"password: {CANARY}\n")
+    (basic_repo / "values" / "escape.yaml").symlink_to(secret)
+    (basic_repo / "charts" / "escape").symlink_to(basic_repo.parent)
+    write(basic_repo, "releases/web.yaml",
+          "chart: {path: charts/web}\nvaluesFiles: [values/escape.yaml, ../secret.yaml, /etc/passwd, ~/x.yaml]\n")
+    write(basic_repo, "releases/ingress.yaml", "chart: {path: charts/escape}\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate")
+    assert_clean(outcome)
+    assert CANARY not in outcome.out + outcome.err
+    assert "releases/web.yaml:2:15: values file refused: path 'values/escape.yaml' resolves outside" in outcome.out
+    assert "releases/web.yaml:2:35: values file refused: path '../secret.yaml' climbs out" in outcome.out
+    assert "releases/web.yaml:2:51: values file refused: path '/etc/passwd' is absolute" in outcome.out
+    assert "releases/web.yaml:2:64: values file refused: path '~/x.yaml' starts with '~'" in outcome.out
+    assert "releases/ingress.yaml:1:9: release `ingress`: chart path refused" in outcome.out
+
+
+def test_case5_names_that_act_as_options_or_shell(basic_repo: Path, helmkit):
+    write(basic_repo, "releases/ingress.yaml", "chart: {path: charts/web}\nnamespace: -n\n")
+    write(basic_repo, "environments/dev.yaml", "clusters: [{name: dev-1}]\nreleases:\n  web:\n"
+                                                "    namespace: --post-renderer=x\n")
+    (basic_repo / "releases" / "$(touch x).yaml").write_text("chart: {path: charts/web}\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate")
+    assert_clean(outcome)
+    assert "release name '$(touch x)' is not a DNS-1123 name" in outcome.out
+    assert "releases/ingress.yaml:2:1: release `ingress`: namespace '-n' is not a DNS-1123 label" in outcome.out
+    assert ("environments/dev.yaml:4:5: release `web`: namespace '--post-renderer=x' is not a DNS-1123 label"
+            in outcome.out)
+    assert not (basic_repo / "x").exists()
+
+
+def test_case5_long_release_name(basic_repo: Path, helmkit):
+    (basic_repo / "releases" / f"{'a' * 54}.yaml").write_text("chart: {path: charts/web}\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render")
+    assert_clean(outcome)
+    assert "is longer than 53 characters" in outcome.out
+
+
+def test_case7_needs_cycle_and_unknown(basic_repo: Path, helmkit):
+    write(basic_repo, "releases/ingress.yaml", "chart: {path: charts/web}\nneeds: [web]\n")
+    write(basic_repo, "releases/cert-manager.yaml",
+          "chart: {repository: jetstack, name: cert-manager, version: ^1.16.0}\nneeds: [ingres]\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render", "--env", "dev")
+    assert_clean(outcome)
+    assert ("error: releases/ingress.yaml:2:1: `needs` cycle on cluster dev-1: ingress → web → ingress" in outcome.out)
+    assert ("error: releases/cert-manager.yaml:2:1: release `cert-manager` needs unknown release `ingres`\n"
+            "  hint: did you mean `ingress`?") in outcome.out
+
+
+def test_other_commands_fail_the_same_way(basic_repo: Path, helmkit):
+    write(basic_repo, "releases/web.yaml", "chart: {path: charts/web}\nneeds: [nope]\n")
+    for args in (["list", "--env", "dev"], ["graph", "--env", "dev"], ["explain", "web", "--env", "dev"]):
+        outcome = helmkit("--repo", str(basic_repo), *args)
+        assert_clean(outcome)
+        assert "error: releases/web.yaml:2:1: release `web` needs unknown release `nope`" in outcome.err
