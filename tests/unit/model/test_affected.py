@@ -171,11 +171,35 @@ def test_reasons_name_the_changed_files(small: tuple[Work, str], tmp_path: Path)
     assert reasons["dev/dev-1/web"] == ("values/web.yaml (values file of releases/web.yaml)",)
 
 
+def test_only_the_releases_a_change_can_reach_are_resolved(small: tuple[Work, str]) -> None:
+    work, base = small
+    work.append("releases/web.yaml", "labels: {team: a}\n")
+    changes = GitRepository(work.root, Runner()).changed_paths(base)
+    result = affected_set(changes, load_repository(work.root))
+    assert result.head is not None and not result.head.complete
+    assert {i.key for i in result.head.instances} == {"dev/dev-1/web", "prod/prod-a/web", "prod/prod-b/web"}
+    work.append("docs/README.md", "nothing to resolve\n")
+    work.git("checkout", "-q", "--", "releases/web.yaml")
+    result = affected_set(GitRepository(work.root, Runner()).changed_paths(base), load_repository(work.root))
+    assert result.head is not None and result.head.instances == [] and result.instances == []
+
+
+def test_a_needs_cycle_made_by_one_file_is_found(small: tuple[Work, str]) -> None:
+    work, _ = small
+    work.append("releases/api.yaml", "needs: [db]\n")
+    base = work.commit()
+    work.append("releases/db.yaml", "needs: [api]\n")  # only db changes; api (which it needs) is resolved too
+    result = affected_set(GitRepository(work.root, Runner()).changed_paths(base), load_repository(work.root))
+    assert result.head is not None
+    assert any("cycle" in p.message for p in result.head.problems), result.head.problems
+
+
 def test_path_scopes_of_paths_that_only_look_like_release_files() -> None:
     changes = [Change("M", "releases/notes.txt"), Change("M", "releases/sub/web.yaml"),
                Change("M", "environments/prod/notes.md")]
-    scopes = path_scopes(changes, [])
-    assert all(s.path is not None for s in scopes)  # only "a file of a chart?" scopes: nothing by name
+    assert path_scopes(changes, []) == []
+    gone = [Change("D", "charts/removed/Chart.yaml"), Change("M", "docs/x.md")]
+    assert [s.path for s in path_scopes(gone, [], base_known=False)] == ["charts/removed/Chart.yaml"]
 
 
 @pytest.fixture
