@@ -1,0 +1,119 @@
+"""`helmkit template`: render release instances and print them or write them to a folder.
+
+Each instance's manifest is preceded by ``# Source: <env>/<cluster>/<release>``. The ``data``
+and ``stringData`` values of every Kubernetes Secret are replaced by stable digest masks
+(:func:`~helmkit.adapters.masking.digest_mask`: a changed value shows a changed mask), and the
+run's masker catches any other occurrence of a resolved secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmkit.actions.render import RenderResult, render_instances
+from helmkit.adapters.cache import atomic_write
+from helmkit.adapters.masking import digest_mask
+from helmkit.context import Context
+from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
+from helmkit.model.instance import ReleaseInstance
+
+_DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_SECRET_KIND = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class TemplateOptions:
+    env: str
+    cluster: str | None = None
+    selector: str | None = None
+    output_dir: Path | None = None
+    concurrency: int | None = None
+    set_values: tuple[str, ...] = ()
+
+
+def template(ctx: Context, options: TemplateOptions) -> int:
+    """Render the selected instances of an environment; return the exit code."""
+    instances = select_instances(ctx, options)
+    results = render_instances(ctx, instances, concurrency=options.concurrency)
+    failed = [r for r in results if r.error is not None]
+    if options.output_dir is not None:
+        _write_files(ctx, options.output_dir, results)
+    else:
+        for result in results:
+            if result.manifest is not None:
+                ctx.console.print(source_header(result.instance) + "\n" + mask_secret_data(result.manifest).rstrip())
+    for result in failed:
+        assert result.error is not None
+        ctx.console.info(f"{result.instance.key}: " + result.error.render().removeprefix("error: "))
+    cached = sum(1 for r in results if r.cached)
+    ctx.console.debug(f"rendered {len(results) - len(failed)} of {len(results)} instances "
+                      f"({cached} from the cache or shared with an identical instance)")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def select_instances(ctx: Context, options: TemplateOptions) -> list[ReleaseInstance]:
+    from helmkit.model.repository import load_repository
+    from helmkit.model.resolve import resolve_instances
+    from helmkit.model.selectors import parse_selector
+
+    repo = load_repository(ctx.repo)
+    selector = parse_selector(options.selector) if options.selector else None
+    instances = resolve_instances(repo, options.env, cluster=options.cluster, selector=selector,
+                                  set_values=list(options.set_values) or None)
+    return [i for i in instances if i.enabled]
+
+
+def source_header(instance: ReleaseInstance) -> str:
+    return f"# Source: {instance.key}"
+
+
+def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> None:
+    for result in results:
+        if result.manifest is None:
+            continue
+        instance = result.instance
+        for part in (instance.env, instance.cluster.name, instance.name):
+            if not _NAME.match(part):
+                raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
+        path = folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = source_header(instance) + "\n" + mask_secret_data(result.manifest).rstrip() + "\n"
+        atomic_write(path, ctx.masker.mask(text).encode(), mode=0o644)
+        ctx.console.debug(f"wrote {path}")
+
+
+def mask_secret_data(manifest: str) -> str:
+    """Replace the values of ``data``/``stringData`` of every Secret with digest masks."""
+    parts = _DOC_SPLIT.split(manifest)
+    return "---".join(_mask_document(part) if _SECRET_KIND.search(part) else part for part in parts)
+
+
+def _mask_document(text: str) -> str:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise HelmkitError("helm rendered a Secret that is not valid YAML; it is not shown") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "Secret":
+        return text
+    for key in ("data", "stringData"):
+        section = doc.get(key)
+        if isinstance(section, dict):
+            doc[key] = {k: digest_mask(_as_text(v)) for k, v in section.items()}
+    lines = text.splitlines()
+    lead: list[str] = []
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            break
+        lead.append(line)
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1_000_000)
+    return "\n".join(lead) + "\n" + body
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,174 @@
+"""`helmkit template` of the example fleet with real helm 3 and 4: golden output, cache, secrets.
+
+Refresh the golden files with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/e2e/test_template.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helmkit.actions.template import TemplateOptions, template
+from helmkit.adapters.tools import binary_path
+from helmkit.context import Context
+from helmkit.output.console import Console
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden"
+CANARY = "canary-Zq9-secret-value"
+FLEET_PARTS = ("helmkit.yaml", "charts", "releases", "environments", "values", "schemas")
+MAJORS = {"helm3": "helm-v3.19.0", "helm4": "helm-v4.1.4"}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the example fleet (so the render cache starts empty) and a private helm home."""
+    root = tmp_path / "fleet"
+    root.mkdir()
+    for part in FLEET_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        elif source.is_file():
+            shutil.copy(source, root / part)
+    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
+        monkeypatch.setenv(key, str(tmp_path / "helmhome" / key.lower()))
+    monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY)
+    monkeypatch.delenv("HELMKIT_HELM", raising=False)
+    return root
+
+
+def run_template(root: Path, folder: str, **options: object) -> tuple[int, str, str, Context]:
+    ctx = Context(repo=root, helm_option=str(binary_path(REPO, folder)))
+    out, err = io.StringIO(), io.StringIO()
+    ctx.console = Console(masker=ctx.masker, out=out, err=err)
+    code = template(ctx, TemplateOptions(env="prod", **options))  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue(), ctx
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("HELMKIT_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("major", sorted(MAJORS))
+def test_template_prod_matches_golden_and_warm_run_starts_no_helm(fleet: Path, major: str) -> None:
+    code, out, err, ctx = run_template(fleet, MAJORS[major])
+    assert code == 0, err
+    assert CANARY not in out + err
+    assert "<secret sha256:" in out  # the payments Secret, masked with a stable digest
+    assert ctx.runner.started["helm"] > 20
+    check_golden(f"template-prod-{major}.yaml", out)
+
+    code2, out2, _, ctx2 = run_template(fleet, MAJORS[major])
+    assert (code2, out2) == (0, out)
+    assert sum(ctx2.runner.started.values()) == 0, ctx2.runner.started
+
+
+def test_selector_cluster_and_output_dir(fleet: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "rendered"
+    code, out, err, _ = run_template(fleet, "helm-v4.1.4", cluster="prod-eu-west-1", selector="name=payments",
+                                     output_dir=out_dir)
+    assert code == 0, err
+    assert out == ""
+    files = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.yaml"))
+    assert files == ["prod/prod-eu-west-1/payments.yaml"]
+    text = (out_dir / files[0]).read_text()
+    assert text.startswith("# Source: prod/prod-eu-west-1/payments\n")
+    assert CANARY not in text and "<secret sha256:" in text
+
+
+def test_set_value_changes_the_rendering(fleet: Path) -> None:
+    _, before, _, _ = run_template(fleet, "helm-v3.19.0", cluster="prod-us-east-1", selector="name=payments")
+    code, after, err, ctx = run_template(fleet, "helm-v3.19.0", cluster="prod-us-east-1", selector="name=payments",
+                                         set_values=("replicaCount=7",))
+    assert code == 0, err
+    assert "replicas: 7" in after and "replicas: 7" not in before
+    assert ctx.runner.started["helm"] == 1
+
+
+def test_cli_missing_secret_is_one_clear_error(fleet: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PAYMENTS_DB_PASSWORD"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "helmkit", "--repo", str(fleet), "--helm", "4", "template", "--env", "prod",
+         "-l", "name=payments"],
+        capture_output=True, text=True, env=env | {"HELMKIT_TOOLS_DIR": str(REPO / ".helmkit" / "tools")},
+        check=False, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "PAYMENTS_DB_PASSWORD is not set" in proc.stderr and "releases/payments.yaml:" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.parametrize(("how", "source", "version"), [
+    (["--helm", "3"], "--helm", "v3.19.0"),
+    ([], "tools folder", "v4.1.4"),
+])
+def test_version_says_which_helm_from_where(tmp_path: Path, how: list[str], source: str, version: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HELMKIT_HELM"}
+    env |= {"HELMKIT_TOOLS_DIR": str(REPO / ".helmkit" / "tools"), "HELM_CACHE_HOME": str(tmp_path / "c"),
+            "HELM_CONFIG_HOME": str(tmp_path / "g"), "HELM_DATA_HOME": str(tmp_path / "d")}
+    proc = subprocess.run([sys.executable, "-m", "helmkit", "--repo", str(tmp_path), *how, "version"],
+                          capture_output=True, text=True, env=env, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "helmkit 0.1.0"
+    assert lines[1].startswith("helm: ") and lines[1].endswith(f"(from {source})")
+    assert lines[2] == f"helm version: {version}"
+
+
+def test_version_with_helm_from_environment(tmp_path: Path) -> None:
+    env = os.environ | {"HELMKIT_HELM": str(binary_path(REPO, "helm-v3.19.0"))}
+    proc = subprocess.run([sys.executable, "-m", "helmkit", "--repo", str(tmp_path), "version"],
+                          capture_output=True, text=True, env=env, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "(from HELMKIT_HELM)" in proc.stdout and "helm version: v3.19.0" in proc.stdout
+
+
+FAKE_SLOW_HELM = """#!/bin/sh
+# A helm that hangs in `template`: an interrupt mid-render cannot be timed reliably with the real one.
+if [ "$1" = "version" ]; then echo v3.19.0; exit 0; fi
+for arg in "$@"; do case "$arg" in *.yaml) echo "$arg" >> "{log}";; esac; done
+echo $$ >> "{pids}"
+exec sleep 60
+"""
+
+
+def test_interrupt_stops_helm_and_removes_values_files(fleet: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    fake = tmp_path / "slow-helm"
+    log, pids = tmp_path / "values.log", tmp_path / "pids.log"
+    fake.write_text(FAKE_SLOW_HELM.format(log=log, pids=pids))
+    fake.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helmkit", "--repo", str(fleet), "--helm", str(fake), "template", "--env", "prod",
+         "--concurrency", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(pids.read_text().split() if pids.exists() else []) < 2:
+        time.sleep(0.05)
+    assert pids.exists(), "helm was never started"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    for pid in pids.read_text().split():  # no orphan helm left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+    values = [Path(line) for line in log.read_text().split()]
+    assert values and not any(p.exists() or p.parent.exists() for p in values)
+    assert CANARY not in stderr

@@ -1,0 +1,53 @@
+"""Masking of Secret data in `helmkit template` output."""
+
+from __future__ import annotations
+
+import base64
+
+from helmkit.actions.template import mask_secret_data
+from helmkit.adapters.masking import digest_mask
+
+MANIFEST = """---
+# Source: web/templates/secret.yaml
+apiVersion: v1
+kind: Secret
+metadata:
+  name: web
+type: Opaque
+data:
+  password: {b64}
+stringData:
+  token: "plain-token-value"
+---
+# Source: web/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web
+data:
+  password: visible-on-purpose
+"""
+
+
+def test_secret_values_become_stable_digest_masks() -> None:
+    b64 = base64.b64encode(b"hunter2-password").decode()
+    out = mask_secret_data(MANIFEST.format(b64=b64))
+    assert b64 not in out and "plain-token-value" not in out
+    assert f"password: {digest_mask(b64)}" in out or f"password: '{digest_mask(b64)}'" in out
+    assert digest_mask("plain-token-value") in out
+    assert "# Source: web/templates/secret.yaml" in out
+    assert "visible-on-purpose" in out  # ConfigMaps are left as rendered
+    assert out.endswith(MANIFEST.split("---")[2])
+
+
+def test_changed_secret_shows_a_changed_mask() -> None:
+    one = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"one-value").decode()))
+    two = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"two-value").decode()))
+    assert one != two
+    assert mask_secret_data(MANIFEST.format(b64="c2FtZQ==")) == mask_secret_data(MANIFEST.format(b64="c2FtZQ=="))
+
+
+def test_manifest_without_secrets_is_unchanged() -> None:
+    text = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    assert mask_secret_data(text) == text
+    assert mask_secret_data("") == ""
