@@ -44,7 +44,7 @@ class Layer:
     def data(self) -> dict[str, Any]:
         node: Any = self.doc.data
         for key in self.prefix:
-            node = node[key] if isinstance(node, dict) else None
+            node = node.get(key) if isinstance(node, dict) else None
         return node if isinstance(node, dict) else {}
 
     def location(self, path: Path_) -> Location:
