@@ -1,0 +1,191 @@
+"""``helmkit diff``: what sync would change, per cluster and release.
+
+The decision per release comes from :func:`helmkit.actions.livestate.assess`; this module only
+works out the details a person reads: objects (compared as parsed data by
+:mod:`helmkit.plan.diffmodel`), hooks, the chart and the values, deployed vs desired. CRDs of a
+chart's ``crds/`` folder are left out (helm installs them once and never upgrades them).
+
+Secrets: the data of every Kubernetes Secret, resolved secret references and the last-applied
+annotation are masked with digest masks (a change shows as a different mask) unless
+``--show-secrets``. The values diff masks each secret reference path on both sides the same way.
+
+Exit code: 1 when a cluster is unreachable or a release cannot be rendered (the other clusters
+and releases are still shown), else 2 with ``--detailed-exitcode`` when anything differs, else 0.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
+from helmkit.adapters.masking import digest_mask
+from helmkit.context import Context
+from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError
+from helmkit.output.diff_view import DiffReport, ReleaseDiff, render_json, render_markdown, render_text
+from helmkit.plan.diffmodel import DEFAULT_CONTEXT, ObjectChange, diff_fields, diff_objects
+from helmkit.plan.manifests import Manifest, ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.status import Status
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    env: str
+    cluster: str | None = None
+    selector: str | None = None
+    detailed_exitcode: bool = False
+    fmt: str = "text"
+    context: int = DEFAULT_CONTEXT
+    show_secrets: bool = False
+    set_values: tuple[str, ...] = ()
+    concurrency: int | None = None
+
+
+def diff(ctx: Context, options: DiffOptions) -> int:
+    """Print the diff of an environment; return the exit code."""
+    assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
+                                           options.concurrency))
+    report = build_report(assessment, show_secrets=options.show_secrets)
+    if options.fmt == "json":
+        text = render_json(report)
+    elif options.fmt == "markdown":
+        text = render_markdown(report, context=options.context)
+    else:
+        text = render_text(report, context=options.context, style=ctx.console.style)
+    if options.show_secrets:
+        ctx.console.out.write(text)  # asked for: the masker is bypassed on purpose
+        ctx.console.out.flush()
+    else:
+        ctx.console.print(text.rstrip("\n"))
+    if report.unreachable or report.errors:
+        return EXIT_ERROR
+    if options.detailed_exitcode and report.differs:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def build_report(assessment: Assessment, *, show_secrets: bool = False) -> DiffReport:
+    releases = [release_diff(item, show_secrets=show_secrets) for item in assessment.releases]
+    unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
+    errors = [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
+    return DiffReport(assessment.env, releases, unreachable, errors)
+
+
+def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> ReleaseDiff:
+    state = item.state
+    result = ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, item.differs,
+                         state.reasons)
+    if not item.differs:
+        return result
+    secret_values = [] if show_secrets else list(item.secrets.values())
+    wanted = item.desired_manifest if state.status not in (Status.ORPHAN, Status.DISABLED_INSTALLED) else None
+    desired = _parse(wanted, state.namespace, "rendered manifest")
+    record = item.deployed if state.status is not Status.NOT_INSTALLED else None  # e.g. an uninstalled record
+    deployed = _parse(record.manifest if record else None, state.namespace, "deployed manifest")
+    result.changes = _compare(_release_objects(desired), _release_objects(deployed), secret_values, show_secrets)
+    deployed_hooks = Manifest()
+    if record is not None:
+        for hook in record.hooks:
+            deployed_hooks.hooks += _parse(hook.manifest, state.namespace, "deployed hook").hooks
+    result.hook_changes = _compare(_hooks(desired), _hooks(deployed_hooks), secret_values, show_secrets)
+    if record is not None and item.chart_name is not None and wanted is not None:
+        before = f"{record.chart_name} {record.chart_version}"
+        after = f"{item.chart_name} {item.chart_version or ''}".strip()
+        if before != after:
+            result.chart = (before, after)
+    if wanted is not None and item.instance is not None:
+        result.values_diff = values_diff(record.values if record else {}, item.instance.values,
+                                         item.secrets, show_secrets=show_secrets)
+    return result
+
+
+def values_diff(deployed: dict[str, Any], desired: dict[str, Any], secrets: SecretValues, *,
+                show_secrets: bool = False) -> str:
+    """Unified diff of the user values; each secret reference path masked on both sides."""
+    old, new = copy.deepcopy(deployed), copy.deepcopy(desired)
+    for path, value in secrets.items():
+        _set_path(new, path, value if show_secrets else digest_mask(value))
+        if not show_secrets:
+            current = _get_path(old, path)
+            if current is not None:
+                _set_path(old, path, digest_mask(str(current)))
+    if old == new:
+        return ""
+    old_lines = _yaml(old).splitlines(keepends=True) if old else []
+    new_lines = _yaml(new).splitlines(keepends=True) if new else []
+    lines = difflib.unified_diff(old_lines, new_lines, fromfile="deployed values", tofile="desired values")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _compare(desired: dict[ObjectKey, dict[str, Any]], deployed: dict[ObjectKey, dict[str, Any]],
+             secret_values: list[str], show_secrets: bool) -> list[ObjectChange]:
+    if not show_secrets:
+        return diff_objects(desired, deployed, secret_values=secret_values)
+    changes: list[ObjectChange] = []
+    for key in sorted(set(desired) | set(deployed)):
+        new, old = desired.get(key), deployed.get(key)
+        if old is None:
+            changes.append(ObjectChange(key, "add", (), None, new))
+        elif new is None:
+            changes.append(ObjectChange(key, "remove", (), old, None))
+        else:
+            items = diff_fields(old, new)
+            if items:
+                changes.append(ObjectChange(key, "change", tuple(items), old, new))
+    return changes
+
+
+def _parse(text: str | None, namespace: str, origin: str) -> Manifest:
+    return parse_manifest(text, namespace, origin=origin) if text else Manifest()
+
+
+def _release_objects(manifest: Manifest) -> dict[ObjectKey, dict[str, Any]]:
+    return {key: obj.body for key, obj in manifest.objects.items() if not _from_crds_folder(obj)}
+
+
+def _hooks(manifest: Manifest) -> dict[ObjectKey, dict[str, Any]]:
+    return {hook.key: hook.body for hook in manifest.hooks}
+
+
+def _from_crds_folder(obj: ManifestObject) -> bool:
+    parts = obj.source.split("/")
+    return "crds" in parts[1:-1] and "templates" not in parts
+
+
+def _yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
+
+
+def _get_path(node: Any, path: tuple[str | int, ...]) -> Any:
+    for key in path:
+        found = (isinstance(node, dict) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node))
+        if found:
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+def _set_path(node: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for key in path[:-1]:
+        if isinstance(node, dict):
+            node = node.setdefault(key, {})
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return
+    last = path[-1]
+    if isinstance(node, dict):
+        node[last] = value
+        return
+    if isinstance(node, list) and isinstance(last, int) and 0 <= last < len(node):
+        node[last] = value
+
+
+def _message(error: HelmkitError) -> str:
+    return error.render().removeprefix("error: ")

@@ -1,0 +1,235 @@
+"""Where an environment stands: what git wants, what Helm deployed, and the decision per release.
+
+:func:`gather_live_state` reads every Helm release record of each cluster with one paginated list
+call per cluster (:mod:`helmkit.adapters.helmstorage`), all clusters in parallel. A cluster that
+cannot be reached is reported in its :class:`ClusterLive` while the others go on.
+
+:func:`assess` is what ``diff``, ``sync`` and ``status`` share: resolve the instances of an
+environment, render the enabled ones (while the clusters are read, in a background thread), pair
+instances with records and :func:`~helmkit.plan.status.decide` each pair. It acts on nothing.
+
+Selection. With ``-l``, only the selected instances are assessed, and a record that has no
+instance at all (an orphan) only when its name, namespace, chart, env and cluster labels match
+the selector. Releases installed by someone else and absent from the specs are not listed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmkit.actions.render import RenderResult, helm_client, render_instances
+from helmkit.adapters.helm import HelmClient
+from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, latest_releases, read_releases
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.context import Context
+from helmkit.errors import HelmkitError, InputError, Problem
+from helmkit.model.graph import NeedsGraph
+from helmkit.model.instance import Cluster, ReleaseInstance
+from helmkit.model.repository import load_repository
+from helmkit.model.resolve import environment_of, resolve_environment
+from helmkit.model.selectors import Selector, parse_selector
+from helmkit.plan.status import Marker, ReleaseState, Status, decide, pair_releases
+
+SecretValues = dict[tuple[str | int, ...], str]
+
+
+@dataclass
+class ClusterLive:
+    """The release records of one cluster, or why they could not be read."""
+
+    cluster: Cluster
+    histories: dict[tuple[str, str], ReleaseHistory] = field(default_factory=dict)
+    error: HelmkitError | None = None
+    api_calls: int = 0
+    undecodable: int = 0
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None
+
+
+def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path | None = None,
+                      timeout: float = 15.0, retries: int = 2) -> dict[str, ClusterLive]:
+    """Read the Helm release records of ``clusters`` in parallel: one list call (paginated) each."""
+
+    def one(cluster: Cluster) -> ClusterLive:
+        live = ClusterLive(cluster)
+        try:
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=kubeconfig)
+            with KubeClient(config, timeout=timeout, retries=retries) as client:
+                try:
+                    snapshot = read_releases(client)
+                finally:
+                    live.api_calls = client.calls
+        except HelmkitError as exc:
+            live.error = exc
+            return live
+        live.histories = latest_releases(snapshot.records)
+        live.undecodable = len(snapshot.undecodable)
+        return live
+
+    if not clusters:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(16, len(clusters)), thread_name_prefix="helmkit-live") as pool:
+        return {live.cluster.name: live for live in pool.map(one, clusters)}
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    env: str
+    cluster: str | None = None
+    selector: str | None = None
+    set_values: tuple[str, ...] = ()
+    concurrency: int | None = None
+
+
+@dataclass
+class AssessedRelease:
+    """One release on one cluster: the decision and what it was made from."""
+
+    state: ReleaseState
+    instance: ReleaseInstance | None
+    desired_manifest: str | None
+    deployed: HelmRelease | None
+    secrets: SecretValues = field(default_factory=dict)
+    chart_name: str | None = None
+    chart_version: str | None = None
+
+    @property
+    def differs(self) -> bool:
+        return self.state.status not in (Status.IN_SYNC, Status.DISABLED, Status.FOREIGN) or (
+            self.state.status is Status.FOREIGN and self.instance is not None and self.instance.enabled)
+
+
+@dataclass
+class Assessment:
+    env: str
+    clusters: list[Cluster]
+    graphs: dict[str, NeedsGraph]
+    releases: list[AssessedRelease]
+    live: dict[str, ClusterLive]
+    render_errors: list[tuple[ReleaseInstance, HelmkitError]]
+    warnings: list[Problem]
+    helm: HelmClient
+    instances: list[ReleaseInstance] = field(default_factory=list)  # selected, disabled ones included
+
+    @property
+    def unreachable(self) -> dict[str, HelmkitError]:
+        return {name: live.error for name, live in self.live.items() if live.error is not None}
+
+    def needs_levels(self) -> dict[str, list[list[str]]]:
+        return {name: graph.levels() for name, graph in self.graphs.items()}
+
+
+def assess(ctx: Context, options: AssessOptions) -> Assessment:
+    """Resolve, render and read the clusters of an environment; decide every release."""
+    repo = load_repository(ctx.repo)
+    environment = environment_of(repo, options.env)
+    selector = parse_selector(options.selector) if options.selector else None
+    resolution = resolve_environment(repo, options.env, cluster=options.cluster, selector=selector,
+                                     set_values=list(options.set_values) or None, include_disabled=True)
+    if resolution.problems:
+        raise InputError(resolution.problems)
+    specs = [s for s in environment.clusters if options.cluster in (None, s.cluster.name)]
+    clusters = [s.cluster for s in sorted(specs, key=lambda s: (s.cluster.wave, s.cluster.name))]
+    helm = helm_client(ctx)
+    instances = resolution.instances
+    enabled = [i for i in instances if i.enabled]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="helmkit-gather") as pool:
+        gathering: Future[dict[str, ClusterLive]] = pool.submit(
+            gather_live_state, ctx, clusters, kubeconfig=ctx.kubeconfig)
+        rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm)
+        live = gathering.result()
+    for cluster_live in live.values():
+        if cluster_live.undecodable:
+            ctx.console.info(f"warning: cluster {cluster_live.cluster.name}: {cluster_live.undecodable} Helm release "
+                             "record(s) could not be decoded and were left out")
+    manifests = {r.instance.key: r for r in rendered}
+    errors = [(r.instance, r.error) for r in rendered if r.error is not None]
+    releases: list[AssessedRelease] = []
+    charts: dict[Path, tuple[str | None, str | None]] = {}
+    for cluster in clusters:
+        cluster_live = live[cluster.name]
+        if not cluster_live.reachable:
+            continue
+        mine = [i for i in instances if i.cluster.name == cluster.name]
+        releases += _decide_cluster(ctx, cluster, mine, cluster_live, rendered=manifests,
+                                    selector=selector, charts=charts)
+    return Assessment(options.env, clusters, resolution.graphs, releases, live, errors, resolution.warnings, helm,
+                      instances)
+
+
+def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInstance], live: ClusterLive, *,
+                    rendered: Mapping[str, RenderResult], selector: Selector | None,
+                    charts: dict[Path, tuple[str | None, str | None]]) -> list[AssessedRelease]:
+    marker = Marker(cluster.env, cluster.name)
+    current = [h.current for h in live.histories.values()]
+    assessed: list[AssessedRelease] = []
+    by_key = {i.key: i for i in instances}
+    for desired, record in pair_releases(instances, current):
+        instance = by_key[desired.key] if desired is not None else None
+        if instance is None:
+            assert record is not None
+            if not marker.owns(record.labels):
+                continue  # installed by someone else and not in the specs: not ours to show
+            if selector is not None and not selector.matches(_record_labels(record, cluster)):
+                continue
+        if instance is not None and instance.enabled:
+            result = rendered.get(instance.key)
+            if result is None or result.manifest is None:
+                continue  # render failed: reported by the caller
+            manifest: str | None = result.manifest
+        else:
+            manifest = None
+        history = live.histories.get((record.namespace, record.name)) if record is not None else None
+        chart_name, chart_version = _wanted_chart(instance, charts)
+        state = decide(instance, manifest, record, marker=marker, chart_name=chart_name, chart_version=chart_version,
+                       history=history.history if history is not None else ())
+        secrets = _secrets(ctx, instance) if instance is not None and instance.enabled else {}
+        assessed.append(AssessedRelease(state, instance, manifest, record, secrets, chart_name, chart_version))
+    return assessed
+
+
+def _record_labels(record: HelmRelease, cluster: Cluster) -> dict[str, str]:
+    return {"name": record.name, "namespace": record.namespace, "chart": record.chart_name,
+            "env": cluster.env, "cluster": cluster.name}
+
+
+def _wanted_chart(instance: ReleaseInstance | None,
+                  known: dict[Path, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    """The chart name and version a local chart's Chart.yaml names (repository charts: not compared)."""
+    if instance is None or instance.chart.path is None:
+        return None, None
+    path = instance.chart.path
+    if path not in known:
+        document = _chart_yaml(path / "Chart.yaml")
+        name, version = document.get("name"), document.get("version")
+        known[path] = (str(name) if name is not None else None, str(version) if version is not None else None)
+    return known[path]
+
+
+def _chart_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _secrets(ctx: Context, instance: ReleaseInstance) -> SecretValues:
+    if not instance.secrets:
+        return {}
+    from helmkit.model.secrets import resolve_secrets
+
+    resolved = resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ))
+    for value in resolved.values():
+        ctx.masker.add(value)
+    return dict(resolved)

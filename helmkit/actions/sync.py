@@ -1,0 +1,223 @@
+"""``helmkit sync``: decide, print the plan, then act on what is missing or out of sync.
+
+1. Lock the environment in each cluster it touches (:mod:`helmkit.actions.lock_env`; not for
+   ``--dry-run``), so a second sync of the same environment fails fast naming the holder.
+2. Assess (:func:`helmkit.actions.livestate.assess`): render, read every release record, decide.
+   A release that cannot be rendered stops the sync before anything is applied. The releases of
+   an unreachable cluster become ``blocked`` steps: they count as failed, the cluster's wave
+   fails, later waves do not start, and the other clusters of the wave go on.
+3. Build the plan (:func:`helmkit.plan.rollout.build_plan`) and print its summary; ``--dry-run``
+   prints every step with its helm argv (values file as ``<values-file>``, secrets masked) and
+   stops there.
+4. Confirm: on a terminal sync asks before acting unless ``--yes``. Without a terminal (CI) it
+   proceeds, as ``helmfile sync`` and ``argocd app sync`` do; ``helmkit diff`` is the preview.
+5. Execute (:func:`helmkit.plan.execute.execute`). Each install/upgrade runs ``helm upgrade
+   --install`` with the plan's argv: rollback on failure (``--atomic`` / ``--rollback-on-failure``),
+   wait and timeout from the spec, helmkit's ownership labels, and the values -- secrets
+   resolved -- in a 0600 temp file removed whatever happens. The values passed are exactly the
+   instance's values, so the release record afterwards makes ``decide`` report in sync.
+6. SIGINT/SIGTERM: no new release starts, running helm processes finish; a second signal
+   terminates them. The summary says "interrupted" and the exit code is 130.
+
+Exit codes: 0 everything deployed or unchanged, 1 any failure or skip, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
+from helmkit.actions.lock_env import EnvironmentLock
+from helmkit.adapters.helm import HelmClient, values_files
+from helmkit.context import Context
+from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
+from helmkit.model.instance import Cluster, ReleaseInstance
+from helmkit.model.repository import load_repository
+from helmkit.model.resolve import environment_of
+from helmkit.model.secrets import apply_secrets
+from helmkit.output.progress import Progress, render_plan_summary
+from helmkit.plan.execute import RunResult, StepOutcome, execute
+from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
+from helmkit.plan.summary import summarize
+
+Confirm = Callable[[str], bool]
+ROLLBACK_FAILED = re.compile(r"(error occurred while rolling back|rollback.*failed|failed.*rollback)", re.I)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+TIMEOUT_MARGIN = 120.0
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    env: str
+    cluster: str | None = None
+    selector: str | None = None
+    concurrency: int | None = None
+    dry_run: bool = False
+    prune: bool = False
+    yes: bool = False
+    break_lock: bool = False
+    recover: bool = False
+    adopt: bool = False
+    set_values: tuple[str, ...] = ()
+    confirm: Confirm | None = None  # asks a person; None: never ask
+
+
+def sync(ctx: Context, options: SyncOptions) -> int:
+    """Sync an environment; return the exit code."""
+    clusters = _target_clusters(ctx, options)
+    if options.dry_run:
+        return _sync_locked(ctx, options)
+    with EnvironmentLock(ctx, options.env, clusters, kubeconfig=ctx.kubeconfig,
+                         break_lock=options.break_lock) as lock:
+        for broken in lock.broken:
+            ctx.console.info(f"warning: broke the lock on {broken}")
+        return _sync_locked(ctx, options, not_locked=dict(lock.unreachable))
+
+
+def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, ClusterError] | None = None) -> int:
+    assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
+                                           options.concurrency))
+    if assessment.render_errors:
+        problems = [Problem(f"{instance.key}: {error.render().removeprefix('error: ')}")
+                    for instance, error in assessment.render_errors]
+        raise InputError(problems, hint="nothing was applied")
+    unreachable = {**(not_locked or {}), **assessment.unreachable}
+    plan = build_sync_plan(ctx, assessment, options, unreachable)
+    for cluster, error in sorted(unreachable.items()):
+        ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
+    if options.dry_run:
+        ctx.console.print(plan.render_text(ctx.masker).rstrip("\n"))
+        return EXIT_ERROR if plan.problems else EXIT_OK
+    ctx.console.print(render_plan_summary(plan))
+    if plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive \
+            and not options.confirm("Apply this plan?"):
+        ctx.console.info("nothing applied")
+        return EXIT_ERROR
+    result = _execute(ctx, plan, assessment, options)
+    summary = summarize(plan, result)
+    ctx.console.print(summary.render_text(ctx.masker).rstrip("\n"))
+    return result.exit_code
+
+
+def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
+                    unreachable: dict[str, ClusterError] | dict[str, HelmkitError]) -> Plan:
+    helm = assessment.helm
+    plan = build_plan(
+        [item.state for item in assessment.releases], clusters=assessment.clusters,
+        needs_levels=assessment.needs_levels(),
+        options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
+                            prune=options.prune, recover=options.recover, adopt=options.adopt),
+    )
+    return _block_unreachable(plan, assessment, unreachable)
+
+
+def _block_unreachable(plan: Plan, assessment: Assessment,
+                       unreachable: dict[str, ClusterError] | dict[str, HelmkitError]) -> Plan:
+    """Every enabled release of an unreachable cluster becomes a blocked step (failed, never run)."""
+    if not unreachable:
+        return plan
+    problems = list(plan.problems)
+    waves: list[Wave] = []
+    for wave in plan.waves:
+        clusters: list[ClusterPlan] = []
+        for cluster_plan in wave.clusters:
+            error = unreachable.get(cluster_plan.cluster)
+            if error is None:
+                clusters.append(cluster_plan)
+                continue
+            reason = f"cluster unreachable: {error.message}"
+            steps = [Step(StepKind.BLOCKED, i.key, i.cluster.name, [], [], reason, i.name, i.namespace, i)
+                     for i in assessment.instances if i.cluster.name == cluster_plan.cluster and i.enabled]
+            problems += [PlanProblem(step.key, reason) for step in steps]
+            clusters.append(ClusterPlan(cluster_plan.cluster, cluster_plan.context, [steps] if steps else []))
+        waves.append(Wave(wave.number, clusters))
+    return Plan(waves, problems, list(plan.notes))
+
+
+def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions) -> RunResult:
+    secrets = {item.state.key: item.secrets for item in assessment.releases}
+    stop = threading.Event()
+    run_step = _StepRunner(ctx, assessment.helm, secrets)
+    concurrency = options.concurrency or ctx.concurrency
+    with _signals_stop(ctx, stop), Progress(ctx.console, live=ctx.console.interactive) as progress:
+        return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
+
+
+@dataclass
+class _StepRunner:
+    """Runs one step's helm argv through the runner; values (secrets resolved) via a 0600 file."""
+
+    ctx: Context
+    helm: HelmClient
+    secrets: dict[str, SecretValues]
+
+    def __call__(self, step: Step) -> StepOutcome:
+        instance = step.instance
+        timeout = _seconds(instance.timeout) if instance is not None else None
+        what = f"helm {step.kind.value} {step.release} on {step.cluster}"
+        if step.uses_values:
+            if not isinstance(instance, ReleaseInstance):
+                raise HelmkitError(f"{step.key}: a step with values has no release instance")
+            resolved = self.secrets.get(step.key, {})
+            values = apply_secrets(instance.values, resolved) if resolved else instance.values
+            with values_files(values) as files:
+                result = self.ctx.runner.run(step.argv_with_values(files[0]), env=self.helm.env, check=False,
+                                             timeout=timeout, what=what)
+        else:
+            result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
+        if result.ok:
+            return StepOutcome(True)
+        error = self.ctx.runner.error(result, what)
+        if ROLLBACK_FAILED.search(result.stderr):
+            error.hint = ("the rollback failed too: manual intervention required "
+                          f"(see `helm history {step.release} -n {step.namespace}`)")
+        return StepOutcome(False, error.render().removeprefix("error: "))
+
+
+def _seconds(duration: str) -> float | None:
+    """Go duration (``5m``, ``1h30m``, ``90s``) in seconds plus a margin; None if unreadable."""
+    parts = _DURATION.findall(duration or "")
+    if not parts or "".join(n + u for n, u in parts) != duration:
+        return None
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * scale[u] for n, u in parts) + TIMEOUT_MARGIN
+
+
+@contextmanager
+def _signals_stop(ctx: Context, stop: threading.Event) -> Iterator[None]:
+    """First SIGINT/SIGTERM: start nothing new; second: terminate the running helm processes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            ctx.console.info("second signal: terminating running helm processes")
+            threading.Thread(target=ctx.runner.terminate_all, name="helmkit-terminate", daemon=True).start()
+            return
+        stop.set()
+        ctx.console.info("interrupted: no new release starts; waiting for running helm processes "
+                         "(signal again to terminate them)")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _target_clusters(ctx: Context, options: SyncOptions) -> list[Cluster]:
+    environment = environment_of(load_repository(ctx.repo), options.env)
+    clusters = [spec.cluster for spec in environment.clusters]
+    if options.cluster is not None:
+        clusters = [c for c in clusters if c.name == options.cluster]
+        if not clusters:
+            raise InputError(f"unknown cluster `{options.cluster}` in environment `{options.env}`")
+    return clusters

@@ -1,0 +1,45 @@
+"""`helmkit sync`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from helmkit.actions.sync import SyncOptions, sync
+from helmkit.cli.options import cluster_option, env_option, selector_option, set_option
+from helmkit.context import Context
+
+
+def _ask(question: str) -> bool:
+    return click.confirm(question, default=False, err=True)
+
+
+@click.command("sync")
+@env_option()
+@cluster_option()
+@selector_option()
+@click.option("--concurrency", type=click.IntRange(min=1), help="Releases in parallel per cluster.")
+@click.option("--dry-run", is_flag=True, help="Print the plan with each step's helm command; change nothing.")
+@click.option("--prune", is_flag=True, help="Uninstall releases helmkit installed that are gone from the specs.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.option("--break-lock", is_flag=True, help="Remove a lock left by a sync that was killed.")
+@click.option("--recover", is_flag=True, help="Roll back or uninstall releases stuck in pending-* first.")
+@click.option("--adopt", is_flag=True, help="Take over releases of the same name not installed by helmkit.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
+@set_option()
+@click.pass_obj
+def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, concurrency: int | None,
+            dry_run: bool, prune: bool, yes: bool, break_lock: bool, recover: bool, adopt: bool,
+            kubeconfig: Path | None, set_values: tuple[str, ...]) -> int:
+    """Roll out releases that are missing or out of sync: needs order per cluster, wave by wave.
+
+    On a terminal sync asks before acting (unless --yes); without one (CI) it proceeds.
+    """
+    if kubeconfig is not None:
+        ctx.kubeconfig = kubeconfig
+    return sync(ctx, SyncOptions(env=env, cluster=cluster, selector=selector, concurrency=concurrency,
+                                 dry_run=dry_run, prune=prune, yes=yes, break_lock=break_lock, recover=recover,
+                                 adopt=adopt, set_values=set_values,
+                                 confirm=_ask if sys.stdin.isatty() else None))

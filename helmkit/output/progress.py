@@ -1,0 +1,123 @@
+"""What ``helmkit sync`` prints while it works: the plan summary before, progress during.
+
+:func:`render_plan_summary` lists the releases sync will act on, wave by wave and cluster by
+cluster, plus the plan's problems and notes (``--dry-run`` prints the full plan with argv
+instead, :meth:`helmkit.plan.rollout.Plan.render_text`).
+
+:class:`Progress` receives the executor's events. Plain mode (not a TTY, e.g. CI logs) prints
+one line when a release starts and one when it ends::
+
+    start     prod-us-east-1  cert-manager  install
+    deployed  prod-us-east-1  cert-manager  1.4s
+
+On a TTY it prints the same lines plus one live status line at the bottom (rewritten in place
+twice a second) naming each running release with its cluster and elapsed time. Everything goes
+to stderr through the run's masker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from helmkit.output.console import Console
+from helmkit.plan.execute import Event, Outcome
+from helmkit.plan.rollout import Plan, StepKind
+
+REFRESH_SECONDS = 0.5
+MAX_LIVE = 4  # running releases named in the live line; the rest are counted
+
+
+def render_plan_summary(plan: Plan) -> str:
+    counts = plan.counts()
+    head = ", ".join(f"{counts[kind]} {kind.value}" for kind in StepKind if counts[kind]) or "nothing to do"
+    lines = [f"plan: {head}"]
+    for wave in plan.waves:
+        acting = [(cluster, [s for s in cluster.steps if s.kind is not StepKind.SKIP]) for cluster in wave.clusters]
+        unchanged = sum(1 for cluster in wave.clusters for s in cluster.steps if s.kind is StepKind.SKIP)
+        lines.append(f"wave {wave.number}: {', '.join(c.cluster for c in wave.clusters)}"
+                     + (f" ({unchanged} in sync)" if unchanged else ""))
+        for cluster, steps in acting:
+            for step in steps:
+                lines.append(f"  {step.kind.value:<9} {cluster.cluster} {step.release}: {step.reason}")
+    for title, items in (("problems", [f"{p.key}: {p.message}" for p in plan.problems]), ("notes", plan.notes)):
+        if items:
+            lines.append(f"{title}:")
+            lines += [f"  - {item}" for item in items]
+    return "\n".join(lines)
+
+
+@dataclass
+class Progress:
+    console: Console
+    live: bool = False  # a TTY: keep a status line of running releases
+    _running: dict[str, tuple[str, float]] = field(default_factory=dict)  # step id -> (label, start)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _ticker: threading.Thread | None = None
+    _status_shown: bool = False
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            self._ticker = threading.Thread(target=self._tick, name="helmkit-progress", daemon=True)
+            self._ticker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            self._clear_status()
+
+    def on_event(self, event: Event) -> None:
+        step = event.step
+        label = f"{step.cluster:<15} {step.release}"
+        if event.kind == "start":
+            with self._lock:
+                self._running[step.id] = (f"{step.release}@{step.cluster}", event.time)
+            self._line(f"{'start':<9} {label}  {step.kind.value}")
+            return
+        result = event.result
+        assert result is not None
+        with self._lock:
+            self._running.pop(step.id, None)
+        if result.outcome is Outcome.UNCHANGED:
+            return
+        text = f"{result.outcome.value:<9} {label}"
+        if result.duration is not None:
+            text += f"  {result.duration:.1f}s"
+        if result.outcome in (Outcome.FAILED, Outcome.SKIPPED) and result.message:
+            text += f"  {result.message.splitlines()[0]}"
+        colour = {Outcome.FAILED: "red", Outcome.SKIPPED: "yellow"}.get(result.outcome, "green")
+        self._line(self.console.style(text, colour) if self.live else text)
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            self._clear_status()
+            self.console.err.write(self.console.masker.mask(text) + "\n")
+            self._draw_status()
+            self.console.err.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REFRESH_SECONDS):
+            with self._lock:
+                self._clear_status()
+                self._draw_status()
+                self.console.err.flush()
+
+    def _clear_status(self) -> None:
+        if self._status_shown:
+            self.console.err.write("\r\033[K")
+            self._status_shown = False
+
+    def _draw_status(self) -> None:
+        if not self.live or not self._running:
+            return
+        now = time.monotonic()
+        items = sorted(self._running.values(), key=lambda item: item[1])
+        shown = [f"{label} {now - start:.0f}s" for label, start in items[:MAX_LIVE]]
+        more = f" +{len(items) - MAX_LIVE} more" if len(items) > MAX_LIVE else ""
+        self.console.err.write(self.console.masker.mask(f"running: {', '.join(shown)}{more}"))
+        self._status_shown = True

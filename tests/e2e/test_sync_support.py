@@ -1,0 +1,143 @@
+"""Support of the diff/sync/status end-to-end tests (no tests here): a fleet copy, a sandbox with its
+clusters, and a way to run an action with its output captured and every argv recorded."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helmkit.adapters.runner import Result, Runner
+from helmkit.context import Context
+from helmkit.output.console import Console
+from helmkit.sandbox import Sandbox
+from helmkit.sandbox.certificates import Identity
+
+REPO = Path(__file__).resolve().parents[2]
+CANARY = "canary-Zq9-secret-value"
+PROD_CLUSTERS = ("prod-us-east-1", "prod-us-west-2", "prod-eu-west-1", "prod-ap-southeast-1")
+SMALL_ENV = """\
+name: stage
+clusters:
+  - name: c1
+    region: us-east-1
+    wave: 0
+  - name: c2
+    region: eu-west-1
+    wave: 1
+releases:
+  log-shipper:
+    values:
+      flushSeconds: 1
+"""
+
+
+@dataclass
+class RecordingRunner(Runner):
+    """The real runner, also keeping every argv it was asked to start (a recording at the outer door)."""
+
+    argvs: list[list[str]] = field(default_factory=list)
+
+    def run(self, argv: Sequence[str], **kwargs: Any) -> Result:  # type: ignore[override]
+        self.argvs.append([str(a) for a in argv])
+        return super().run(argv, **kwargs)
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+    ctx: Context
+
+    @property
+    def helm_started(self) -> int:
+        return self.ctx.runner.started.get("helm", 0)
+
+
+@dataclass
+class Fleet:
+    root: Path
+    sandbox: Sandbox
+    kubeconfig: Path
+    helm_bin: Path
+    argvs: list[list[str]] = field(default_factory=list)
+
+    def context(self) -> Context:
+        ctx = Context(repo=self.root, helm_option=str(self.helm_bin))
+        runner = RecordingRunner(masker=ctx.masker)
+        runner.argvs = self.argvs
+        ctx.runner = runner
+        ctx.console = Console(masker=ctx.masker, out=io.StringIO(), err=io.StringIO(), colour=False)
+        return ctx
+
+    def run(self, action: Callable[[Context, Any], int], options: Any) -> Outcome:
+        ctx = self.context()
+        code = action(ctx, options)
+        out, err = ctx.console.out, ctx.console.err
+        assert isinstance(out, io.StringIO) and isinstance(err, io.StringIO)
+        return Outcome(code, out.getvalue(), err.getvalue(), ctx)
+
+    def helm(self, *args: str, context: str) -> Result:
+        return Runner().run([str(self.helm_bin), *args, "--kube-context", context], timeout=120)
+
+    def writes(self, cluster: str) -> list[Any]:
+        """Write requests of a cluster, without helmkit's own lock ConfigMap."""
+        return [r for r in self.sandbox.requests(cluster)
+                if r.method not in ("GET", "HEAD") and "/kube-system/configmaps" not in r.path]
+
+
+def copy_fleet(dest: Path, *, small: bool) -> Path:
+    dest.mkdir(parents=True)
+    for part in ("helmkit.yaml", "charts", "schemas"):
+        source = REPO / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, dest / part)
+    if not small:
+        for part in ("releases", "environments", "values"):
+            shutil.copytree(REPO / part, dest / part)
+        return dest
+    (dest / "releases").mkdir()
+    for name in ("cert-manager", "cluster-issuer", "log-shipper"):
+        shutil.copy(REPO / "releases" / f"{name}.yaml", dest / "releases" / f"{name}.yaml")
+    (dest / "environments").mkdir()
+    (dest / "environments" / "stage.yaml").write_text(SMALL_ENV)
+    return dest
+
+
+def start_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identity: Identity, helm_bin: Path, *,
+                small: bool) -> tuple[Fleet, Sandbox]:
+    root = copy_fleet(tmp_path / "fleet", small=small)
+    clusters = ("c1", "c2") if small else PROD_CLUSTERS
+    sandbox = Sandbox(clusters, identity=identity, admin=False).start()
+    kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
+        monkeypatch.setenv(key, str(tmp_path / "home" / key.lower()))
+    monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY)
+    monkeypatch.delenv("HELMKIT_HELM", raising=False)
+    return Fleet(root, sandbox, kubeconfig, helm_bin), sandbox
+
+
+@pytest.fixture
+def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_identity: Identity,
+         helm_bin: Path) -> Iterator[Fleet]:
+    fleet, sandbox = start_fleet(tmp_path, monkeypatch, sandbox_identity, helm_bin, small=False)
+    try:
+        yield fleet
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_identity: Identity,
+          helm_bin: Path) -> Iterator[Fleet]:
+    fleet, sandbox = start_fleet(tmp_path, monkeypatch, sandbox_identity, helm_bin, small=True)
+    try:
+        yield fleet
+    finally:
+        sandbox.stop()
