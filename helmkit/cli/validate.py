@@ -22,6 +22,7 @@ from helmkit.output.problems import FORMATS
 @click.pass_obj
 def command(
     ctx: Context,
+    *,
     env: tuple[str, ...],
     fmt: str,
     no_render: bool,

@@ -127,6 +127,8 @@ def diff_objects(
     secrets = list(secret_values)
     changes: list[ObjectChange] = []
     for key in sorted(set(desired) | set(deployed)):
+        if key in desired and key in deployed and desired[key] == deployed[key]:
+            continue  # equal as parsed objects: nothing to mask or compare
         new = mask_object(desired[key], secrets) if key in desired else None
         old = mask_object(deployed[key], secrets) if key in deployed else None
         if old is None:
