@@ -120,6 +120,7 @@ class Assessment:
     warnings: list[Problem]
     helm: HelmClient
     instances: list[ReleaseInstance] = field(default_factory=list)  # selected, disabled ones included
+    chart_paths: dict[str, Path] = field(default_factory=dict)  # release key -> chart helm rendered
 
     @property
     def unreachable(self) -> dict[str, HelmkitError]:
@@ -163,8 +164,9 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
         mine = [i for i in instances if i.cluster.name == cluster.name]
         releases += _decide_cluster(ctx, cluster, mine, cluster_live, rendered=manifests,
                                     selector=selector, charts=charts)
+    chart_paths = {r.instance.key: r.chart for r in rendered if r.chart is not None}
     return Assessment(options.env, clusters, resolution.graphs, releases, live, errors, resolution.warnings, helm,
-                      instances)
+                      instances, chart_paths)
 
 
 def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInstance], live: ClusterLive, *,

@@ -50,6 +50,7 @@ class RenderResult:
     manifest: str | None
     error: HelmkitError | None = None
     cached: bool = False
+    chart: Path | None = None  # the chart helm rendered: a local directory or a cached package
 
 
 @dataclass
@@ -127,7 +128,7 @@ def render_instances(
         if isinstance(outcome, HelmkitError):
             results.append(RenderResult(instance, None, outcome))
         else:
-            results.append(RenderResult(instance, outcome, cached=misses.get(job.key) is not job))
+            results.append(RenderResult(instance, outcome, cached=misses.get(job.key) is not job, chart=job.chart))
     return results
 
 

@@ -112,7 +112,8 @@ def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
         [item.state for item in assessment.releases], clusters=assessment.clusters,
         needs_levels=assessment.needs_levels(),
         options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
-                            prune=options.prune, recover=options.recover, adopt=options.adopt),
+                            prune=options.prune, recover=options.recover, adopt=options.adopt,
+                            chart_paths=assessment.chart_paths),
     )
     return _block_unreachable(plan, assessment, unreachable)
 
