@@ -1,0 +1,235 @@
+"""``helmkit drift``: one scan of the fleet, any number of reports, an exit code CI can use.
+
+For each selected environment, :func:`helmkit.actions.livestate.assess` decides every release
+(git vs Helm's record: spec drift, missing, unhealthy, orphan; unreachable clusters). Then, for
+each reachable cluster in parallel, the live objects of the deployed releases are read with one
+list call per kind (:mod:`helmkit.adapters.liveobjects`) and compared with Helm's record on the
+fields the manifest sets (:mod:`helmkit.plan.livediff`, ignore rules from ``helmkit.yaml``).
+:mod:`helmkit.plan.drift` turns all of that into findings; a baseline marks them new, present or
+resolved (:mod:`helmkit.plan.baseline`). Every report of the run is rendered from that one
+masked report and written atomically (temp file + rename).
+
+Exit code: 1 when a cluster was unreachable or a release could not be rendered (the scan is
+incomplete; the reports are still written), else 2 when ``--fail-on`` says the drift fails the
+run (``any``: any finding; ``new``: a finding not in the baseline), else 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from helmkit.actions.diff import release_diff
+from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, assess
+from helmkit.adapters.cache import atomic_write
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
+from helmkit.context import Context
+from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Location, Problem
+from helmkit.model.instance import Cluster
+from helmkit.model.repository import load_repository
+from helmkit.output.drift_html import render_html
+from helmkit.output.drift_json import render_json
+from helmkit.output.drift_junit import render_junit
+from helmkit.output.drift_markdown import render_markdown
+from helmkit.output.drift_table import render_table
+from helmkit.plan.baseline import FailOn, apply_baseline, fails, read_baseline
+from helmkit.plan.diffmodel import render_unified, to_json
+from helmkit.plan.drift import ClusterScan, DriftReport, Finding, release_findings, unreachable_finding
+from helmkit.plan.livediff import IgnoreRule, ReleaseLiveDiff, live_drift, parse_rules
+from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.status import Status
+
+FORMATS = ("table", "json", "markdown", "junit", "html")
+RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "junit": render_junit,
+             "html": render_html}
+LIVE_STATUSES = (Status.IN_SYNC, Status.OUT_OF_SYNC)  # a deployed release whose objects Helm applied
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """One report of the run: a format, written to ``path`` (stdout when None)."""
+
+    fmt: str
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    envs: tuple[str, ...] = ()
+    all_envs: bool = False
+    selector: str | None = None
+    reports: tuple[ReportTarget, ...] = (ReportTarget("table"),)
+    baseline: Path | None = None
+    fail_on: FailOn = "any"
+    concurrency: int | None = None
+
+
+def drift(ctx: Context, options: DriftOptions) -> int:
+    """Scan, write every report, return the exit code."""
+    repo = load_repository(ctx.repo)
+    envs = _environments(sorted(repo.environments), options)
+    baseline = read_baseline(options.baseline) if options.baseline is not None else None  # bad input: fail first
+    report = scan(ctx, envs, selector=options.selector, concurrency=options.concurrency,
+                  rules=parse_rules(repo.settings.ignore_differences))
+    if baseline is not None:
+        report = apply_baseline(report, baseline, source=str(options.baseline))
+    report = report.mask(ctx.masker.mask)
+    for target in options.reports:
+        text = ctx.masker.mask(RENDERERS[target.fmt](report))
+        if target.path is None:
+            ctx.console.print(text.rstrip("\n"))
+        else:
+            write_report(target.path, text)
+            ctx.console.info(f"wrote {target.fmt} report to {target.path}")
+    if report.errors or any(not c.reachable for c in report.clusters):
+        return EXIT_ERROR
+    return EXIT_CHANGES if fails(report, options.fail_on) else EXIT_OK
+
+
+def write_report(path: Path, text: str) -> None:
+    """Temp file in the same folder, then rename: an interrupt never leaves a truncated report."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text.encode("utf-8"), mode=0o644)
+    except OSError as exc:
+        raise HelmkitError(f"cannot write report {path}: {exc.strerror}") from None
+
+
+def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, concurrency: int | None = None,
+         rules: list[IgnoreRule] | None = None) -> DriftReport:
+    """Every finding of ``envs`` (no baseline, not yet masked); ``rules`` default to helmkit.yaml's."""
+    if rules is None:
+        rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
+    findings: list[Finding] = []
+    clusters: list[ClusterScan] = []
+    errors: list[str] = []
+    for env in envs:
+        assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
+        env_findings, env_clusters = _env_findings(ctx, assessment, rules)
+        findings += env_findings
+        clusters += env_clusters
+        errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return DriftReport(list(envs), clusters, findings, errors, now)
+
+
+def _env_findings(ctx: Context, assessment: Assessment,
+                  rules: list[IgnoreRule]) -> tuple[list[Finding], list[ClusterScan]]:
+    env = assessment.env
+    by_cluster: dict[str, list[AssessedRelease]] = {}
+    for item in assessment.releases:
+        by_cluster.setdefault(item.state.cluster, []).append(item)
+    deployed = {id(item): _deployed_objects(item) for item in assessment.releases}  # parsed once per release
+    reachable = [c for c in assessment.clusters if assessment.live[c.name].reachable]
+
+    def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError]:
+        kinds = {(obj.api_version, obj.key.kind) for item in by_cluster.get(cluster.name, [])
+                 for obj in deployed[id(item)]}
+        return cluster.name, _read_cluster(ctx, cluster, kinds)
+
+    live: dict[str, LiveObjects | HelmkitError] = {}
+    if reachable:
+        with ThreadPoolExecutor(max_workers=min(16, len(reachable)), thread_name_prefix="helmkit-drift") as pool:
+            live = dict(pool.map(read, reachable))
+    findings: list[Finding] = []
+    scans: list[ClusterScan] = []
+    for cluster in assessment.clusters:
+        gathered = assessment.live[cluster.name]
+        objects = live.get(cluster.name)
+        error = gathered.error or (objects if isinstance(objects, HelmkitError) else None)
+        if error is not None:
+            findings.append(unreachable_finding(env, cluster.name, _message(error)))
+            scans.append(ClusterScan(env, cluster.name, False, 0, gathered.api_calls, _message(error)))
+            continue
+        assert isinstance(objects, LiveObjects)
+        items = by_cluster.get(cluster.name, [])
+        for item in items:
+            findings += _release_findings(item, deployed[id(item)], objects, rules)
+        names = tuple(sorted({item.state.name for item in items}))
+        scans.append(ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
+                                 release_names=names))
+    return findings, scans
+
+
+def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -> LiveObjects | HelmkitError:
+    try:
+        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+        with KubeClient(config, timeout=15.0, retries=2) as client:
+            return read_live_objects(client, kinds)
+    except HelmkitError as exc:
+        return exc
+
+
+def _deployed_objects(item: AssessedRelease) -> list[ManifestObject]:
+    if item.state.status not in LIVE_STATUSES or item.deployed is None or not item.deployed.manifest:
+        return []
+    try:
+        manifest = parse_manifest(_final_newlines(item.deployed.manifest), item.state.namespace,
+                                  origin="deployed manifest")
+    except InputError:
+        return []
+    return list(manifest.objects.values())
+
+
+def _final_newlines(text: str) -> str:
+    """A blank line before each document separator and at the end.
+
+    ``parse_manifest`` joins a document's lines without the last line break, so a block scalar
+    (``conf: |``) that ends a document loses its final newline, while the API server keeps it:
+    compared with live objects, that would be drift in every such ConfigMap. A blank line after
+    the block restores it (clip chomping keeps exactly one line break).
+    """
+    return text.replace("\n---", "\n\n---") + "\n\n"
+
+
+def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
+                      rules: list[IgnoreRule]) -> list[Finding]:
+    state = item.state
+    spec_diff, spec_changes = "", []
+    if state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
+        detail = release_diff(item)
+        spec_diff = (detail.values_diff + render_unified(detail.changes)).strip("\n")
+        spec_changes = to_json(detail.changes)
+    live: ReleaseLiveDiff | None = None
+    if deployed:
+        expected = {_rekey(obj.key, objects): (obj.api_version, obj.body) for obj in deployed}
+        present: dict[ObjectKey, dict[str, Any]] = {}
+        for key, (api_version, _) in expected.items():
+            found = objects.get(api_version, key.kind, key.namespace, key.name)
+            if found is not None:
+                present[key] = found
+        live = live_drift(state.name, state.namespace, expected, present, rules=rules,
+                          secret_values=list(item.secrets.values()))
+    return release_findings(state, spec_diff=spec_diff, spec_changes=spec_changes, live=live)
+
+
+def _rekey(key: ObjectKey, objects: LiveObjects) -> ObjectKey:
+    """A custom kind that discovery says is cluster-scoped has no namespace."""
+    if key.namespace and (key.group, key.kind) in objects.cluster_scoped:
+        return ObjectKey(key.group, key.kind, "", key.name)
+    return key
+
+
+def _environments(known: list[str], options: DriftOptions) -> list[str]:
+    if not options.all_envs and not options.envs:
+        raise InputError(Problem("no environment selected", Location("--env"),
+                                 "give --env ENV (repeatable) or --all"))
+    if options.all_envs:
+        if not known:
+            raise InputError(Problem("no environments: add environments/<env>.yaml", Location("--all")))
+        return known
+    for env in options.envs:
+        if env not in known:
+            raise InputError(Problem(f"unknown environment `{env}`", Location("--env"),
+                                     f"known environments: {', '.join(known) or 'none'}"))
+    return list(dict.fromkeys(options.envs))
+
+
+def _message(error: HelmkitError) -> str:
+    return error.render().removeprefix("error: ")
