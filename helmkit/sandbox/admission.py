@@ -1,0 +1,139 @@
+"""What the API server does to an object before storing it: decoding, naming, defaults.
+
+Request bodies are JSON, YAML (server-side apply) or Kubernetes protobuf (Secret, ConfigMap,
+DeleteOptions). Defaults are the few a client can observe: Secret ``stringData`` folded into
+``data``, a Service ``clusterIP``, Job/Deployment/StatefulSet replica counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import string
+from typing import Any
+
+from helmkit.sandbox import protobuf
+from helmkit.sandbox.catalog import ResourceType
+from helmkit.sandbox.status import ApiError, bad_request, invalid
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+Obj = dict[str, Any]
+
+
+def decode_body(body: bytes, content_type: str) -> Any:
+    """The request body as Python data."""
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if not body:
+        return None
+    if media == PROTOBUF:
+        try:
+            return protobuf.decode(body)
+        except ValueError as exc:
+            if "is not supported" in str(exc):
+                raise ApiError(415, f"the body of the request was in an unknown format: {exc}; "
+                                    "accepted media types include: application/json, application/yaml") from None
+            raise bad_request(f"cannot decode protobuf body: {exc}") from None
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    if "yaml" in media:
+        try:
+            import yaml
+
+            return yaml.safe_load(body.decode("utf-8"))
+        except Exception as exc:
+            raise bad_request(f"cannot decode YAML body: {exc}") from None
+    raise bad_request("the body of the request was in an unknown format")
+
+
+def check_object(rtype: ResourceType, obj: Any, namespace: str | None, name: str | None) -> Obj:
+    """Check kind/apiVersion/namespace/name of a body against the URL; fill what is missing."""
+    if not isinstance(obj, dict):
+        raise bad_request("the body of the request must be an object")
+    kind = obj.get("kind") or rtype.kind
+    api_version = obj.get("apiVersion") or rtype.api_version
+    if kind != rtype.kind or api_version != rtype.api_version:
+        raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
+                          f"({rtype.api_version})" if api_version != rtype.api_version else
+                          f"kind {kind} does not match the resource {rtype.plural} ({rtype.kind})")
+    obj["kind"], obj["apiVersion"] = kind, api_version
+    meta = obj.get("metadata")
+    if meta is None:
+        meta = obj["metadata"] = {}
+    if not isinstance(meta, dict):
+        raise bad_request("metadata must be an object")
+    if rtype.namespaced:
+        body_ns = meta.get("namespace")
+        if body_ns and namespace and body_ns != namespace:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        meta["namespace"] = namespace or body_ns or "default"
+    else:
+        meta.pop("namespace", None)
+    if name is not None:
+        if meta.get("name") and meta["name"] != name:
+            raise bad_request("the name of the object does not match the name on the URL")
+        meta["name"] = name
+    if not meta.get("name"):
+        prefix = meta.get("generateName")
+        if not prefix:
+            raise invalid(rtype.kind, "", "metadata.name: Required value: name or generateName is required",
+                          rtype.group)
+        alphabet = string.ascii_lowercase + string.digits
+        meta["name"] = prefix + "".join(secrets.choice(alphabet) for _ in range(5))
+    for key in ("labels", "annotations"):
+        values = meta.get(key)
+        if values is not None and (not isinstance(values, dict)
+                                   or not all(isinstance(v, str) for v in values.values())):
+            raise invalid(rtype.kind, meta["name"], f"metadata.{key}: Invalid value: values must be strings",
+                          rtype.group)
+    return obj
+
+
+def apply_defaults(rtype: ResourceType, obj: Obj, old: Obj | None, cluster_ip: str) -> Obj:
+    """Defaults the server sets on create and keeps on update."""
+    kind = (rtype.group, rtype.kind)
+    if kind == ("", "Secret"):
+        string_data = obj.pop("stringData", None)
+        if string_data:
+            data = dict(obj.get("data") or {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+            obj["data"] = data
+        obj.setdefault("type", "Opaque")
+    elif kind == ("", "Service"):
+        spec = obj.setdefault("spec", {})
+        old_spec = (old or {}).get("spec") or {}
+        spec.setdefault("type", "ClusterIP")
+        if spec["type"] != "ExternalName":
+            ip = spec.get("clusterIP") or old_spec.get("clusterIP") or cluster_ip
+            spec["clusterIP"] = ip
+            spec.setdefault("clusterIPs", [ip] if ip != "None" else ["None"])
+        for port in spec.get("ports") or ():
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                port.setdefault("targetPort", port.get("port"))
+    elif kind in (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")):
+        obj.setdefault("spec", {}).setdefault("replicas", 1)
+    elif kind == ("batch", "Job"):
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("completions", 1)
+        spec.setdefault("parallelism", 1)
+        spec.setdefault("backoffLimit", 6)
+    elif kind == ("", "Namespace"):
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {})["phase"] = "Active"
+        labels = obj["metadata"].setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+    return obj
+
+
+def allocate_cluster_ip(namespace: str, name: str) -> str:
+    digest = hashlib.sha256(f"{namespace}/{name}".encode()).digest()
+    return f"10.96.{digest[0]}.{max(digest[1], 1)}"
+
+
+def immutable_error(rtype: ResourceType, name: str, field: str) -> ApiError:
+    return invalid(rtype.kind, name, f"{field}: Invalid value: field is immutable", rtype.group)

@@ -1,0 +1,85 @@
+"""The sandbox state file: every cluster's objects, token and port, written atomically.
+
+The file is JSON, mode 0600 (it holds the clusters' tokens), written to a temporary file in the
+same folder and renamed over the old one, so an interrupted write never leaves a truncated file.
+A background thread saves it when any cluster changed (at most every ``interval`` seconds) and
+once more on stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The saved state, or None when there is no (readable) state file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        return None
+    return data
+
+
+def save(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"version": FORMAT_VERSION, **data}, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Saver:
+    """Saves ``snapshot()`` to ``path`` whenever ``version()`` changed, from a background thread."""
+
+    def __init__(self, path: Path, snapshot: Callable[[], dict[str, Any]], version: Callable[[], Any],
+                 interval: float = 0.5) -> None:
+        self.path = path
+        self._snapshot = snapshot
+        self._version = version
+        self._interval = interval
+        self._saved: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._saved = self._version()
+        self._thread = threading.Thread(target=self._run, name="sandbox-saver", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.save_if_changed()
+
+    def save_if_changed(self) -> None:
+        with self._lock:
+            version = self._version()
+            if version == self._saved:
+                return
+            save(self.path, self._snapshot())
+            self._saved = version
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.save_if_changed()
