@@ -170,22 +170,11 @@ def _deployed_objects(item: AssessedRelease) -> list[ManifestObject]:
     if item.state.status not in LIVE_STATUSES or item.deployed is None or not item.deployed.manifest:
         return []
     try:
-        manifest = parse_manifest(_final_newlines(item.deployed.manifest), item.state.namespace,
+        manifest = parse_manifest(item.deployed.manifest, item.state.namespace,
                                   origin="deployed manifest")
     except InputError:
         return []
     return list(manifest.objects.values())
-
-
-def _final_newlines(text: str) -> str:
-    """A blank line before each document separator and at the end.
-
-    ``parse_manifest`` joins a document's lines without the last line break, so a block scalar
-    (``conf: |``) that ends a document loses its final newline, while the API server keeps it:
-    compared with live objects, that would be drift in every such ConfigMap. A blank line after
-    the block restores it (clip chomping keeps exactly one line break).
-    """
-    return text.replace("\n---", "\n\n---") + "\n\n"
 
 
 def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
@@ -204,6 +193,9 @@ def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], obj
             found = objects.get(api_version, key.kind, key.namespace, key.name)
             if found is not None:
                 present[key] = found
+        if item.instance is not None:
+            rules = rules + [IgnoreRule.from_mapping(rule, release=state.name)
+                             for rule in item.instance.ignore_differences]
         live = live_drift(state.name, state.namespace, expected, present, rules=rules,
                           secret_values=list(item.secrets.values()))
     return release_findings(state, spec_diff=spec_diff, spec_changes=spec_changes, live=live)

@@ -221,7 +221,7 @@ def _documents(text: str) -> list[tuple[int, str, str]]:
 
     def flush() -> None:
         if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-            docs.append((start, source, "\n".join(lines)))
+            docs.append((start, source, "\n".join(lines) + "\n"))  # keep a closing block scalar's newline
 
     for number, line in enumerate(text.splitlines(), start=1):
         if _SEPARATOR.match(line):

@@ -257,6 +257,8 @@ def manifest_difference(desired: str, deployed: str, namespace: str) -> str | No
     Hooks are not part of a release's manifest, and neither are the CRDs of a chart's ``crds/``
     folder (helm installs them apart), so both are left out of the desired side.
     """
+    if desired == deployed:
+        return None
     wanted = _release_objects(parse_manifest(desired, namespace, origin="rendered manifest"))
     have = _release_objects(parse_manifest(deployed, namespace, origin="deployed manifest"))
     changes = diff_objects(wanted, have)

@@ -129,3 +129,12 @@ def test_alias_bomb_and_deep_nesting_refused_fast() -> None:
         with pytest.raises(InputError, match=message):
             parse_manifest(text, "ns")
         assert time.monotonic() - start < 2
+
+
+def test_block_scalar_ending_a_document_keeps_its_final_newline() -> None:
+    text = (
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  conf: |\n    x = 1\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  conf: |\n    y"
+    )
+    objects = parse_manifest(text, "ns", origin="test").objects.values()
+    assert sorted(o.body["data"]["conf"] for o in objects) == ["x = 1\n", "y\n"]
