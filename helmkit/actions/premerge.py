@@ -17,7 +17,6 @@ object with the diff model: secrets masked, YAML order and formatting never a ch
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,6 @@ from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, Inpu
 from helmkit.model.affected import AffectedInstance, AffectedSet, affected_set
 from helmkit.model.instance import ReleaseInstance
 from helmkit.model.repository import load_repository
-from helmkit.model.secrets import resolve_secrets
 from helmkit.output.problems import render_problems
 from helmkit.plan.diffmodel import diff_objects
 from helmkit.plan.manifests import ObjectKey, parse_manifest
@@ -100,7 +98,7 @@ def validate_changed(ctx: Context, options: ChangedSinceOptions) -> ChangedValid
     instances = report.affected.head_instances()
     report.errors.extend(check_values_schemas(repo, instances))
     if options.render and not report.errors and instances:
-        results = render_instances(ctx, instances)
+        results = render_instances(ctx, instances, read_secrets=False)
         report.rendered = sum(1 for r in results if r.error is None)
         for result in results:
             if result.error is not None:
@@ -184,11 +182,10 @@ def git_diff(ctx: Context, options: GitDiffOptions) -> PremergeDiff:
             report.warnings.extend(_at_base(p, base_sha) for p in affected.base.problems)
         if report.errors:
             return report
-        base_results = _by_key(render_instances(base_ctx, affected.base_instances()))
-        head_results = _by_key(render_instances(head_ctx, affected.head_instances()))
-        secrets = _secret_values(ctx, [*affected.base_instances(), *affected.head_instances()])
+        base_results = _by_key(render_instances(base_ctx, affected.base_instances(), read_secrets=False))
+        head_results = _by_key(render_instances(head_ctx, affected.head_instances(), read_secrets=False))
         for entry in affected.instances:
-            release = _release_diff(entry, base_results, head_results, secrets)
+            release = _release_diff(entry, base_results, head_results)
             report.releases.append(release)
             head_result = head_results.get(entry.head.key) if entry.head is not None else None
             if head_result is not None and head_result.error is not None:
@@ -232,19 +229,6 @@ def _by_key(results: list[RenderResult]) -> dict[str, RenderResult]:
     return {r.instance.key: r for r in results}
 
 
-def _secret_values(ctx: Context, instances: list[ReleaseInstance]) -> list[str]:
-    """Resolved secret values of the instances, so the diff masks them with digests."""
-    values: set[str] = set()
-    for instance in instances:
-        if not instance.secrets:
-            continue
-        try:
-            values.update(resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ)).values())
-        except InputError:
-            continue  # rendering reported it
-    return sorted(values)
-
-
 def _objects(result: RenderResult | None, instance: ReleaseInstance | None) -> dict[ObjectKey, dict[str, Any]]:
     if result is None or result.manifest is None or instance is None:
         return {}
@@ -256,7 +240,7 @@ def _objects(result: RenderResult | None, instance: ReleaseInstance | None) -> d
 
 
 def _release_diff(entry: AffectedInstance, base_results: dict[str, RenderResult],
-                  head_results: dict[str, RenderResult], secrets: list[str]) -> ReleaseDiff:
+                  head_results: dict[str, RenderResult]) -> ReleaseDiff:
     release = ReleaseDiff(entry.env, entry.cluster, entry.release, entry.kind, renamed_from=entry.renamed_from,
                           reasons=entry.reasons)
     base_result = base_results.get(entry.base.key) if entry.base is not None else None
@@ -272,7 +256,7 @@ def _release_diff(entry: AffectedInstance, base_results: dict[str, RenderResult]
     except HelmkitError as exc:
         release.status, release.error = "error", exc.message
         return release
-    release.changes = diff_objects(new, old, secret_values=secrets)
+    release.changes = diff_objects(new, old)  # secrets were never read: references render as placeholders
     if release.status == "changed" and not release.changes:
         release.status = "unchanged"
     return release

@@ -64,6 +64,7 @@ class _Run:
     charts: ChartRepositoryClient
     lock: LockFile | None
     default_kube_version: str | None
+    read_secrets: bool = True
     digests: TreeDigests = field(default_factory=TreeDigests)
 
 
@@ -81,8 +82,14 @@ def render_instances(
     concurrency: int | None = None,
     helm: HelmClient | None = None,
     default_kube_version: str | None = None,
+    read_secrets: bool = True,
 ) -> list[RenderResult]:
-    """Render each instance (in the given order); failures are returned, not raised."""
+    """Render each instance (in the given order); failures are returned, not raised.
+
+    With ``read_secrets=False`` no secret is read: each secret reference renders as a placeholder
+    derived from the reference itself (pre-merge checks run without any credentials, and a changed
+    reference still shows as a change).
+    """
     settings = read_settings(ctx.repo)
     helm = helm or helm_client(ctx)
     if settings.helm_range:
@@ -95,6 +102,7 @@ def render_instances(
         charts=ChartRepositoryClient(ctx.state_dir / "cache" / "charts"),
         lock=read_lock(ctx.repo) if any(i.chart.repository for i in instances) else None,
         default_kube_version=default_kube_version or settings.kube_version,
+        read_secrets=read_secrets,
     )
     charts: list[Path | HelmkitError] = [_chart_or_error(run, i) for i in instances]
     api_versions = _api_versions_by_cluster(instances, charts)
@@ -145,7 +153,7 @@ class _Job:
 
 
 def _job(run: _Run, instance: ReleaseInstance, chart: Path, api_versions: tuple[str, ...]) -> _Job:
-    resolved = _resolve_secrets(run.ctx, instance)
+    resolved = _resolve_secrets(run.ctx, instance) if run.read_secrets else _placeholder_secrets(instance)
     kube_version = instance.cluster.kube_version or run.default_kube_version
     key = content_key({
         "format": CACHE_FORMAT,
@@ -202,6 +210,10 @@ def _resolve_secrets(ctx: Context, instance: ReleaseInstance) -> dict[tuple[str 
         ctx.masker.add(value)
         ctx.masker.add(base64.b64encode(value.encode()).decode())
     return dict(resolved)
+
+
+def _placeholder_secrets(instance: ReleaseInstance) -> dict[tuple[str | int, ...], str]:
+    return {ref.path: "secret-ref-" + hashlib.sha256(ref.ref.encode()).hexdigest()[:16] for ref in instance.secrets}
 
 
 def _apply_secrets(values: dict[str, Any], resolved: dict[tuple[str | int, ...], str]) -> dict[str, Any]:

@@ -150,7 +150,7 @@ def _render(ctx: Context, report: ValidationReport) -> None:
     except ImportError:
         report.render_note = "not rendered: rendering is not available in this installation"
         return
-    results = render_instances(ctx, report.instances)
+    results = render_instances(ctx, report.instances, read_secrets=False)
     report.rendered = 0
     for result in results:
         if result.error is None:

@@ -7,27 +7,47 @@ from pathlib import Path
 import click
 
 from helmkit.actions.diff import DiffOptions, diff
+from helmkit.actions.premerge import GitDiffOptions, run_git_diff
 from helmkit.cli.options import cluster_option, env_option, format_option, selector_option, set_option
+from helmkit.cli.premerge_options import git_base_options
 from helmkit.context import Context
+from helmkit.errors import InputError
 
 
 @click.command("diff")
-@env_option()
+@env_option(required=False)
 @cluster_option()
 @selector_option()
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when anything differs (1 stays an error).")
-@format_option(("text", "json", "markdown"))
+@format_option(("text", "json", "markdown", "github"))
 @click.option("--context", "context_lines", type=click.IntRange(min=0), default=3, show_default=True,
               help="Lines of context around each change.")
 @click.option("--show-secrets", is_flag=True, help="Show Secret data and secret values unmasked (never in CI).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
 @set_option()
+@git_base_options()
 @click.pass_obj
-def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, detailed_exitcode: bool, fmt: str,
-            context_lines: int, show_secrets: bool, kubeconfig: Path | None, concurrency: int | None,
-            set_values: tuple[str, ...]) -> int:
-    """Show what sync would change in each cluster: objects, hooks, chart and values (secrets masked)."""
+def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str | None, detailed_exitcode: bool,
+            fmt: str, context_lines: int, show_secrets: bool, kubeconfig: Path | None, concurrency: int | None,
+            set_values: tuple[str, ...], git_base: str | None, git_head: str | None, max_comment_chars: int) -> int:
+    """Show what sync would change in each cluster: objects, hooks, chart and values (secrets masked).
+
+    With --git-base REF, compare two git revisions instead of a cluster (pre-merge review): every
+    release instance the change reaches, in every environment, rendered at both revisions.
+    """
+    if git_base:
+        if env or cluster or selector or set_values or show_secrets:
+            raise InputError("--git-base compares every instance a change reaches; drop --env/--cluster/-l/--set/"
+                             "--show-secrets")
+        return run_git_diff(ctx, GitDiffOptions(git_base, git_head or "HEAD", fmt, context_lines, detailed_exitcode,
+                                                max_comment_chars))
+    if git_head:
+        raise InputError("--git-head needs --git-base")
+    if env is None:
+        raise InputError("diff needs --env ENV (or --git-base REF to compare git revisions)")
+    if fmt == "github":
+        raise InputError("--format github goes with --git-base", hint="use text, json or markdown")
     if kubeconfig is not None:
         ctx.kubeconfig = kubeconfig
     return diff(ctx, DiffOptions(env=env, cluster=cluster, selector=selector, detailed_exitcode=detailed_exitcode,
