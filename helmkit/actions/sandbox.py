@@ -49,16 +49,25 @@ def up(ctx: Context, options: SandboxOptions) -> None:
     clusters = environment_clusters(ctx, options.env)
     folder = sandbox_folder(ctx)
     kubeconfig = (options.kubeconfig or default_kubeconfig(ctx)).absolute()
-    try:
-        info = daemon.start(folder, [c.name for c in clusters])
-    except daemon.SandboxError as exc:
-        raise HelmkitError(str(exc),
-                           hint="`helmkit sandbox status` shows it; `helmkit sandbox down` stops it") from None
+    info = daemon.running(folder)
+    started = info is None
+    if info is not None:
+        missing = [c.name for c in clusters if c.name not in (info.get("clusters") or {})]
+        if missing or "certificateAuthority" not in info:
+            raise HelmkitError(f"a sandbox is already running without cluster(s) {', '.join(missing) or '?'}",
+                               hint="stop it with `helmkit sandbox down`, then run `helmkit sandbox up` again")
+    else:
+        try:
+            info = daemon.start(folder, [c.name for c in clusters])
+        except daemon.SandboxError as exc:
+            raise HelmkitError(str(exc),
+                               hint="`helmkit sandbox status` shows it; `helmkit sandbox down` stops it") from None
     for cluster in clusters:
         ctx.masker.add(info["clusters"][cluster.name]["token"])
     entries = {c.context: (info["clusters"][c.name]["url"], info["clusters"][c.name]["token"]) for c in clusters}
     write_kubeconfig(kubeconfig, entries, info["certificateAuthority"])
-    ctx.console.info(f"sandbox started (pid {info['pid']}) for environment {options.env}:")
+    what = "started" if started else "already running"
+    ctx.console.info(f"sandbox {what} (pid {info['pid']}) for environment {options.env}:")
     for cluster in clusters:
         ctx.console.info(f"  {cluster.context}: {info['clusters'][cluster.name]['url']}")
     ctx.console.info(f"kubeconfig (mode 0600): {kubeconfig}")
