@@ -16,18 +16,15 @@ and releases are still shown), else 2 with ``--detailed-exitcode`` when anything
 from __future__ import annotations
 
 import copy
-import difflib
 from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
 from helmkit.adapters.masking import digest_mask
 from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError
 from helmkit.output.diff_view import DiffReport, ReleaseDiff, render_json, render_markdown, render_text
-from helmkit.plan.diffmodel import DEFAULT_CONTEXT, ObjectChange, diff_fields, diff_objects
+from helmkit.plan.diffmodel import DEFAULT_CONTEXT, diff_objects, sorted_yaml, unified_text
 from helmkit.plan.manifests import Manifest, ManifestObject, ObjectKey, parse_manifest
 from helmkit.plan.status import Status
 
@@ -86,12 +83,14 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
     desired = _parse(wanted, state.namespace, "rendered manifest")
     record = item.deployed if state.status is not Status.NOT_INSTALLED else None  # e.g. an uninstalled record
     deployed = _parse(record.manifest if record else None, state.namespace, "deployed manifest")
-    result.changes = _compare(_release_objects(desired), _release_objects(deployed), secret_values, show_secrets)
+    result.changes = diff_objects(_release_objects(desired), _release_objects(deployed), secret_values=secret_values,
+                                  mask=not show_secrets)
     deployed_hooks = Manifest()
     if record is not None:
         for hook in record.hooks:
             deployed_hooks.hooks += _parse(hook.manifest, state.namespace, "deployed hook").hooks
-    result.hook_changes = _compare(_hooks(desired), _hooks(deployed_hooks), secret_values, show_secrets)
+    result.hook_changes = diff_objects(_hooks(desired), _hooks(deployed_hooks), secret_values=secret_values,
+                                       mask=not show_secrets)
     if record is not None and item.chart_name is not None and wanted is not None:
         before = f"{record.chart_name} {record.chart_version}"
         after = f"{item.chart_name} {item.chart_version or ''}".strip()
@@ -115,28 +114,8 @@ def values_diff(deployed: dict[str, Any], desired: dict[str, Any], secrets: Secr
                 _set_path(old, path, digest_mask(str(current)))
     if old == new:
         return ""
-    old_lines = _yaml(old).splitlines(keepends=True) if old else []
-    new_lines = _yaml(new).splitlines(keepends=True) if new else []
-    lines = difflib.unified_diff(old_lines, new_lines, fromfile="deployed values", tofile="desired values")
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
-def _compare(desired: dict[ObjectKey, dict[str, Any]], deployed: dict[ObjectKey, dict[str, Any]],
-             secret_values: list[str], show_secrets: bool) -> list[ObjectChange]:
-    if not show_secrets:
-        return diff_objects(desired, deployed, secret_values=secret_values)
-    changes: list[ObjectChange] = []
-    for key in sorted(set(desired) | set(deployed)):
-        new, old = desired.get(key), deployed.get(key)
-        if old is None:
-            changes.append(ObjectChange(key, "add", (), None, new))
-        elif new is None:
-            changes.append(ObjectChange(key, "remove", (), old, None))
-        else:
-            items = diff_fields(old, new)
-            if items:
-                changes.append(ObjectChange(key, "change", tuple(items), old, new))
-    return changes
+    return unified_text(sorted_yaml(old) if old else "", sorted_yaml(new) if new else "",
+                        fromfile="deployed values", tofile="desired values")
 
 
 def _parse(text: str | None, namespace: str, origin: str) -> Manifest:
@@ -154,10 +133,6 @@ def _hooks(manifest: Manifest) -> dict[ObjectKey, dict[str, Any]]:
 def _from_crds_folder(obj: ManifestObject) -> bool:
     parts = obj.source.split("/")
     return "crds" in parts[1:-1] and "templates" not in parts
-
-
-def _yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
 
 
 def _get_path(node: Any, path: tuple[str | int, ...]) -> Any:

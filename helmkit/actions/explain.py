@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helmkit.actions.validate import effective_values
+from helmkit.actions.validate import chart_defaults, effective_values
 from helmkit.context import Context
 from helmkit.errors import InputError, Location, Problem
 from helmkit.model.charts import LocalChart, read_local_chart
 from helmkit.model.instance import Origin, ReleaseInstance
-from helmkit.model.layering import merge, record
+from helmkit.model.layering import merge
 from helmkit.model.repository import closest, load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.yamlfile import Path_
@@ -115,12 +115,7 @@ def _field_entries(instance: ReleaseInstance, display: Callable[[Path], str]) ->
 
 
 def _value_entries(chart: LocalChart | None, instance: ReleaseInstance) -> list[Entry]:
-    provenance: dict[Path_, Origin] = {}
-    defaults: dict[str, Any] = {}
-    if chart is not None and chart.defaults is not None and isinstance(chart.defaults.data, dict):
-        doc = chart.defaults
-        defaults = doc.data
-        record(provenance, (), defaults, lambda p: Origin("chart", doc.location(p)))
+    defaults, provenance = chart_defaults(chart)
     _, effective_prov = effective_values(chart, instance)
     merged = merge(defaults, instance.values, provenance, lambda p: effective_prov.get(p) or Origin("release"))
     entries: list[Entry] = []

@@ -20,11 +20,11 @@ from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.masking import digest_mask
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
+from helmkit.model import names
 from helmkit.model.instance import ReleaseInstance
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _SECRET_KIND = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
             continue
         instance = result.instance
         for part in (instance.env, instance.cluster.name, instance.name):
-            if not _NAME.match(part):
+            if not names.is_dns_subdomain(part):
                 raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
         path = folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -110,15 +110,20 @@ def check_values_schemas(repo: Repository, instances: list[ReleaseInstance]) -> 
 
 def effective_values(chart: LocalChart | None, instance: ReleaseInstance) -> tuple[dict[str, Any], dict[Path_, Origin]]:
     """Chart defaults with the instance's values over them, nulls removed (as Helm coalesces them)."""
-    provenance: dict[Path_, Origin] = {}
-    defaults: dict[str, Any] = {}
-    if chart is not None and chart.defaults is not None and isinstance(chart.defaults.data, dict):
-        doc = chart.defaults
-        defaults = doc.data
-        record(provenance, (), defaults, lambda p: Origin("chart", doc.location(p)))
+    defaults, provenance = chart_defaults(chart)
     own = {k: v for k, v in instance.provenance.items() if not (k and k[0] == "$field")}
     merged = merge(defaults, instance.values, provenance, lambda p: own.get(p) or _nearest(own, p))
     return without_nulls(merged), provenance
+
+
+def chart_defaults(chart: LocalChart | None) -> tuple[dict[str, Any], dict[Path_, Origin]]:
+    """The chart's ``values.yaml`` (empty without one) and where each value of it was written."""
+    provenance: dict[Path_, Origin] = {}
+    doc = chart.defaults if chart is not None else None
+    if doc is None or not isinstance(doc.data, dict):
+        return {}, provenance
+    record(provenance, (), doc.data, lambda p: Origin("chart", doc.location(p)))
+    return doc.data, provenance
 
 
 def _defaults(chart: LocalChart) -> dict[str, Any]:

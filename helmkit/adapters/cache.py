@@ -4,6 +4,9 @@ Entries live in ``<root>/<key[:2]>/<key>``; folders are 0700 and files 0600 (ren
 manifests may hold Secret data). Every write goes to a temp file in the same folder and is
 renamed into place, so an interrupt never leaves a truncated entry. :class:`TreeDigests`
 digests a chart directory once per run (path, mode bit and content of every file, sorted).
+
+The file-safety helpers every adapter uses live here too: :func:`private_dir`, :func:`atomic_write`
+and :func:`private_temp_files` (0600 files for secrets handed to helm or ``ssl``, removed at once).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,27 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def private_temp_files(prefix: str, contents: Mapping[str, bytes]) -> Iterator[dict[str, Path]]:
+    """Write each ``name: data`` to a 0600 file in a fresh 0700 temp folder; yield name -> path.
+
+    The folder goes away whatever happens inside the ``with`` block (success, an error, or
+    KeyboardInterrupt), so secrets written here never outlive the call that reads them.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))  # mkdtemp: mode 0700
+    try:
+        paths: dict[str, Path] = {}
+        for name, data in contents.items():
+            path = folder / name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            paths[name] = path
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def content_key(parts: dict[str, Any]) -> str:

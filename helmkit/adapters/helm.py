@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +24,7 @@ from typing import Any
 import semver
 import yaml
 
-from helmkit.adapters.cache import ContentCache, content_key
+from helmkit.adapters.cache import ContentCache, content_key, private_temp_files
 from helmkit.adapters.chartrepo import VersionConstraint
 from helmkit.adapters.runner import Result, Runner
 from helmkit.errors import HelmkitError, InputError, Location, Problem, ToolError
@@ -260,15 +257,9 @@ def values_files(*documents: Mapping[str, Any]) -> Iterator[tuple[Path, ...]]:
     The directory goes away whatever happens inside the ``with`` block (success, an error, or
     KeyboardInterrupt), so secret values never outlive the helm call that reads them.
     """
-    folder = Path(tempfile.mkdtemp(prefix="helmkit-values-"))  # mkdtemp: mode 0700
-    try:
-        paths: list[Path] = []
-        for index, document in enumerate(documents):
-            path = folder / f"values-{index}.yaml"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                yaml.safe_dump(dict(document), handle, sort_keys=False, default_flow_style=False)
-            paths.append(path)
-        yield tuple(paths)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    contents = {
+        f"values-{index}.yaml": yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=False).encode()
+        for index, document in enumerate(documents)
+    }
+    with private_temp_files("helmkit-values-", contents) as paths:
+        yield tuple(paths.values())

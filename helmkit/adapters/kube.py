@@ -2,8 +2,8 @@
 
 :class:`KubeClient` talks to one API server over ``http.client`` with TLS and credentials from a
 :class:`~helmkit.adapters.kubeconfig.ClusterConfig`. Connections are kept alive in a small pool
-(thread-safe). Resources are named by ``apiVersion`` plus kind or plural; discovery resolves them
-once per group-version and caches the answer in the client.
+(thread-safe; :mod:`helmkit.adapters.kubeconn`). Resources are named by ``apiVersion`` plus kind or
+plural; discovery resolves them once per group-version and caches the answer in the client.
 
 Reliability: reads (GET) are retried with exponential backoff and jitter on 5xx, 429 (honouring
 ``Retry-After``), timeouts and dropped connections. Writes are never retried blindly: they go on a
@@ -17,31 +17,25 @@ HTTP status); tokens never appear in them.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import http.client
 import json
-import os
 import random
-import socket
-import ssl
-import tempfile
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from helmkit.adapters.kubeconfig import ClusterConfig, Credentials
+from helmkit.adapters.kubeconfig import ClusterConfig
+from helmkit.adapters.kubeconn import ConnectFailed, ConnectionPool, retry_after
 from helmkit.errors import ClusterError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 4
 DEFAULT_PAGE_SIZE = 500
-MAX_POOL = 8
 BACKOFF_CAP = 8.0
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 PATCH_TYPES = {
@@ -86,10 +80,6 @@ class Resource:
         return base
 
 
-class _ConnectFailed(Exception):
-    """The TCP/TLS connection could not be opened: the request never reached the server."""
-
-
 class _Retryable(Exception):
     def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None,
                  data: bytes = b"") -> None:
@@ -117,15 +107,8 @@ class KubeClient:
         self.backoff = backoff
         self.page_size = page_size
         self.calls = 0
-        url = urllib.parse.urlsplit(config.server)
-        self._scheme = url.scheme
-        self._host = url.hostname or ""
-        self._port = url.port or (443 if url.scheme == "https" else 80)
-        self._prefix = url.path.rstrip("/")
+        self._connections = ConnectionPool(config, timeout=timeout)
         self._lock = threading.Lock()
-        self._pool: builtins.list[http.client.HTTPConnection] = []
-        self._ssl: ssl.SSLContext | None = None
-        self._ssl_creds: tuple[bytes | None, bytes | None] = (None, None)
         self._discovery: dict[str, builtins.list[Resource]] = {}
         self._random = random.Random()
 
@@ -246,10 +229,7 @@ class KubeClient:
         return self._json("GET", "/version")
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, []
-        for conn in pool:
-            conn.close()
+        self._connections.close()
 
     def __enter__(self) -> KubeClient:
         return self
@@ -301,7 +281,7 @@ class KubeClient:
         body: Any = None,
         content_type: str = "application/json",
     ) -> dict[str, Any]:
-        url = self._prefix + path
+        url = self._connections.prefix + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
         payload = None if body is None else json.dumps(body).encode()
@@ -315,7 +295,7 @@ class KubeClient:
                     raise
                 renewed = True  # the plugin's credential was revoked early: ask it once more
                 continue
-            except _ConnectFailed as exc:
+            except ConnectFailed as exc:
                 reason = str(exc)
                 retry_after = None
             except _Retryable as exc:
@@ -336,14 +316,12 @@ class KubeClient:
         headers = {"Accept": "application/json", "User-Agent": "helmkit"}
         if payload is not None:
             headers["Content-Type"] = content_type
-        if creds.token:
-            headers["Authorization"] = f"Bearer {creds.token}"
-        elif creds.username is not None:
-            basic = base64.b64encode(f"{creds.username}:{creds.password or ''}".encode()).decode()
-            headers["Authorization"] = f"Basic {basic}"
+        authorization = creds.authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         # A write goes on a fresh connection: a pooled one may have been closed by the server, and a
         # write that failed on it could not be retried safely.
-        conn = self._acquire(creds, fresh=method != "GET")
+        conn = self._connections.acquire(creds, fresh=method != "GET")
         with self._lock:
             self.calls += 1
         try:
@@ -359,10 +337,10 @@ class KubeClient:
         if response.will_close:
             conn.close()
         else:
-            self._release(conn)
+            self._connections.release(conn)
         status = response.status
         if status in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {status} {_status_message(data)}".strip(), _retry_after(response), status, data)
+            raise _Retryable(f"HTTP {status} {_status_message(data)}".strip(), retry_after(response), status, data)
         if status == 401 and self.config.exec_plugin is not None:
             self.config.exec_plugin.invalidate()
         if status >= 400:
@@ -403,98 +381,6 @@ class KubeClient:
         return ClusterError(f"unreachable at {self.config.server}: {reason}", cluster=self.config.context,
                             hint=f"check the server of {self.config.describe()} and the network")
 
-    def _acquire(self, creds: Credentials, *, fresh: bool = False) -> http.client.HTTPConnection:
-        with self._lock:
-            if self._scheme == "https" and (creds.client_cert_pem, creds.client_key_pem) != self._ssl_creds:
-                self._ssl = None  # the exec plugin issued a new certificate
-                stale, self._pool = self._pool, []
-                for conn in stale:
-                    conn.close()
-            if self._pool and not fresh:
-                return self._pool.pop()
-            if self._scheme == "https" and self._ssl is None:
-                self._ssl = self._ssl_context(creds)
-                self._ssl_creds = (creds.client_cert_pem, creds.client_key_pem)
-            context = self._ssl
-        if self._scheme == "https":
-            assert context is not None
-            conn = _TLSConnection(self._host, self._port, timeout=self.timeout, context=context,
-                                  server_name=self.config.tls_server_name or self._host)
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        try:
-            conn.connect()
-        except ssl.SSLError as exc:
-            conn.close()
-            raise ClusterError(
-                f"TLS handshake with {self.config.server} failed: {exc.reason or exc}", cluster=self.config.context,
-                hint=f"check certificate-authority of cluster {self.config.cluster!r} ({self.config.describe()})",
-            ) from None
-        except TimeoutError:
-            conn.close()
-            raise _ConnectFailed(f"connect timed out after {self.timeout:.0f}s") from None
-        except OSError as exc:
-            conn.close()
-            raise _ConnectFailed(exc.strerror or type(exc).__name__) from None
-        if conn.sock is not None:
-            with contextlib.suppress(OSError):
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
-
-    def _release(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            if len(self._pool) < MAX_POOL:
-                self._pool.append(conn)
-                return
-        conn.close()
-
-    def _ssl_context(self, creds: Credentials) -> ssl.SSLContext:
-        # Only the cluster's CA is trusted when the kubeconfig names one (as kubectl does); the
-        # system store is loaded only without it (loading it costs ~50 ms per client).
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if self.config.insecure_skip_tls_verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        elif not self.config.ca_pem:
-            ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
-        else:
-            try:
-                ctx.load_verify_locations(cadata=self.config.ca_pem.decode("ascii", "replace"))
-            except ssl.SSLError as exc:
-                raise ClusterError(f"invalid certificate-authority in {self.config.describe()}: {exc.reason}",
-                                   cluster=self.config.context) from None
-        if creds.client_cert_pem and creds.client_key_pem:
-            _load_client_cert(ctx, creds.client_cert_pem, creds.client_key_pem, self.config)
-        return ctx
-
-
-class _TLSConnection(http.client.HTTPSConnection):
-    """HTTPS whose certificate is checked against ``tls-server-name`` when the kubeconfig sets one."""
-
-    def __init__(self, host: str, port: int, *, timeout: float, context: ssl.SSLContext, server_name: str) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
-        self._tls = context
-        self._server_name = server_name
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self._server_name)
-
-
-def _load_client_cert(ctx: ssl.SSLContext, cert: bytes, key: bytes, config: ClusterConfig) -> None:
-    # ssl only loads certificates from files: write them 0600 into a private folder, remove at once.
-    with tempfile.TemporaryDirectory(prefix="helmkit-tls-") as folder:
-        cert_path, key_path = Path(folder) / "client.crt", Path(folder) / "client.key"
-        for path, data in ((cert_path, cert), (key_path, key)):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-        try:
-            ctx.load_cert_chain(str(cert_path), str(key_path))
-        except ssl.SSLError:
-            raise ClusterError(f"the client certificate or key of user {config.user!r} in {config.describe()} "
-                               "cannot be loaded", cluster=config.context) from None
-
 
 def _status_message(data: bytes) -> str:
     try:
@@ -502,16 +388,6 @@ def _status_message(data: bytes) -> str:
     except ValueError:
         return data[:200].decode("utf-8", "replace").strip()
     return str(doc.get("message", "")) if isinstance(doc, dict) else ""
-
-
-def _retry_after(response: http.client.HTTPResponse) -> float | None:
-    value = response.getheader("Retry-After")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
 
 
 def _q(text: str) -> str:

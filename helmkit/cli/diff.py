@@ -8,7 +8,14 @@ import click
 
 from helmkit.actions.diff import DiffOptions, diff
 from helmkit.actions.premerge import GitDiffOptions, run_git_diff
-from helmkit.cli.options import cluster_option, env_option, format_option, selector_option, set_option
+from helmkit.cli.options import (
+    cluster_option,
+    env_option,
+    format_option,
+    kubeconfig_option,
+    selector_option,
+    set_option,
+)
 from helmkit.cli.premerge_options import git_base_options
 from helmkit.context import Context
 from helmkit.errors import InputError
@@ -23,7 +30,7 @@ from helmkit.errors import InputError
 @click.option("--context", "context_lines", type=click.IntRange(min=0), default=3, show_default=True,
               help="Lines of context around each change.")
 @click.option("--show-secrets", is_flag=True, help="Show Secret data and secret values unmasked (never in CI).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
+@kubeconfig_option()
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
 @set_option()
 @git_base_options()

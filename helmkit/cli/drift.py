@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions.drift import FORMATS, DriftOptions, ReportTarget, drift
-from helmkit.cli.options import selector_option
+from helmkit.cli.options import kubeconfig_option, selector_option
 from helmkit.context import Context
 
 
@@ -35,7 +35,7 @@ def _report(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) 
               help="A JSON report of an earlier run: mark findings new, still present or resolved.")
 @click.option("--fail-on", "fail_on", type=click.Choice(("new", "any")), default="any", show_default=True,
               help="Exit 2 on any finding, or only on findings not in the baseline.")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
+@kubeconfig_option()
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
 @click.pass_obj
 def command(ctx: Context, *, envs: tuple[str, ...], all_envs: bool, selector: str | None, fmt: str,

@@ -17,7 +17,9 @@ from typing import Any
 import click
 
 from helmkit import __version__
+from helmkit.adapters.masking import Masker
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, HelmkitError
+from helmkit.output.console import Console
 
 # name -> (module, one-line help). The help is here so `--help` imports no command module.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -79,35 +81,37 @@ def cli(ctx: click.Context, repo: Path, helm: str | None, verbose: bool) -> None
     """
     from helmkit.context import Context
 
-    ctx.obj = Context(repo=repo.resolve(), helm_option=helm, verbose=verbose)
+    masker = ctx.obj if isinstance(ctx.obj, Masker) else Masker()  # main() passes the run's masker
+    ctx.obj = Context(repo=repo.resolve(), masker=masker, helm_option=helm, verbose=verbose)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn every helmkit error into one message and its exit code."""
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    masker = Masker()
+    console = Console(masker=masker)  # the run's masker: secrets read during the run are masked here too
     try:
-        code = cli.main(args=argv, prog_name="helmkit", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="helmkit", standalone_mode=False, obj=masker)
     except HelmkitError as exc:
-        click.echo(exc.render(), err=True)
+        console.info(exc.render())
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+        console.info("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)  # usage errors are errors (1)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        console.info("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # the one place that reports bugs
-        click.echo(
+        console.info(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in helmkit; please report it with the command you ran "
-            "(run with HELMKIT_TRACEBACK=1 for details).",
-            err=True,
+            "(run with HELMKIT_TRACEBACK=1 for details)."
         )
         if os.environ.get("HELMKIT_TRACEBACK"):
             raise

@@ -1,8 +1,9 @@
-"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``--format``, ``--set``."""
+"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``--format``, ``--set``, ``--kubeconfig``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -39,3 +40,7 @@ def set_option() -> Callable[[F], F]:
         "--set", "set_values", multiple=True, metavar="KEY.PATH=VALUE",
         help="Override a value on top of every layer (repeatable; not for secrets: use ref+env://).",
     )
+
+
+def kubeconfig_option(help_text: str = "kubeconfig file to use.") -> Callable[[F], F]:
+    return click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help=help_text)

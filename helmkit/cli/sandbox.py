@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions import sandbox as action
-from helmkit.cli.options import env_option
+from helmkit.cli.options import env_option, kubeconfig_option
 from helmkit.context import Context
 
 KUBECONFIG_HELP = "Where to write the kubeconfig (mode 0600). Default: .helmkit/sandbox/kubeconfig."
@@ -20,7 +20,7 @@ def command() -> None:
 
 @command.command("up")
 @env_option()
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help=KUBECONFIG_HELP)
+@kubeconfig_option(KUBECONFIG_HELP)
 @click.pass_obj
 def up(ctx: Context, env: str, kubeconfig: Path | None) -> None:
     """Start a background sandbox for every cluster of ENV and write its kubeconfig."""
@@ -43,7 +43,7 @@ def down(ctx: Context) -> None:
 
 @command.command("serve")
 @env_option()
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help=KUBECONFIG_HELP)
+@kubeconfig_option(KUBECONFIG_HELP)
 @click.pass_obj
 def serve(ctx: Context, env: str, kubeconfig: Path | None) -> None:
     """Serve the clusters of ENV in the foreground until Ctrl-C."""

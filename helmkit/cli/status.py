@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions.status import StatusOptions, status
-from helmkit.cli.options import cluster_option, env_option, format_option, selector_option
+from helmkit.cli.options import cluster_option, env_option, format_option, kubeconfig_option, selector_option
 from helmkit.context import Context
 
 
@@ -16,7 +16,7 @@ from helmkit.context import Context
 @cluster_option()
 @selector_option()
 @format_option(("text", "json"))
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
+@kubeconfig_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, fmt: str,
             kubeconfig: Path | None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions.sync import SyncOptions, sync
-from helmkit.cli.options import cluster_option, env_option, selector_option, set_option
+from helmkit.cli.options import cluster_option, env_option, kubeconfig_option, selector_option, set_option
 from helmkit.context import Context
 
 
@@ -27,7 +27,7 @@ def _ask(question: str) -> bool:
 @click.option("--break-lock", is_flag=True, help="Remove a lock left by a sync that was killed.")
 @click.option("--recover", is_flag=True, help="Roll back or uninstall releases stuck in pending-* first.")
 @click.option("--adopt", is_flag=True, help="Take over releases of the same name not installed by helmkit.")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="kubeconfig file to use.")
+@kubeconfig_option()
 @set_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, concurrency: int | None,

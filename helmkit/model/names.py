@@ -43,6 +43,11 @@ def dns_label_problem(what: str, name: str) -> str | None:
     return None
 
 
+def is_dns_subdomain(name: str) -> bool:
+    """True when ``name`` is a DNS-1123 subdomain (which also makes it a safe file name)."""
+    return len(name) <= 253 and bool(_SUBDOMAIN.match(name))
+
+
 def label_problem(key: str, value: str) -> str | None:
     """Why ``key=value`` is not a valid label, or None."""
     if len(key) > 253 or not _LABEL_KEY.match(key):

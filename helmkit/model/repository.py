@@ -300,17 +300,7 @@ def _add_environment(repo: Repository, path: Path, doc: YamlDocument, found: Col
             labels=dict(entry.get("labels") or {}),
         )
         env.clusters.append(ClusterSpec(cluster, where))
-    for release in data.get("releases") or {}:
-        if release in repo.unreadable:
-            continue
-        if release not in repo.releases:
-            found.add(Problem(
-                f"environment `{name}` overrides unknown release `{release}`",
-                doc.location(("releases", release)), closest(release, list(repo.releases)),
-                json_pointer(("releases", release)), "environment",
-            ))
-            continue
-        env.overrides[release] = Layer("environment", doc, ("releases", release))
+    env.overrides.update(_override_layers(repo, doc, found, owner=f"environment `{name}`", layer="environment"))
     repo.environments[name] = env
 
 
@@ -323,14 +313,22 @@ def _add_cluster_layer(repo: Repository, env: Environment, path: Path, doc: Yaml
         ))
         return
     spec.layer_file = doc.file
+    spec.overrides.update(_override_layers(repo, doc, found, owner=f"cluster `{spec.cluster.name}`", layer="cluster"))
+
+
+def _override_layers(repo: Repository, doc: YamlDocument, found: Collected, *, owner: str,
+                     layer: str) -> dict[str, Layer]:
+    """The ``releases:`` overrides of an environment or cluster file; an unknown release is a problem."""
+    layers: dict[str, Layer] = {}
     for release in doc.data.get("releases") or {}:
         if release in repo.unreadable:
             continue
         if release not in repo.releases:
             found.add(Problem(
-                f"cluster `{spec.cluster.name}` overrides unknown release `{release}`",
+                f"{owner} overrides unknown release `{release}`",
                 doc.location(("releases", release)), closest(release, list(repo.releases)),
-                json_pointer(("releases", release)), "cluster",
+                json_pointer(("releases", release)), layer,
             ))
             continue
-        spec.overrides[release] = Layer("cluster", doc, ("releases", release))
+        layers[release] = Layer(layer, doc, ("releases", release))
+    return layers

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,17 +29,7 @@ from helmkit.plan.drift import REPORT_FORMAT, DriftReport, ResolvedFinding
 FailOn = Literal["new", "any"]
 
 
-@dataclass(frozen=True)
-class BaselineEntry:
-    id: str
-    kind: str
-    env: str
-    cluster: str
-    release: str
-    summary: str
-
-
-def read_baseline(path: Path) -> list[BaselineEntry]:
+def read_baseline(path: Path) -> list[ResolvedFinding]:
     """The findings of a JSON drift report; an unreadable or foreign file is an input error."""
     where = Location(str(path))
     try:
@@ -52,17 +42,17 @@ def read_baseline(path: Path) -> list[BaselineEntry]:
                                  hint="pass a JSON report of an earlier run (--report json=FILE)")) from None
     if not isinstance(doc, dict) or doc.get("format") != REPORT_FORMAT or not isinstance(doc.get("findings"), list):
         raise InputError(Problem(f"the baseline is not a helmkit drift report ({REPORT_FORMAT})", where))
-    entries: list[BaselineEntry] = []
+    entries: list[ResolvedFinding] = []
     for item in doc["findings"]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise InputError(Problem("the baseline has a finding without an id", where))
-        entries.append(BaselineEntry(item["id"], str(item.get("kind", "")), str(item.get("env", "")),
-                                     str(item.get("cluster", "")), str(item.get("release") or ""),
-                                     str(item.get("summary", ""))))
+        entries.append(ResolvedFinding(item["id"], str(item.get("kind", "")), str(item.get("env", "")),
+                                       str(item.get("cluster", "")), str(item.get("release") or ""),
+                                       str(item.get("summary", ""))))
     return entries
 
 
-def apply_baseline(report: DriftReport, baseline: list[BaselineEntry], *, source: str) -> DriftReport:
+def apply_baseline(report: DriftReport, baseline: list[ResolvedFinding], *, source: str) -> DriftReport:
     """A copy of ``report`` with each finding marked new or present, and the resolved ones listed."""
     known = {entry.id for entry in baseline}
     current = {finding.id for finding in report.findings}
@@ -76,7 +66,7 @@ def apply_baseline(report: DriftReport, baseline: list[BaselineEntry], *, source
         if (entry.env, entry.cluster) not in scanned:
             unchecked += 1
             continue
-        resolved.append(ResolvedFinding(entry.id, entry.kind, entry.env, entry.cluster, entry.release, entry.summary))
+        resolved.append(entry)
     resolved.sort(key=lambda r: (r.env, r.cluster, r.release, r.kind, r.id))
     return DriftReport(report.envs, report.clusters, findings, report.errors, report.generated_at, resolved,
                        source, unchecked)

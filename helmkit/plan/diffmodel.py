@@ -122,15 +122,22 @@ def diff_objects(
     deployed: Mapping[ObjectKey, dict[str, Any]],
     *,
     secret_values: Iterable[str] = (),
+    mask: bool = True,
 ) -> list[ObjectChange]:
-    """Changes that turn ``deployed`` into ``desired``, sorted by key; unchanged objects omitted."""
+    """Changes that turn ``deployed`` into ``desired``, sorted by key; unchanged objects omitted.
+
+    ``mask=False`` compares the objects as they are (only for ``--show-secrets``).
+    """
     secrets = list(secret_values)
+
+    def prepared(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+        return mask_object(obj, secrets) if mask and obj is not None else obj
+
     changes: list[ObjectChange] = []
     for key in sorted(set(desired) | set(deployed)):
         if key in desired and key in deployed and desired[key] == deployed[key]:
             continue  # equal as parsed objects: nothing to mask or compare
-        new = mask_object(desired[key], secrets) if key in desired else None
-        old = mask_object(deployed[key], secrets) if key in deployed else None
+        new, old = prepared(desired.get(key)), prepared(deployed.get(key))
         if old is None:
             changes.append(ObjectChange(key, "add", (), None, new))
         elif new is None:
@@ -167,8 +174,9 @@ def format_path(segments: Iterable[Any]) -> str:
             text += str(segment)
         elif isinstance(segment, int) and not isinstance(segment, bool):
             text += f"[{segment}]"
-        elif isinstance(segment, str) and _PLAIN_KEY.match(segment):
-            text += f".{segment}" if text else segment
+        elif isinstance(segment, str):
+            piece = path_segment(segment)
+            text += piece if text else piece.removeprefix(".")
         else:
             text += f"[{json.dumps(str(segment))}]"
     return text
@@ -205,19 +213,30 @@ def render_unified(
     for change in changes:
         name = _key_text(change.key)
         out.append(f"# {SYMBOL[change.op]} {name}\n")
-        old_lines = normalized_yaml(change.old).splitlines(keepends=True) if change.old is not None else []
-        new_lines = normalized_yaml(change.new).splitlines(keepends=True) if change.new is not None else []
-        out.extend(difflib.unified_diff(
-            old_lines, new_lines, fromfile=f"{old_label} {name}", tofile=f"{new_label} {name}", n=context,
+        out.append(unified_text(
+            normalized_yaml(change.old) if change.old is not None else "",
+            normalized_yaml(change.new) if change.new is not None else "",
+            fromfile=f"{old_label} {name}", tofile=f"{new_label} {name}", context=context,
         ))
-    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+    return "".join(out)
+
+
+def unified_text(old: str, new: str, *, fromfile: str, tofile: str, context: int = DEFAULT_CONTEXT) -> str:
+    """A unified diff of two texts, every line ending in a newline (empty when they are equal)."""
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=fromfile, tofile=tofile, n=context)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def sorted_yaml(data: Any) -> str:
+    """Block-style YAML with sorted keys and no line wrapping: the text the diffs compare."""
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
 
 
 def normalized_yaml(obj: Any) -> str:
     """Block-style YAML with sorted keys and keyed lists sorted by their key: the same data
     (as the model compares it) always gives the same text."""
-    data = _plain(_keyed(obj), sort_keyed=True)
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
+    return sorted_yaml(_plain(_keyed(obj), sort_keyed=True))
 
 
 def to_json(changes: Iterable[ObjectChange]) -> list[dict[str, Any]]:
@@ -237,16 +256,40 @@ def _key_text(key: ObjectKey) -> str:
     return f"{api} {key.namespace}/{key.name}" if key.namespace else f"{api} {key.name}"
 
 
+def list_merge_key(name: str, *lists: list[Any]) -> str | None:
+    """The first merge key of :data:`KEYED_LISTS` for a list field ``name`` that identifies every
+    item of each of ``lists`` (present in each, no duplicates), or None: compare by position."""
+    for candidate in KEYED_LISTS.get(name, ()):
+        if all(_identifies(candidate, items) for items in lists):
+            return candidate
+    return None
+
+
+def _identifies(candidate: str, items: list[Any]) -> bool:
+    if not all(isinstance(i, dict) and candidate in i for i in items):
+        return False
+    values = [merge_key_value(i[candidate]) for i in items]
+    return len(set(values)) == len(values)
+
+
+def merge_key_value(value: Any) -> Any:
+    """A merge key's value in a hashable form (JSON text for maps and lists)."""
+    return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, sort_keys=True)
+
+
+def path_segment(key: str) -> str:
+    """One map key of a path: ``.name``, or ``["app.kubernetes.io/name"]`` when not a plain identifier."""
+    return f".{key}" if _PLAIN_KEY.match(key) else f"[{json.dumps(key)}]"
+
+
 def _keyed(node: Any, name: str = "") -> Any:
     if isinstance(node, dict):
         return {k: _keyed(v, str(k)) for k, v in node.items()}
     if isinstance(node, list):
         items = [_keyed(item) for item in node]
-        for merge_key in KEYED_LISTS.get(name, ()):
-            if items and all(isinstance(i, dict) and merge_key in i for i in items):
-                values = [_hashable(i[merge_key]) for i in items]
-                if len(set(values)) == len(values):
-                    return _KeyedList({_Selector(merge_key, v): i for v, i in zip(values, items, strict=True)})
+        merge_key = list_merge_key(name, items) if items else None
+        if merge_key is not None:
+            return _KeyedList({_Selector(merge_key, merge_key_value(i[merge_key])): i for i in items})
         return items
     return node
 
@@ -271,10 +314,6 @@ def _align(old: Any, new: Any) -> tuple[Any, Any]:
 
 def _positional(node: Any) -> Any:
     return list(node.values()) if isinstance(node, _KeyedList) else node
-
-
-def _hashable(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, sort_keys=True)
 
 
 def _plain(node: Any, *, sort_keyed: bool = False) -> Any:

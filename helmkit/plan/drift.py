@@ -99,7 +99,7 @@ class ClusterScan:
 
 @dataclass(frozen=True)
 class ResolvedFinding:
-    """A finding of the baseline that this run no longer sees."""
+    """A finding as a baseline report records it; in a report, one that this run no longer sees."""
 
     id: str
     kind: str

@@ -29,19 +29,18 @@ Paths shown to people use the diff model's format (``spec.template.spec.containe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from helmkit.plan.diffmodel import KEYED_LISTS
+from helmkit.model.schemas import json_pointer
+from helmkit.plan.diffmodel import list_merge_key, merge_key_value, path_segment
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import is_secret, mask_object
 
 ObjectState = Literal["modified", "missing"]
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _ABSENT: Any = object()
 
 
@@ -241,7 +240,7 @@ def _compare(expected: Any, actual: Any, path: list[str], pointer: list[str], ou
         for key in sorted(expected, key=str):
             value = expected[key]
             child = actual.get(key, _ABSENT)
-            _compare(value, child, [*path, _segment(str(key))], [*pointer, _escape(str(key))], out)
+            _compare(value, child, [*path, path_segment(str(key))], [*pointer, str(key)], out)
         return
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -249,12 +248,12 @@ def _compare(expected: Any, actual: Any, path: list[str], pointer: list[str], ou
                 return
             _add(out, path, pointer, expected, actual)
             return
-        merge_key = _merge_key(path, expected, actual)
+        merge_key = list_merge_key(path[-1].lstrip(".") if path else "", expected, actual)
         if merge_key is not None:
-            by_key = {_hashable(item[merge_key]): item for item in actual}
+            by_key = {merge_key_value(item[merge_key]): item for item in actual}
             for index, item in enumerate(expected):
-                selector = f"[{merge_key}={_hashable(item[merge_key])}]"
-                other = by_key.get(_hashable(item[merge_key]), _ABSENT)
+                selector = f"[{merge_key}={merge_key_value(item[merge_key])}]"
+                other = by_key.get(merge_key_value(item[merge_key]), _ABSENT)
                 _compare(item, other, [*path, selector], [*pointer, str(index)], out)
             return
         if len(expected) != len(actual):
@@ -279,23 +278,11 @@ def _compare(expected: Any, actual: Any, path: list[str], pointer: list[str], ou
 
 def _add(out: list[LiveField], path: list[str], pointer: list[str], expected: Any, actual: Any) -> None:
     text = "".join(path).lstrip(".") or "(object)"
-    where = "/" + "/".join(pointer) if pointer else ""
+    where = json_pointer(pointer)
     if actual is _ABSENT:
         out.append(LiveField("remove", text, where, expected, None))
     else:
         out.append(LiveField("change", text, where, expected, actual))
-
-
-def _merge_key(path: list[str], expected: list[Any], actual: list[Any]) -> str | None:
-    name = path[-1].lstrip(".") if path else ""
-    for candidate in KEYED_LISTS.get(name, ()):
-        if all(isinstance(i, dict) and candidate in i for i in expected) and \
-                all(isinstance(i, dict) and candidate in i for i in actual):
-            wanted = [_hashable(i[candidate]) for i in expected]
-            have = [_hashable(i[candidate]) for i in actual]
-            if len(set(wanted)) == len(wanted) and len(set(have)) == len(have):
-                return candidate
-    return None
 
 
 def _normalized(obj: dict[str, Any]) -> dict[str, Any]:
@@ -345,18 +332,6 @@ def _same_leaf(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     return type(a) is type(b) and bool(a == b)
-
-
-def _segment(key: str) -> str:
-    return f".{key}" if _PLAIN_KEY.match(key) else f"[{json.dumps(key)}]"
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-def _hashable(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, sort_keys=True)
 
 
 def _key_text(key: ObjectKey, api_version: str) -> str:

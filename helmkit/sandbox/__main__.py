@@ -12,15 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
 
 from helmkit.sandbox.fleet import Sandbox
+from helmkit.sandbox.persistence import write_private
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -31,15 +30,6 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
             raise SystemExit(f"error: {what} must look like CLUSTER=VALUE, got {value!r}")
         result[key] = item
     return result
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.kubeconfig:
             sandbox.write_kubeconfig(args.kubeconfig, {c: contexts.get(c, c) for c in sandbox.clusters})
         if args.info_file:
-            write_private(args.info_file, json.dumps(sandbox.info(), indent=2))
+            write_private(args.info_file, json.dumps(sandbox.info(), indent=2).encode())
         print("sandbox serving: " + ", ".join(f"{c} at {sandbox.url(c)}" for c in sandbox.clusters), flush=True)
         stop.wait()
     finally:

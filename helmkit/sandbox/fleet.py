@@ -8,11 +8,9 @@ state file, objects, tokens and ports survive a restart.
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import os
 import secrets
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -218,17 +216,7 @@ def write_kubeconfig(path: Path | str, entries: Mapping[str, tuple[str, str]], c
                      current: str | None = None) -> Path:
     """Write :func:`kubeconfig_text` to ``path`` with mode 0600 (temporary file + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(kubeconfig_text(entries, certificate_authority, current))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.chmod(path, 0o600)
+    persistence.write_private(path, kubeconfig_text(entries, certificate_authority, current).encode())
     return path
 
 

@@ -32,13 +32,24 @@ def load(path: Path) -> dict[str, Any] | None:
 
 
 def save(path: Path, data: dict[str, Any]) -> None:
+    body = json.dumps({"version": FORMAT_VERSION, **data}, separators=(",", ":"))
+    write_private(path, body.encode(), durable=True)
+
+
+def write_private(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` with mode 0600 via a temp file in the same folder and a rename.
+
+    An interrupted process never leaves a truncated file; ``durable`` also syncs the data to disk
+    before the rename.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"version": FORMAT_VERSION, **data}, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

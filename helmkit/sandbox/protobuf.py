@@ -1,99 +1,36 @@
-"""The Kubernetes protobuf wire format (``application/vnd.kubernetes.protobuf``) for a few kinds.
+"""Kubernetes protobuf bodies (``application/vnd.kubernetes.protobuf``) of a few kinds.
 
 A body is the magic ``k8s\\x00`` followed by a ``runtime.Unknown`` message: 1 TypeMeta
 (1 apiVersion, 2 kind), 2 raw (the object's own message), 3 contentEncoding, 4 contentType.
 :func:`decode` turns Secret, ConfigMap, DeleteOptions and Status bodies into the dict the JSON
 body of the same object gives; :func:`encode` writes Secret and ConfigMap. Field numbers follow
 ``k8s.io/api/core/v1/generated.proto`` and ``k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto``.
-Unknown fields are skipped.
+Unknown fields are skipped. The wire format itself is :mod:`helmkit.sandbox.protowire`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from helmkit.sandbox.protowire import Fields, field_bytes, field_str, field_varint, int64, last, parse
 
 MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 
-_VARINT = 0
-_FIXED64 = 1
-_BYTES = 2
-_FIXED32 = 5
-
-Fields = dict[int, list[Any]]
-
-
 # --------------------------------------------------------------------------------------------
-# wire level
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        if pos >= len(data):
-            raise ValueError("protobuf: truncated varint")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("protobuf: varint too long")
-
-
-def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
-    """(field number, wire type, value) for each field: ints for varints, bytes for the others."""
-    pos = 0
-    while pos < len(data):
-        tag, pos = _read_varint(data, pos)
-        number, wire = tag >> 3, tag & 7
-        if number == 0:
-            raise ValueError("protobuf: invalid field number 0")
-        value: Any
-        if wire == _VARINT:
-            value, pos = _read_varint(data, pos)
-        elif wire == _FIXED64:
-            value, pos = data[pos : pos + 8], pos + 8
-        elif wire == _BYTES:
-            length, pos = _read_varint(data, pos)
-            value, pos = data[pos : pos + length], pos + length
-        elif wire == _FIXED32:
-            value, pos = data[pos : pos + 4], pos + 4
-        else:
-            raise ValueError(f"protobuf: unsupported wire type {wire}")
-        if pos > len(data):
-            raise ValueError("protobuf: truncated message")
-        yield number, wire, value
-
-
-def _parse(data: bytes) -> Fields:
-    parsed: Fields = {}
-    for number, _wire, value in _fields(data):
-        parsed.setdefault(number, []).append(value)
-    return parsed
+# decoding helpers
 
 
 def _str(value: bytes) -> str:
     return value.decode("utf-8")
 
 
-def _int64(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _last(fields: Fields, number: int) -> Any:
-    values = fields.get(number)
-    return values[-1] if values else None
-
-
 def _set_str(out: dict[str, Any], name: str, fields: Fields, number: int, *, keep_empty: bool = False) -> None:
-    value = _last(fields, number)
+    value = last(fields, number)
     if value is not None and (value or keep_empty):
         out[name] = _str(value)
 
@@ -101,9 +38,9 @@ def _set_str(out: dict[str, Any], name: str, fields: Fields, number: int, *, kee
 def _map(entries: list[bytes], convert: Callable[[bytes], Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for entry in entries:
-        parsed = _parse(entry)
-        key = _last(parsed, 1)
-        value = _last(parsed, 2)
+        parsed = parse(entry)
+        key = last(parsed, 1)
+        value = last(parsed, 2)
         result[_str(key or b"")] = convert(value or b"")
     return result
 
@@ -117,61 +54,61 @@ def _base64(value: bytes) -> str:
 
 
 def _time(data: bytes) -> str | None:
-    fields = _parse(data)
-    seconds = _int64(_last(fields, 1) or 0)
-    if seconds == 0 and not _last(fields, 2):
+    fields = parse(data)
+    seconds = int64(last(fields, 1) or 0)
+    if seconds == 0 and not last(fields, 2):
         return None
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _owner_reference(data: bytes) -> dict[str, Any]:
-    fields = _parse(data)
+    fields = parse(data)
     ref: dict[str, Any] = {}
     _set_str(ref, "apiVersion", fields, 5, keep_empty=True)
     _set_str(ref, "kind", fields, 1, keep_empty=True)
     _set_str(ref, "name", fields, 3, keep_empty=True)
     _set_str(ref, "uid", fields, 4, keep_empty=True)
     for name, number in (("controller", 6), ("blockOwnerDeletion", 7)):
-        value = _last(fields, number)
+        value = last(fields, number)
         if value is not None:
             ref[name] = bool(value)
     return ref
 
 
 def _managed_fields_entry(data: bytes) -> dict[str, Any]:
-    fields = _parse(data)
+    fields = parse(data)
     entry: dict[str, Any] = {}
     _set_str(entry, "manager", fields, 1)
     _set_str(entry, "operation", fields, 2)
     _set_str(entry, "apiVersion", fields, 3)
-    time = _last(fields, 4)
+    time = last(fields, 4)
     if time is not None and (stamp := _time(time)) is not None:
         entry["time"] = stamp
     _set_str(entry, "fieldsType", fields, 6)
-    fields_v1 = _last(fields, 7)
+    fields_v1 = last(fields, 7)
     if fields_v1 is not None:
-        raw = _last(_parse(fields_v1), 1)
+        raw = last(parse(fields_v1), 1)
         entry["fieldsV1"] = json.loads(raw) if raw else {}
     _set_str(entry, "subresource", fields, 8)
     return entry
 
 
 def _object_meta(data: bytes) -> dict[str, Any]:
-    fields = _parse(data)
+    fields = parse(data)
     meta: dict[str, Any] = {}
     for name, number in (("name", 1), ("generateName", 2), ("namespace", 3), ("selfLink", 4), ("uid", 5),
                          ("resourceVersion", 6)):
         _set_str(meta, name, fields, number)
-    generation = _last(fields, 7)
+    generation = last(fields, 7)
     if generation:
-        meta["generation"] = _int64(generation)
+        meta["generation"] = int64(generation)
     for name, number in (("creationTimestamp", 8), ("deletionTimestamp", 9)):
-        raw = _last(fields, number)
+        raw = last(fields, number)
         if raw is not None and (stamp := _time(raw)) is not None:
             meta[name] = stamp
-    grace = _last(fields, 10)
+    grace = last(fields, 10)
     if grace is not None:
-        meta["deletionGracePeriodSeconds"] = _int64(grace)
+        meta["deletionGracePeriodSeconds"] = int64(grace)
     for name, number in (("labels", 11), ("annotations", 12)):
         if number in fields:
             meta[name] = _map(fields[number], _str)
@@ -185,13 +122,13 @@ def _object_meta(data: bytes) -> dict[str, Any]:
 
 
 def _list_meta(data: bytes) -> dict[str, Any]:
-    fields = _parse(data)
+    fields = parse(data)
     meta: dict[str, Any] = {}
     for name, number in (("selfLink", 1), ("resourceVersion", 2), ("continue", 3)):
         _set_str(meta, name, fields, number)
-    remaining = _last(fields, 4)
+    remaining = last(fields, 4)
     if remaining is not None:
-        meta["remainingItemCount"] = _int64(remaining)
+        meta["remainingItemCount"] = int64(remaining)
     return meta
 
 
@@ -200,7 +137,7 @@ def _list_meta(data: bytes) -> dict[str, Any]:
 
 
 def _optional_bool(out: dict[str, Any], name: str, fields: Fields, number: int) -> None:
-    value = _last(fields, number)
+    value = last(fields, number)
     if value is not None:
         out[name] = bool(value)
 
@@ -223,12 +160,12 @@ def _config_map(fields: Fields, out: dict[str, Any]) -> None:
 
 
 def _delete_options(fields: Fields, out: dict[str, Any]) -> None:
-    grace = _last(fields, 1)
+    grace = last(fields, 1)
     if grace is not None:
-        out["gracePeriodSeconds"] = _int64(grace)
-    preconditions = _last(fields, 2)
+        out["gracePeriodSeconds"] = int64(grace)
+    preconditions = last(fields, 2)
     if preconditions is not None:
-        parsed = _parse(preconditions)
+        parsed = parse(preconditions)
         out["preconditions"] = {}
         _set_str(out["preconditions"], "uid", parsed, 1, keep_empty=True)
         _set_str(out["preconditions"], "resourceVersion", parsed, 2, keep_empty=True)
@@ -239,7 +176,7 @@ def _delete_options(fields: Fields, out: dict[str, Any]) -> None:
 
 
 def _status_cause(data: bytes) -> dict[str, Any]:
-    fields = _parse(data)
+    fields = parse(data)
     cause: dict[str, Any] = {}
     for name, number in (("reason", 1), ("message", 2), ("field", 3)):
         _set_str(cause, name, fields, number)
@@ -247,23 +184,23 @@ def _status_cause(data: bytes) -> dict[str, Any]:
 
 
 def _status(fields: Fields, out: dict[str, Any]) -> None:
-    out["metadata"] = _list_meta(_last(fields, 1) or b"")
+    out["metadata"] = _list_meta(last(fields, 1) or b"")
     for name, number in (("status", 2), ("message", 3), ("reason", 4)):
         _set_str(out, name, fields, number)
-    details = _last(fields, 5)
+    details = last(fields, 5)
     if details is not None:
-        parsed = _parse(details)
+        parsed = parse(details)
         out["details"] = {}
         for name, number in (("name", 1), ("group", 2), ("kind", 3), ("uid", 6)):
             _set_str(out["details"], name, parsed, number)
         if 4 in parsed:
             out["details"]["causes"] = [_status_cause(item) for item in parsed[4]]
-        retry = _last(parsed, 5)
+        retry = last(parsed, 5)
         if retry:
             out["details"]["retryAfterSeconds"] = retry
-    code = _last(fields, 6)
+    code = last(fields, 6)
     if code:
-        out["code"] = _int64(code)
+        out["code"] = int64(code)
 
 
 _WITH_METADATA = {"Secret": _secret, "ConfigMap": _config_map}
@@ -275,18 +212,18 @@ def decode(body: bytes) -> dict[str, Any]:
     """The JSON form of a protobuf request body; ``ValueError`` for malformed bodies or other kinds."""
     if not body.startswith(MAGIC):
         raise ValueError("protobuf: body does not start with the k8s\\0 magic prefix")
-    unknown = _parse(body[len(MAGIC) :])
-    type_meta = _parse(_last(unknown, 1) or b"")
-    api_version = _str(_last(type_meta, 1) or b"")
-    kind = _str(_last(type_meta, 2) or b"")
-    encoding = _str(_last(unknown, 3) or b"")
+    unknown = parse(body[len(MAGIC) :])
+    type_meta = parse(last(unknown, 1) or b"")
+    api_version = _str(last(type_meta, 1) or b"")
+    kind = _str(last(type_meta, 2) or b"")
+    encoding = _str(last(unknown, 3) or b"")
     if encoding:
         raise ValueError(f"protobuf: content encoding {encoding!r} is not supported")
-    raw = _last(unknown, 2) or b""
-    fields = _parse(raw)
+    raw = last(unknown, 2) or b""
+    fields = parse(raw)
     out: dict[str, Any] = {"apiVersion": api_version, "kind": kind}
     if kind in _WITH_METADATA:
-        out["metadata"] = _object_meta(_last(fields, 1) or b"")
+        out["metadata"] = _object_meta(last(fields, 1) or b"")
         _WITH_METADATA[kind](fields, out)
     elif kind in _WITHOUT_METADATA:
         _WITHOUT_METADATA[kind](fields, out)
@@ -300,41 +237,15 @@ def decode(body: bytes) -> dict[str, Any]:
 # encoding
 
 
-def _varint(value: int) -> bytes:
-    if value < 0:
-        value += 1 << 64
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field_bytes(number: int, value: bytes) -> bytes:
-    return _varint(number << 3 | _BYTES) + _varint(len(value)) + value
-
-
-def _field_varint(number: int, value: int) -> bytes:
-    return _varint(number << 3 | _VARINT) + _varint(value)
-
-
-def _field_str(number: int, value: str) -> bytes:
-    return _field_bytes(number, value.encode("utf-8"))
-
-
 def _encode_map(number: int, values: dict[str, Any], convert: Callable[[Any], bytes]) -> bytes:
     return b"".join(
-        _field_bytes(number, _field_str(1, key) + _field_bytes(2, convert(values[key]))) for key in sorted(values)
+        field_bytes(number, field_str(1, key) + field_bytes(2, convert(values[key]))) for key in sorted(values)
     )
 
 
 def _encode_time(stamp: str) -> bytes:
     moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return _field_varint(1, int(moment.timestamp()))
+    return field_varint(1, int(moment.timestamp()))
 
 
 _OWNER_FIELDS = (("kind", 1), ("name", 3), ("uid", 4), ("apiVersion", 5))
@@ -345,40 +256,40 @@ def _encode_object_meta(meta: dict[str, Any]) -> bytes:
     for name, number in (("name", 1), ("generateName", 2), ("namespace", 3), ("selfLink", 4), ("uid", 5),
                          ("resourceVersion", 6)):
         if meta.get(name):
-            out += _field_str(number, str(meta[name]))
+            out += field_str(number, str(meta[name]))
     if meta.get("generation"):
-        out += _field_varint(7, int(meta["generation"]))
+        out += field_varint(7, int(meta["generation"]))
     for name, number in (("creationTimestamp", 8), ("deletionTimestamp", 9)):
         if meta.get(name):
-            out += _field_bytes(number, _encode_time(str(meta[name])))
+            out += field_bytes(number, _encode_time(str(meta[name])))
     if meta.get("deletionGracePeriodSeconds") is not None:
-        out += _field_varint(10, int(meta["deletionGracePeriodSeconds"]))
+        out += field_varint(10, int(meta["deletionGracePeriodSeconds"]))
     for name, number in (("labels", 11), ("annotations", 12)):
         if name in meta:
             out += _encode_map(number, meta[name], lambda value: str(value).encode("utf-8"))
     for ref in meta.get("ownerReferences") or ():
-        body = b"".join(_field_str(number, ref.get(name, "")) for name, number in _OWNER_FIELDS)
+        body = b"".join(field_str(number, ref.get(name, "")) for name, number in _OWNER_FIELDS)
         for name, number in (("controller", 6), ("blockOwnerDeletion", 7)):
             if ref.get(name) is not None:
-                body += _field_varint(number, int(bool(ref[name])))
-        out += _field_bytes(13, body)
+                body += field_varint(number, int(bool(ref[name])))
+        out += field_bytes(13, body)
     for finalizer in meta.get("finalizers") or ():
-        out += _field_str(14, finalizer)
+        out += field_str(14, finalizer)
     for entry in meta.get("managedFields") or ():
         body = b""
         for name, number in (("manager", 1), ("operation", 2), ("apiVersion", 3)):
             if entry.get(name):
-                body += _field_str(number, entry[name])
+                body += field_str(number, entry[name])
         if entry.get("time"):
-            body += _field_bytes(4, _encode_time(entry["time"]))
+            body += field_bytes(4, _encode_time(entry["time"]))
         if entry.get("fieldsType"):
-            body += _field_str(6, entry["fieldsType"])
+            body += field_str(6, entry["fieldsType"])
         if "fieldsV1" in entry:
             raw = json.dumps(entry["fieldsV1"], separators=(",", ":"), sort_keys=True).encode("utf-8")
-            body += _field_bytes(7, _field_bytes(1, raw))
+            body += field_bytes(7, field_bytes(1, raw))
         if entry.get("subresource"):
-            body += _field_str(8, entry["subresource"])
-        out += _field_bytes(17, body)
+            body += field_str(8, entry["subresource"])
+        out += field_bytes(17, body)
     return bytes(out)
 
 
@@ -387,26 +298,26 @@ def _from_base64(value: Any) -> bytes:
 
 
 def _encode_secret(obj: dict[str, Any]) -> bytes:
-    out = _field_bytes(1, _encode_object_meta(obj.get("metadata") or {}))
+    out = field_bytes(1, _encode_object_meta(obj.get("metadata") or {}))
     if "data" in obj:
         out += _encode_map(2, obj["data"], _from_base64)
     if obj.get("type"):
-        out += _field_str(3, obj["type"])
+        out += field_str(3, obj["type"])
     if "stringData" in obj:
         out += _encode_map(4, obj["stringData"], lambda value: str(value).encode("utf-8"))
     if obj.get("immutable") is not None:
-        out += _field_varint(5, int(bool(obj["immutable"])))
+        out += field_varint(5, int(bool(obj["immutable"])))
     return out
 
 
 def _encode_config_map(obj: dict[str, Any]) -> bytes:
-    out = _field_bytes(1, _encode_object_meta(obj.get("metadata") or {}))
+    out = field_bytes(1, _encode_object_meta(obj.get("metadata") or {}))
     if "data" in obj:
         out += _encode_map(2, obj["data"], lambda value: str(value).encode("utf-8"))
     if "binaryData" in obj:
         out += _encode_map(3, obj["binaryData"], _from_base64)
     if obj.get("immutable") is not None:
-        out += _field_varint(4, int(bool(obj["immutable"])))
+        out += field_varint(4, int(bool(obj["immutable"])))
     return out
 
 
@@ -419,6 +330,6 @@ def encode(obj: dict[str, Any]) -> bytes:
     encoder = _ENCODERS.get(kind)
     if encoder is None:
         raise ValueError(f"protobuf: cannot encode kind {kind or '(none)'!r} (supported: Secret, ConfigMap)")
-    type_meta = _field_str(1, str(obj.get("apiVersion", "v1"))) + _field_str(2, kind)
-    unknown = _field_bytes(1, type_meta) + _field_bytes(2, encoder(obj)) + _field_str(4, CONTENT_TYPE)
+    type_meta = field_str(1, str(obj.get("apiVersion", "v1"))) + field_str(2, kind)
+    unknown = field_bytes(1, type_meta) + field_bytes(2, encoder(obj)) + field_str(4, CONTENT_TYPE)
     return MAGIC + unknown

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from helmkit.model.instance import ChartRef, Cluster, ReleaseInstance, SecretRef
 from helmkit.output.diff_view import DiffReport, render_json, render_markdown, render_text
 from helmkit.plan.status import Marker, decide
 
-GOLDEN = Path(__file__).parent / "golden"
 SECRET = "canary-unit-secret-1"
 OLD_SECRET = "canary-unit-secret-0"
 CLUSTER = Cluster("c1", "prod", "c1")
@@ -67,15 +66,6 @@ def _assessed() -> AssessedRelease:
     return AssessedRelease(state, instance, desired, deployed, {("db", "password"): SECRET}, "web", "1.1.0")
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.is_file(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
-
-
 def test_release_diff_counts_objects_and_lists_hooks_and_chart_apart_without_crds_folder() -> None:
     diff = release_diff(_assessed())
     assert diff.status == "out-of-sync" and diff.differs
@@ -99,10 +89,10 @@ def test_show_secrets_shows_them() -> None:
     assert SECRET in text
 
 
-def test_text_markdown_and_json_match_golden() -> None:
+def test_text_markdown_and_json_match_golden(golden: Callable[[str, str], None]) -> None:
     report = DiffReport("prod", [release_diff(_assessed())], unreachable={"c9": "cluster c9: connection refused"})
-    check_golden("diff.txt", render_text(report))
-    check_golden("diff.md", render_markdown(report))
+    golden("diff.txt", render_text(report))
+    golden("diff.md", render_markdown(report))
     data = json.loads(render_json(report))
     assert data["differs"] is True and data["unreachable"] == [{"cluster": "c9", "message":
                                                                 "cluster c9: connection refused"}]

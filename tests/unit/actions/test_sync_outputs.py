@@ -5,15 +5,12 @@ Refresh with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/unit/actions/test_sync_outpu
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from collections.abc import Callable
 
 from helmkit.actions.status import StatusRow, _short_time, render_status_table
 
-GOLDEN = Path(__file__).parent / "golden"
 
-
-def test_status_table_matches_golden() -> None:
+def test_status_table_matches_golden(golden: Callable[[str, str], None]) -> None:
     rows = [
         StatusRow("prod-us-east-1", "cert-manager", "cert-manager", "cert-manager-1.16.2", 3, "deployed",
                   _short_time("2026-11-26T14:03:07.123456789Z"), "in-sync"),
@@ -23,9 +20,5 @@ def test_status_table_matches_golden() -> None:
         StatusRow("prod-eu-west-1", "", "", "", None, "", "", "unreachable", "connection refused"),
     ]
     text = render_status_table(rows) + "\n"
-    path = GOLDEN / "status.txt"
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
+    golden("status.txt", text)
     assert "2026-11-26 14:03:07" in text and ".123" not in text

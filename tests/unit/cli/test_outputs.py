@@ -4,21 +4,11 @@ Refresh with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/unit/cli``.
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 PROJECT = Path(__file__).resolve().parents[3]
-
-
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text()
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -39,20 +29,20 @@ def broken_repo(basic_repo: Path) -> Path:
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
-def test_validate_problems(broken_repo: Path, helmkit, fmt: str):
+def test_validate_problems(golden, broken_repo: Path, helmkit, fmt: str):
     outcome = helmkit("--repo", str(broken_repo), "validate", "--no-render", "--format", fmt)
     assert outcome.code == 1
-    assert_golden(f"validate-broken.{fmt}", outcome.out)
+    golden(f"validate-broken.{fmt}", outcome.out)
     if fmt == "json":
         records = json.loads(outcome.out)
         assert {r["severity"] for r in records} == {"error"}
         assert outcome.err.startswith("invalid: ")
 
 
-def test_validate_warnings_only_is_valid(basic_repo: Path, helmkit):
+def test_validate_warnings_only_is_valid(golden, basic_repo: Path, helmkit):
     outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render")
     assert outcome.code == 0
-    assert_golden("validate-basic.text", outcome.out)
+    golden("validate-basic.text", outcome.out)
 
 
 def test_validate_selected_env_with_set(basic_repo: Path, helmkit):
@@ -64,12 +54,12 @@ def test_validate_selected_env_with_set(basic_repo: Path, helmkit):
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_explain(basic_repo: Path, helmkit, fmt: str):
+def test_explain(golden, basic_repo: Path, helmkit, fmt: str):
     outcome = helmkit("--repo", str(basic_repo), "explain", "web", "--env", "prod", "--cluster", "prod-eu-west-1",
                       "--set", "image.tag=2.0.0", "--format", fmt)
     assert outcome.code == 0, outcome.err
     assert outcome.err == ""
-    assert_golden(f"explain-web-prod.{fmt}", outcome.out)
+    golden(f"explain-web-prod.{fmt}", outcome.out)
 
 
 def test_explain_picks_the_first_cluster_and_says_so(basic_repo: Path, helmkit):
@@ -88,17 +78,17 @@ def test_explain_unknown_release(basic_repo: Path, helmkit):
 
 
 @pytest.mark.parametrize("fmt", ["text", "dot", "mermaid"])
-def test_graph(basic_repo: Path, helmkit, fmt: str):
+def test_graph(golden, basic_repo: Path, helmkit, fmt: str):
     outcome = helmkit("--repo", str(basic_repo), "graph", "--env", "prod", "--format", fmt)
     assert outcome.code == 0
-    assert_golden(f"graph-prod.{fmt}", outcome.out)
+    golden(f"graph-prod.{fmt}", outcome.out)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_list(basic_repo: Path, helmkit, fmt: str):
+def test_list(golden, basic_repo: Path, helmkit, fmt: str):
     outcome = helmkit("--repo", str(basic_repo), "list", "--env", "prod", "--format", fmt)
     assert outcome.code == 0
-    assert_golden(f"list-prod.{fmt}", outcome.out)
+    golden(f"list-prod.{fmt}", outcome.out)
 
 
 def test_list_with_selector(basic_repo: Path, helmkit):
@@ -116,8 +106,8 @@ def test_example_fleet_is_valid(helmkit):
     assert outcome.out.startswith("valid: ")
 
 
-def test_explain_shows_chart_defaults(basic_repo: Path, helmkit):
+def test_explain_shows_chart_defaults(golden, basic_repo: Path, helmkit):
     outcome = helmkit("--repo", str(basic_repo), "explain", "ingress", "--env", "dev")
     assert outcome.code == 0
     assert "  image.tag         latest       chart    charts/web/values.yaml:4:3" in outcome.out
-    assert_golden("explain-ingress-dev.text", outcome.out)
+    golden("explain-ingress-dev.text", outcome.out)

@@ -7,9 +7,9 @@ Refresh the golden files with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/unit/output
 from __future__ import annotations
 
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -21,7 +21,6 @@ from helmkit.output.drift_markdown import render_markdown
 from helmkit.output.drift_table import render_table
 from helmkit.plan.drift import ClusterScan, DriftReport, Finding, ResolvedFinding
 
-GOLDEN = Path(__file__).parent / "golden"
 SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "drift-report.schema.json"
 
 
@@ -59,17 +58,9 @@ def sample(*, baseline: bool = False) -> DriftReport:
     return report
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert path.is_file(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
-
-
-def test_table_golden() -> None:
-    check_golden("drift-table.txt", render_table(sample()))
-    check_golden("drift-table-baseline.txt", render_table(sample(baseline=True)))
+def test_table_golden(golden: Callable[[str, str], None]) -> None:
+    golden("drift-table.txt", render_table(sample()))
+    golden("drift-table-baseline.txt", render_table(sample(baseline=True)))
 
 
 def test_table_without_drift() -> None:
@@ -77,8 +68,8 @@ def test_table_without_drift() -> None:
     assert render_table(clean) == "no drift (1 cluster, 0 unreachable)\n"
 
 
-def test_markdown_golden() -> None:
-    check_golden("drift-report.md", render_markdown(sample(baseline=True)))
+def test_markdown_golden(golden: Callable[[str, str], None]) -> None:
+    golden("drift-report.md", render_markdown(sample(baseline=True)))
 
 
 def test_json_validates_and_round_trips_ids() -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -26,7 +25,6 @@ from helmkit.plan.diffmodel import (
 )
 from helmkit.plan.manifests import ObjectKey, parse_manifest
 
-GOLDEN = Path(__file__).parent / "golden"
 CANARY = "canary-s3cret-value-42"
 
 DEPLOYED = f"""\
@@ -120,15 +118,6 @@ def changes() -> list[ObjectChange]:
     return diff_objects(desired, deployed)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text()
-
-
 def test_typed_changes() -> None:
     result = changes()
     assert [(str(c.key), c.op) for c in result] == [
@@ -203,14 +192,14 @@ def test_known_secret_values_masked_in_other_objects() -> None:
     assert len(result) == 1
 
 
-def test_summary_and_golden_texts() -> None:
+def test_summary_and_golden_texts(golden: Callable[[str, str], None]) -> None:
     result = changes()
     assert render_summary(result) == "+1 ~2 -1"
     assert render_summary([]) == "+0 ~0 -0"
-    check_golden("fields.txt", render_fields(result))
-    check_golden("unified.txt", render_unified(result))
-    check_golden("unified-context1.txt", render_unified(result, context=1, old_label="live", new_label="git"))
-    check_golden("changes.json", json.dumps(to_json(result), indent=2, sort_keys=True) + "\n")
+    golden("fields.txt", render_fields(result))
+    golden("unified.txt", render_unified(result))
+    golden("unified-context1.txt", render_unified(result, context=1, old_label="live", new_label="git"))
+    golden("changes.json", json.dumps(to_json(result), indent=2, sort_keys=True) + "\n")
 
 
 @pytest.mark.parametrize("fn", [render_fields, render_unified])

@@ -5,7 +5,7 @@ Refresh the golden files with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/unit/plan/t
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from helmkit.model.instance import ChartRef, Cluster, ReleaseInstance
 from helmkit.plan.rollout import VALUES_FILE, Plan, PlanOptions, Step, StepKind, build_plan
 from helmkit.plan.status import Marker, ReleaseState, Status
 
-GOLDEN = Path(__file__).parent / "golden"
 HELM = HelmClient(Runner(), Path("/opt/helm/bin/helm"))
 CANARY = "canary-Secret-Value-9f3e"
 CANARY_CLUSTER = Cluster(name="prod-canary", env="prod", context="ctx-canary", wave=0)
@@ -75,15 +74,6 @@ def plan_for(states: list[ReleaseState], *, major: int = 3, **flags: bool) -> Pl
 
 def by_id(plan: Plan) -> dict[str, Step]:
     return {step.id: step for step in plan.steps()}
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
 
 
 def test_waves_clusters_and_levels() -> None:
@@ -250,9 +240,9 @@ def test_counts_and_changes() -> None:
 
 
 @pytest.mark.parametrize("major", [3, 4])
-def test_dry_run_text(major: int) -> None:
-    check_golden(f"rollout-helm{major}.txt", plan_for(fleet(), major=major, prune=True).render_text())
+def test_dry_run_text(golden: Callable[[str, str], None], major: int) -> None:
+    golden(f"rollout-helm{major}.txt", plan_for(fleet(), major=major, prune=True).render_text())
 
 
-def test_dry_run_text_with_recovery() -> None:
-    check_golden("rollout-recover.txt", plan_for(fleet(), major=4, recover=True).render_text())
+def test_dry_run_text_with_recovery(golden: Callable[[str, str], None]) -> None:
+    golden("rollout-recover.txt", plan_for(fleet(), major=4, recover=True).render_text())

@@ -6,9 +6,8 @@ Refresh the golden files with ``HELMKIT_UPDATE_GOLDEN=1 pytest tests/unit/plan/t
 from __future__ import annotations
 
 import json
-import os
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
 from helmkit.adapters.masking import Masker
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, ToolError
@@ -16,7 +15,6 @@ from helmkit.plan.execute import RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, Step, StepKind, Wave
 from helmkit.plan.summary import short_reason, summarize
 
-GOLDEN = Path(__file__).parent / "golden"
 CANARY = "canary-Secret-Value-9f3e"
 
 
@@ -62,15 +60,6 @@ def run(plan: Plan, *failing: str, stop: threading.Event | None = None) -> RunRe
                    stop=stop or threading.Event(), on_event=lambda e: None)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with HELMKIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path}; refresh with HELMKIT_UPDATE_GOLDEN=1"
-
-
 def test_counts_per_cluster_each_release_once() -> None:
     plan = fleet()
     summary = summarize(plan, run(plan, "prod/prod-eu/web"))
@@ -105,18 +94,18 @@ def test_short_reason_keeps_helms_last_word() -> None:
     assert short_reason("") == ""
 
 
-def test_text_and_json_golden() -> None:
+def test_text_and_json_golden(golden: Callable[[str, str], None]) -> None:
     plan = fleet()
     summary = summarize(plan, run(plan, "prod/prod-canary/ingress"))
     text = summary.render_text(Masker([CANARY]))
     assert CANARY not in text
-    check_golden("summary-wave-failed.txt", text)
+    golden("summary-wave-failed.txt", text)
     data = summary.to_json()
     assert data["exitCode"] == EXIT_ERROR
-    check_golden("summary-wave-failed.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
+    golden("summary-wave-failed.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def test_interrupted_golden() -> None:
+def test_interrupted_golden(golden: Callable[[str, str], None]) -> None:
     plan = fleet()
     stop = threading.Event()
 
@@ -129,4 +118,4 @@ def test_interrupted_golden() -> None:
     summary = summarize(plan, result)
     assert summary.interrupted
     assert summary.exit_code == EXIT_INTERRUPTED
-    check_golden("summary-interrupted.txt", summary.render_text())
+    golden("summary-interrupted.txt", summary.render_text())

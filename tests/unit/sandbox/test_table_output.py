@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from helmkit.sandbox.tables import human_age, to_table
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-GOLDEN = Path(__file__).parent / "golden"
 
 
 def meta(name: str, created: str = "2026-03-01T11:57:00Z") -> dict[str, Any]:
@@ -125,14 +123,10 @@ def test_now_may_be_rfc3339_text() -> None:
         to_table("ConfigMap", [], now="yesterday")
 
 
-def test_golden_table_document() -> None:
+def test_golden_table_document(golden: Callable[[str, str], None]) -> None:
     objects = [
         {"metadata": meta("web"), "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "a"}]}}},
          "status": {"readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}},
     ]
     rendered = json.dumps(to_table("Deployment", objects, now=NOW, resource_version="5"), indent=2) + "\n"
-    golden = GOLDEN / "deployment-table.json"
-    if os.environ.get("HELMKIT_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(rendered)
-    assert rendered == golden.read_text()
+    golden("deployment-table.json", rendered)
