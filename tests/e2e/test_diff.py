@@ -55,7 +55,7 @@ def test_markdown_names_each_release_that_differs(stage: Fleet) -> None:
 
 def test_an_unreachable_cluster_is_reported_while_the_others_are_diffed(stage: Fleet) -> None:
     assert stage.run(sync, SyncOptions(env="stage", yes=True, cluster="c1")).code == 0
-    stage.sandbox.faults("c2").set_unreachable()
+    stage.clusters.faults("c2").set_unreachable()
     shown = stage.run(diff, DiffOptions(env="stage", detailed_exitcode=True))
     assert shown.code == 1, shown.out
     assert "unreachable: c2: cluster c2:" in shown.out

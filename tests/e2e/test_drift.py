@@ -1,5 +1,6 @@
-"""``helmkit drift`` end to end: a small fleet installed by real helm (3 and 4) on sandbox clusters,
-every drift kind planted by hand with helm and kubectl, then every report format checked."""
+"""``helmkit drift`` end to end: a small fleet installed by real helm (3 and 4) on sandbox clusters (or
+real ones: docs/testing.md), every drift kind planted by hand with helm and kubectl, then every report
+format checked."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,7 @@ import yaml
 
 from helmkit.adapters.runner import Result, Runner
 from helmkit.adapters.tools import binary_path
-from helmkit.sandbox import Sandbox
-from helmkit.sandbox.certificates import Identity
+from tests.e2e.conftest import E2EClusters, StartClusters
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +80,7 @@ def write_repo(root: Path) -> Path:
 @dataclass
 class Fleet:
     repo: Path
-    sandbox: Sandbox
+    clusters: E2EClusters
     kubeconfig: Path
     env: dict[str, str]
     helm_bin: Path
@@ -90,11 +89,12 @@ class Fleet:
     reports: Path
 
     def helm(self, *args: str | Path, cluster: str = "prod-1", check: bool = True) -> Result:
-        return self.runner.run([str(self.helm_bin), *map(str, args), "--kube-context", cluster], env=self.env,
-                               check=check, timeout=120)
+        return self.runner.run([str(self.helm_bin), *map(str, args), "--kube-context", self.clusters.context(cluster)],
+                               env=self.env, check=check, timeout=120)
 
     def kubectl(self, *args: str, cluster: str = "prod-1") -> Result:
-        return self.runner.run([str(self.kubectl_bin), "--context", cluster, *args], env=self.env, timeout=60)
+        return self.runner.run([str(self.kubectl_bin), "--context", self.clusters.context(cluster), *args],
+                               env=self.env, timeout=60)
 
     def install(self, name: str, values: dict[str, Any], *extra: str, cluster: str = "prod-1") -> None:
         resolved = {k: (CANARY if str(v).startswith("ref+env://") else v) for k, v in values.items()}
@@ -111,22 +111,28 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, sandbox_identity: Identity, helm_major: str) -> Iterator[Fleet]:
+def fleet(tmp_path: Path, named_clusters: StartClusters, helm_major: str) -> Fleet:
     repo = write_repo(tmp_path / "repo")
-    with Sandbox(["prod-1", "prod-2"], identity=sandbox_identity, admin=False) as sandbox:
-        kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
-        env.update(KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(tmp_path / "kube-cache"),
-                   HELM_CACHE_HOME=str(tmp_path / "helm-cache"), HELM_CONFIG_HOME=str(tmp_path / "helm-config"),
-                   HELM_DATA_HOME=str(tmp_path / "helm-data"), PAYMENTS_DB_PASSWORD=CANARY, NO_COLOR="1")
-        reports = tmp_path / "reports"
-        reports.mkdir()
-        helm_bin, kubectl_bin = (binary_path(REPO, tool) for tool in TOOLS[helm_major])
-        yield Fleet(repo, sandbox, kubeconfig, env, helm_bin, kubectl_bin, Runner(), reports)
+    clusters = named_clusters("prod-1", "prod-2")
+    clusters.pin_contexts(repo / "environments" / "prod.yaml")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    helm_bin, kubectl_bin = (binary_path(REPO, tool) for tool in TOOLS[helm_major])
+    return Fleet(repo, clusters, clusters.kubeconfig, tool_env(tmp_path, clusters.kubeconfig), helm_bin,
+                 kubectl_bin, Runner(), reports)
+
+
+def tool_env(tmp_path: Path, kubeconfig: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
+    env.update(KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(tmp_path / "kube-cache"),
+               HELM_CACHE_HOME=str(tmp_path / "helm-cache"), HELM_CONFIG_HOME=str(tmp_path / "helm-config"),
+               HELM_DATA_HOME=str(tmp_path / "helm-data"), PAYMENTS_DB_PASSWORD=CANARY, NO_COLOR="1")
+    return env
 
 
 def plant_drift(fleet: Fleet) -> None:
     """Install the fleet on prod-1, then drift each release in its own way."""
+    faults = fleet.clusters.faults("prod-1")  # a failed upgrade and an unreachable cluster need the sandbox
     for name, values in RELEASES.items():
         fleet.install(name, values)
     fleet.install("legacy", {})  # installed by helmkit, then its release file was removed: an orphan
@@ -139,13 +145,12 @@ def plant_drift(fleet: Fleet) -> None:
     fleet.kubectl("patch", "secret/payments-db", "-n", NS, "--type=merge",
                   "-p", json.dumps({"stringData": {"password": HAND_SET_PASSWORD}}))
     fleet.helm("uninstall", "worker", "-n", NS)
-    faults = fleet.sandbox.faults("prod-1")
     faults.fail("PATCH", r"/configmaps/batch-cfg", status=403, count=None)
     failed = fleet.helm("upgrade", "batch", fleet.repo / "charts" / "shop", "-n", NS, "--reuse-values",
                         "--set", "greeting=changed", check=False)
     faults.clear()
     assert not failed.ok
-    fleet.sandbox.faults("prod-2").set_unreachable()
+    fleet.clusters.faults("prod-2").set_unreachable()
 
 
 def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
@@ -261,7 +266,7 @@ def check_html_in_chromium(html: Path, tmp: Path) -> None:
     assert CANARY not in dom.stdout
 
 
-def test_example_fleet_synced_by_helmkit_has_no_drift_until_edited(tmp_path: Path, sandbox_identity: Identity,
+def test_example_fleet_synced_by_helmkit_has_no_drift_until_edited(tmp_path: Path, named_clusters: StartClusters,
                                                                    helm_major: str) -> None:
     """The realistic fleet (CRDs, hooks, webhooks, block-scalar ConfigMaps) installed by ``helmkit sync``
     must show no drift at all: a false positive here would make every nightly job red."""
@@ -271,33 +276,31 @@ def test_example_fleet_synced_by_helmkit_has_no_drift_until_edited(tmp_path: Pat
         shutil.copytree(REPO / folder, repo / folder)
     shutil.copy(REPO / "helmkit.yaml", repo / "helmkit.yaml")
     helm_bin, kubectl_bin = (binary_path(REPO, tool) for tool in TOOLS[helm_major])
-    with Sandbox(["dev-us-east-1"], identity=sandbox_identity, admin=False) as sandbox:
-        kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
-        env.update(KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(tmp_path / "kube-cache"),
-                   HELM_CACHE_HOME=str(tmp_path / "helm-cache"), HELM_CONFIG_HOME=str(tmp_path / "helm-config"),
-                   HELM_DATA_HOME=str(tmp_path / "helm-data"), PAYMENTS_DB_PASSWORD=CANARY, NO_COLOR="1")
-        base = [sys.executable, "-m", "helmkit", "--repo", str(repo), "--helm", str(helm_bin)]
+    clusters = named_clusters("dev-us-east-1")
+    clusters.pin_contexts(repo / "environments" / "dev.yaml")
+    kubeconfig = clusters.kubeconfig
+    env = tool_env(tmp_path, kubeconfig)
+    base = [sys.executable, "-m", "helmkit", "--repo", str(repo), "--helm", str(helm_bin)]
 
-        def helmkit(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([*base, *args, "--kubeconfig", str(kubeconfig)], env=env, capture_output=True,
-                                  text=True, timeout=300, check=False)
+    def helmkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args, "--kubeconfig", str(kubeconfig)], env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
 
-        sync = helmkit("sync", "--env", "dev")
-        assert sync.returncode == 0, sync.stdout + sync.stderr
-        clean = helmkit("drift", "--env", "dev", "-o", "json")
-        assert clean.returncode == 0, clean.stdout + clean.stderr
-        assert json.loads(clean.stdout)["findings"] == []
+    sync = helmkit("sync", "--env", "dev")
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    clean = helmkit("drift", "--env", "dev", "-o", "json")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert json.loads(clean.stdout)["findings"] == []
 
-        runner = Runner()
+    runner = Runner()
 
-        def kubectl(*args: str) -> None:
-            runner.run([str(kubectl_bin), "--context", "dev-us-east-1", *args], env=env, timeout=60)
+    def kubectl(*args: str) -> None:
+        runner.run([str(kubectl_bin), "--context", clusters.context("dev-us-east-1"), *args], env=env, timeout=60)
 
-        kubectl("scale", "deployment/payments", "-n", "payments", "--replicas=4")  # ignored by helmkit.yaml
-        kubectl("patch", "secret/payments-database", "-n", "payments", "--type=merge",
-                "-p", json.dumps({"stringData": {"password": HAND_SET_PASSWORD}}))
-        drifted = helmkit("drift", "--env", "dev", "-o", "json")
+    kubectl("scale", "deployment/payments", "-n", "payments", "--replicas=4")  # ignored by helmkit.yaml
+    kubectl("patch", "secret/payments-database", "-n", "payments", "--type=merge",
+            "-p", json.dumps({"stringData": {"password": HAND_SET_PASSWORD}}))
+    drifted = helmkit("drift", "--env", "dev", "-o", "json")
     assert drifted.returncode == 2, drifted.stderr
     for text in (drifted.stdout, drifted.stderr, sync.stdout, sync.stderr):
         assert CANARY not in text and HAND_SET_PASSWORD not in text

@@ -29,7 +29,7 @@ def test_status_lists_each_release_per_cluster_with_revision_and_sync_state(stag
     assert shipper["chart"].startswith("log-shipper-") and shipper["last_deployed"]
     assert rows[("c2", "cert-manager")]["status"] == "not-installed"
 
-    stage.sandbox.faults("c2").set_unreachable()
+    stage.clusters.faults("c2").set_unreachable()
     table = stage.run(status, StatusOptions(env="stage"))
     assert table.code == 1
     lines = table.out.splitlines()

@@ -1,12 +1,14 @@
-"""Support of the diff/sync/status end-to-end tests (no tests here): a fleet copy, a sandbox with its
-clusters, and a way to run an action with its output captured and every argv recorded."""
+"""Support of the diff/sync/status end-to-end tests (no tests here): a fleet copy, its clusters (a
+sandbox, or real ones: see ``named_clusters`` in conftest.py), and a way to run an action with its
+output captured and every argv recorded."""
 
 from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,8 @@ import pytest
 from helmkit.adapters.runner import Result, Runner
 from helmkit.context import Context
 from helmkit.output.console import Console
-from helmkit.sandbox import Sandbox
-from helmkit.sandbox.certificates import Identity
+from helmkit.sandbox import RequestRecord
+from tests.e2e.conftest import E2EClusters, StartClusters
 
 REPO = Path(__file__).resolve().parents[2]
 CANARY = "canary-Zq9-secret-value"
@@ -63,7 +65,7 @@ class Outcome:
 @dataclass
 class Fleet:
     root: Path
-    sandbox: Sandbox
+    clusters: E2EClusters
     kubeconfig: Path
     helm_bin: Path
     argvs: list[list[str]] = field(default_factory=list)
@@ -84,12 +86,19 @@ class Fleet:
         return Outcome(code, out.getvalue(), err.getvalue(), ctx)
 
     def helm(self, *args: str, context: str) -> Result:
-        return Runner().run([str(self.helm_bin), *args, "--kube-context", context], timeout=120)
+        """Plain helm on the cluster named ``context`` (its kube context when mapped to a real one)."""
+        return Runner().run([str(self.helm_bin), *args, "--kube-context", self.clusters.context(context)],
+                            timeout=120)
 
-    def writes(self, cluster: str) -> list[Any]:
-        """Write requests of a cluster, without helmkit's own lock ConfigMap."""
-        return [r for r in self.sandbox.requests(cluster)
+    def writes(self, cluster: str) -> list[RequestRecord]:
+        """Write requests of a cluster, without helmkit's own lock ConfigMap (the sandbox's request log)."""
+        return [r for r in self.clusters.requests(cluster)
                 if r.method not in ("GET", "HEAD") and "/kube-system/configmaps" not in r.path]
+
+    def deployed_at(self, cluster: str) -> dict[str, datetime]:
+        """When helm started the newest revision of each release of a cluster (``last_deployed`` of its
+        record, read by helmkit's reader): the rollout order on a cluster without a request log."""
+        return {r.name: datetime.fromisoformat(r.last_deployed) for r in self.clusters.releases(cluster)}
 
 
 def copy_fleet(dest: Path, *, small: bool) -> Path:
@@ -109,35 +118,27 @@ def copy_fleet(dest: Path, *, small: bool) -> Path:
     return dest
 
 
-def start_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identity: Identity, helm_bin: Path, *,
-                small: bool) -> tuple[Fleet, Sandbox]:
+def start_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path,
+                *, small: bool) -> Fleet:
     root = copy_fleet(tmp_path / "fleet", small=small)
-    clusters = ("c1", "c2") if small else PROD_CLUSTERS
-    sandbox = Sandbox(clusters, identity=identity, admin=False).start()
-    kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    clusters = named_clusters(*(("c1", "c2") if small else PROD_CLUSTERS))
+    for env_file in (root / "environments").glob("*.yaml"):
+        clusters.pin_contexts(env_file)
+    monkeypatch.setenv("KUBECONFIG", str(clusters.kubeconfig))
     for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
         monkeypatch.setenv(key, str(tmp_path / "home" / key.lower()))
     monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY)
     monkeypatch.delenv("HELMKIT_HELM", raising=False)
-    return Fleet(root, sandbox, kubeconfig, helm_bin), sandbox
+    return Fleet(root, clusters, clusters.kubeconfig, helm_bin)
 
 
 @pytest.fixture
-def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_identity: Identity,
-         helm_bin: Path) -> Iterator[Fleet]:
-    fleet, sandbox = start_fleet(tmp_path, monkeypatch, sandbox_identity, helm_bin, small=False)
-    try:
-        yield fleet
-    finally:
-        sandbox.stop()
+def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
+    """The example fleet (environment prod) on clusters prod-us-east-1, -us-west-2, -eu-west-1, -ap-southeast-1."""
+    return start_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, small=False)
 
 
 @pytest.fixture
-def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_identity: Identity,
-          helm_bin: Path) -> Iterator[Fleet]:
-    fleet, sandbox = start_fleet(tmp_path, monkeypatch, sandbox_identity, helm_bin, small=True)
-    try:
-        yield fleet
-    finally:
-        sandbox.stop()
+def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
+    """A small fleet (environment stage: cert-manager, cluster-issuer, log-shipper) on clusters c1 and c2."""
+    return start_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, small=True)
