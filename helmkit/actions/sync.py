@@ -144,7 +144,8 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
 def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions) -> RunResult:
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     stop = threading.Event()
-    run_step = _StepRunner(ctx, assessment.helm, secrets)
+    revisions = {item.state.key: item.state.revision for item in assessment.releases}
+    run_step = _StepRunner(ctx, assessment.helm, secrets, revisions)
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(ctx.console, live=ctx.console.interactive) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
@@ -157,6 +158,7 @@ class _StepRunner:
     ctx: Context
     helm: HelmClient
     secrets: dict[str, SecretValues]
+    revisions: dict[str, int | None]  # release key -> Helm revision before this sync
 
     def __call__(self, step: Step) -> StepOutcome:
         instance = step.instance
@@ -175,10 +177,19 @@ class _StepRunner:
         if result.ok:
             return StepOutcome(True)
         error = self.ctx.runner.error(result, what)
+        detail = error.render().removeprefix("error: ")
         if ROLLBACK_FAILED.search(result.stderr):
-            error.hint = ("the rollback failed too: manual intervention required "
-                          f"(see `helm history {step.release} -n {step.namespace}`)")
-        return StepOutcome(False, error.render().removeprefix("error: "))
+            return StepOutcome(False, self._rollback_failed(step) + "\n" + detail)
+        return StepOutcome(False, detail)
+
+    def _rollback_failed(self, step: Step) -> str:
+        """Helm's own rollback failed: the release needs a person; say which revisions are involved."""
+        before = self.revisions.get(step.key)
+        history = f"see `helm history {step.release} -n {step.namespace} --kube-context {step.cluster}`"
+        if before is None:
+            return f"manual intervention required: the install failed and its rollback failed too ({history})"
+        return (f"manual intervention required: the upgrade to revision {before + 1} failed and helm's rollback "
+                f"to revision {before} failed too ({history})")
 
 
 def _seconds(duration: str) -> float | None:
