@@ -203,7 +203,14 @@ def _status(fields: Fields, out: dict[str, Any]) -> None:
         out["code"] = int64(code)
 
 
-_WITH_METADATA = {"Secret": _secret, "ConfigMap": _config_map}
+def _namespace(fields: Fields, out: dict[str, Any]) -> None:
+    spec = last(fields, 2)
+    if spec is not None:
+        finalizers = parse(spec).get(1, [])
+        out["spec"] = {"finalizers": [_str(item) for item in finalizers]} if finalizers else {}
+
+
+_WITH_METADATA = {"Secret": _secret, "ConfigMap": _config_map, "Namespace": _namespace}
 _WITHOUT_METADATA = {"DeleteOptions": _delete_options, "Status": _status}
 SUPPORTED_KINDS = (*_WITH_METADATA, *_WITHOUT_METADATA)
 

@@ -153,3 +153,12 @@ def test_faults_and_request_log(tools: Tools, cluster: E2ECluster) -> None:
     assert "refused" in down.stderr
     faults.set_unreachable(False)
     assert tools.kubectl("get", "configmaps").returncode == 0
+
+
+def test_create_namespace_with_protobuf_body(tools: Tools, namespace: str) -> None:
+    created = f"{namespace}-x"
+    try:
+        assert tools.kubectl("create", "namespace", created).stdout.strip() == f"namespace/{created} created"
+        assert tools.kubectl("get", "namespace", created, "-o", "jsonpath={.status.phase}").stdout == "Active"
+    finally:
+        tools.kubectl("delete", "namespace", created, "--ignore-not-found", check=False)

@@ -178,3 +178,17 @@ def test_bad_bodies_raise_value_error(body: bytes, message: str) -> None:
 def test_encode_refuses_other_kinds() -> None:
     with pytest.raises(ValueError, match="cannot encode"):
         protobuf.encode({"apiVersion": "apps/v1", "kind": "Deployment"})
+
+
+def test_namespace_body_as_kubectl_create_namespace_sends_it() -> None:
+    from helmkit.sandbox.protowire import field_bytes, field_str
+
+    meta = field_str(1, "team-a") + field_bytes(11, field_str(1, "team") + field_str(2, "a"))
+    raw = field_bytes(1, meta) + field_bytes(2, field_str(1, "kubernetes"))
+    unknown = field_bytes(1, field_str(1, "v1") + field_str(2, "Namespace")) + field_bytes(2, raw)
+    decoded = protobuf.decode(b"k8s\x00" + unknown)
+    assert decoded == {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "team-a", "labels": {"team": "a"}},
+        "spec": {"finalizers": ["kubernetes"]},
+    }
