@@ -147,7 +147,9 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
     run_step = _StepRunner(ctx, assessment.helm, secrets, revisions)
     concurrency = options.concurrency or ctx.concurrency
-    with _signals_stop(ctx, stop), Progress(ctx.console, live=ctx.console.interactive) as progress:
+    with _signals_stop(ctx, stop), Progress(
+            ctx.console, live=ctx.console.interactive,
+            cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
 
 

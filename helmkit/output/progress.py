@@ -52,6 +52,7 @@ def render_plan_summary(plan: Plan) -> str:
 class Progress:
     console: Console
     live: bool = False  # a TTY: keep a status line of running releases
+    cluster_width: int = 15  # column of the cluster name in plain lines (the longest name of the run)
     _running: dict[str, tuple[str, float]] = field(default_factory=dict)  # step id -> (label, start)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -73,7 +74,7 @@ class Progress:
 
     def on_event(self, event: Event) -> None:
         step = event.step
-        label = f"{step.cluster:<15} {step.release}"
+        label = f"{step.cluster:<{self.cluster_width}} {step.release}"
         if event.kind == "start":
             with self._lock:
                 self._running[step.id] = (f"{step.release}@{step.cluster}", event.time)
