@@ -36,7 +36,7 @@ def test_sigint_lets_running_releases_finish_and_starts_nothing_new(stage: Fleet
     out, err = proc.communicate(timeout=120)
     err = "".join(seen) + err
     assert proc.returncode == 130, out + err
-    assert "deployed  c1              cert-manager" in err  # the running release finished
+    assert "deployed  c1 cert-manager" in err  # the running release finished
     assert "interrupted: no new release was started" in out
     started = [line.split()[2] for line in err.splitlines() if line.startswith("start")]
     assert started == ["cert-manager"], err  # concurrency 1: nothing else started after the signal
