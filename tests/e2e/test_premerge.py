@@ -20,11 +20,11 @@ from helmkit.actions.premerge import (
     run_git_diff,
     run_validate_changed,
 )
-from helmkit.adapters.runner import Runner
 from helmkit.adapters.tools import binary_path
 from helmkit.context import Context
 from helmkit.errors import InputError
 from helmkit.output.console import Console
+from tests.support.gitwork import Work
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -32,12 +32,6 @@ GOLDEN = Path(__file__).parent / "golden"
 CANARY = "canary-Pm7-secret-value"
 SECRET_ENV = "PREMERGE_DB_PASSWORD"
 FLEET_PARTS = ("helmkit.yaml", "charts", "releases", "environments", "values", "schemas")
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-}
 APP_TEMPLATES = {
     "configmap.yaml": (
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
@@ -74,26 +68,6 @@ SMALL_FLEET = {
     ),
 }
 
-
-class Work:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runner = Runner()
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        return self.runner.run(["git", "-C", str(self.root), *args], env=GIT_ENV).stdout.strip()
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def commit(self, message: str = "change") -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--no-verify", "-m", message)
-        return self.git("rev-parse", "HEAD")
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 
 from helmkit.adapters.tools import binary_path
+from tests.support.gitwork import GIT_ENV
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 FLEET_PARTS = ("helmkit.yaml", "charts", "releases", "environments", "values", "schemas")
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 
 
 @pytest.fixture

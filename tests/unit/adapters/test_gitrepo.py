@@ -17,40 +17,7 @@ from helmkit.adapters.gitrepo import (
 )
 from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError, InputError
-
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
-class Work:
-    """A real git repository in a temp folder, driven with the git binary."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runner = Runner()
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        return self.runner.run(["git", "-C", str(self.root), *args], env=GIT_ENV).stdout.strip()
-
-    def write(self, rel: str, text: str, *, executable: bool = False) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if executable:
-            path.chmod(0o755)
-
-    def commit(self, message: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--no-verify", "-m", message)
-        return self.git("rev-parse", "HEAD")
+from tests.support.gitwork import GIT_ENV, Work
 
 
 @pytest.fixture

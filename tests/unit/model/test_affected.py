@@ -12,14 +12,10 @@ from helmkit.adapters.gitrepo import Change, GitRepository
 from helmkit.adapters.runner import Runner
 from helmkit.model.affected import Side, affected_set, path_scopes
 from helmkit.model.repository import load_repository
+from tests.support.gitwork import Work
 
 REPO = Path(__file__).resolve().parents[3]
 FLEET_PARTS = ("helmkit.yaml", "charts", "releases", "environments", "values", "schemas")
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 
 SMALL_FLEET = {
     "helmkit.yaml": 'kubeVersion: "1.34.0"\ndefaults: {namespace: default}\n',
@@ -46,29 +42,6 @@ SMALL_FLEET = {
     "docs/README.md": "# the fleet\n",
 }
 
-
-class Work:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runner = Runner()
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        return self.runner.run(["git", "-C", str(self.root), *args], env=GIT_ENV).stdout.strip()
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def append(self, rel: str, text: str) -> None:
-        self.write(rel, (self.root / rel).read_text() + text)
-
-    def commit(self) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--no-verify", "-m", "change")
-        return self.git("rev-parse", "HEAD")
 
 
 def compute(work: Work, base: str, tmp_path: Path, *, with_base: bool = True) -> dict[str, str]:
