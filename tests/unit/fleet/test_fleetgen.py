@@ -7,10 +7,10 @@ cluster override) and once with the helmfile entry's values files; the manifests
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +24,8 @@ import yaml
 from referencing import Registry, Resource
 
 from helmkit.adapters.tools import binary_path
+from helmkit.errors import Problem
+from helmkit.model.interpolation import interpolate_values
 
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "canary-fleetgen-secret"
@@ -130,15 +132,6 @@ def test_one_release_is_generated_without_needs(tmp_path: Path) -> None:
         fleetgen.generate_fleet(tmp_path / "other", releases_per_cluster=0, clusters=1)
 
 
-def interpolate(value: Any, context: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return re.sub(r"\$\{([a-z.]+)\}", lambda m: context[m.group(1)], value)
-    if isinstance(value, dict):
-        return {k: interpolate(v, context) for k, v in value.items()}
-    if isinstance(value, list):
-        return [interpolate(v, context) for v in value]
-    return value
-
 
 def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None:
     info = fleetgen.generate_fleet(tmp_path / "fleet", releases_per_cluster=9, clusters=1, envs=2)
@@ -157,7 +150,9 @@ def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None
         place = next(c for c in environment["clusters"] if c["name"] == cluster)
         context = {"env.name": env_name, "cluster.name": cluster, "cluster.region": place["region"],
                    "release.name": name, "release.namespace": releases[name]["namespace"]}
-        base = interpolate(releases[name]["values"], context)
+        problems: list[Problem] = []
+        base = copy.deepcopy(interpolate_values(releases[name]["values"], context, lambda path: None, problems))
+        assert problems == []
         if base.get("database", {}).get("password") == "ref+env://PAYMENTS_DB_PASSWORD":
             base["database"]["password"] = SECRET
         layer_path = root / "environments" / env_name / "clusters" / f"{cluster}.yaml"
