@@ -9,8 +9,11 @@ Secrets: the data of every Kubernetes Secret, resolved secret references and the
 annotation are masked with digest masks (a change shows as a different mask) unless
 ``--show-secrets``. The values diff masks each secret reference path on both sides the same way.
 
-Exit code: 1 when a cluster is unreachable or a release cannot be rendered (the other clusters
-and releases are still shown), else 2 with ``--detailed-exitcode`` when anything differs, else 0.
+A release whose rendered or deployed manifest cannot be read (:mod:`helmkit.plan.goyaml` reads
+YAML as helm does) is an error of that release, named with its template and line; the others go on.
+
+Exit code: 1 when a cluster is unreachable or a release cannot be rendered or read (the other
+clusters and releases are still shown), else 2 with ``--detailed-exitcode`` when anything differs, else 0.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from typing import Any
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
 from helmkit.adapters.masking import digest_mask
 from helmkit.context import Context
-from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError
+from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.output.diff_view import DiffReport, ReleaseDiff, render_json, render_markdown, render_text
 from helmkit.plan.diffmodel import DEFAULT_CONTEXT, diff_objects, sorted_yaml, unified_text
-from helmkit.plan.manifests import Manifest, ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.manifests import Manifest, ObjectKey, differing_documents, parse_documents, parse_manifest
 from helmkit.plan.status import Status
 
 
@@ -66,23 +69,40 @@ def diff(ctx: Context, options: DiffOptions) -> int:
 
 
 def build_report(assessment: Assessment, *, show_secrets: bool = False) -> DiffReport:
-    releases = [release_diff(item, show_secrets=show_secrets) for item in assessment.releases]
-    unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
+    """The report of every release; one that cannot be read is an error of its own, the rest go on."""
+    releases: list[ReleaseDiff] = []
     errors = [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
+    for item in assessment.releases:
+        try:
+            releases.append(release_diff(item, show_secrets=show_secrets))
+        except InputError as exc:
+            errors.append(release_error(item, exc))
+            continue
+        if item.state.status is Status.ERROR:
+            errors.append(release_error(item))
+    unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
     return DiffReport(assessment.env, releases, unreachable, errors)
+
+
+def release_error(item: AssessedRelease, error: InputError | None = None) -> str:
+    """``env/cluster/release: cannot read its manifest: template:line: problem; ...``."""
+    problems = [f"{p.location}: {p.message}" if p.location else p.message
+                for p in error.problems] if error is not None else list(item.state.reasons)
+    return f"{item.state.key}: cannot read its manifest: " + "; ".join(problems)
 
 
 def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> ReleaseDiff:
     state = item.state
+    if state.status is Status.ERROR:  # reported as an error of this release (build_report)
+        return ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, False, state.reasons)
     result = ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, item.differs,
                          state.reasons)
     if not item.differs:
         return result
     secret_values = [] if show_secrets else list(item.secrets.values())
     wanted = item.desired_manifest if state.status not in (Status.ORPHAN, Status.DISABLED_INSTALLED) else None
-    desired = _parse(wanted, state.namespace, "rendered manifest")
     record = item.deployed if state.status is not Status.NOT_INSTALLED else None  # e.g. an uninstalled record
-    deployed = _parse(record.manifest if record else None, state.namespace, "deployed manifest")
+    desired, deployed = _changed_parts(wanted, record.manifest if record else None, state.namespace)
     result.changes = diff_objects(_release_objects(desired), _release_objects(deployed), secret_values=secret_values,
                                   mask=not show_secrets)
     deployed_hooks = Manifest()
@@ -122,17 +142,20 @@ def _parse(text: str | None, namespace: str, origin: str) -> Manifest:
     return parse_manifest(text, namespace, origin=origin) if text else Manifest()
 
 
+def _changed_parts(desired: str | None, deployed: str | None, namespace: str) -> tuple[Manifest, Manifest]:
+    """The objects of the documents that differ in text (identical ones are equal objects), and
+    the desired hooks; ``crds/`` documents are left out (helm installs them once, apart)."""
+    wanted, have = differing_documents(desired or "", deployed or "")
+    return (parse_documents(wanted, namespace, origin="rendered manifest"),
+            parse_documents(have, namespace, origin="deployed manifest"))
+
+
 def _release_objects(manifest: Manifest) -> dict[ObjectKey, dict[str, Any]]:
-    return {key: obj.body for key, obj in manifest.objects.items() if not _from_crds_folder(obj)}
+    return {key: obj.body for key, obj in manifest.objects.items()}
 
 
 def _hooks(manifest: Manifest) -> dict[ObjectKey, dict[str, Any]]:
     return {hook.key: hook.body for hook in manifest.hooks}
-
-
-def _from_crds_folder(obj: ManifestObject) -> bool:
-    parts = obj.source.split("/")
-    return "crds" in parts[1:-1] and "templates" not in parts
 
 
 def _get_path(node: Any, path: tuple[str | int, ...]) -> Any:

@@ -9,8 +9,11 @@ fields the manifest sets (:mod:`helmkit.plan.livediff`, ignore rules from ``helm
 resolved (:mod:`helmkit.plan.baseline`). Every report of the run is rendered from that one
 masked report and written atomically (temp file + rename).
 
-Exit code: 1 when a cluster was unreachable or a release could not be rendered (the scan is
-incomplete; the reports are still written), else 2 when ``--fail-on`` says the drift fails the
+A release whose rendered or deployed manifest cannot be read is an error of that release (its
+template and line named); the scan of every other release goes on.
+
+Exit code: 1 when a cluster was unreachable or a release could not be rendered or read (the scan
+is incomplete; the reports are still written), else 2 when ``--fail-on`` says the drift fails the
 run (``any``: any finding; ``new``: a finding not in the baseline), else 0.
 """
 
@@ -23,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from helmkit.actions.diff import release_diff
+from helmkit.actions.diff import release_diff, release_error
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, assess
 from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.kube import KubeClient
@@ -111,21 +114,30 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     errors: list[str] = []
     for env in envs:
         assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
-        env_findings, env_clusters = _env_findings(ctx, assessment, rules)
+        env_findings, env_clusters = _env_findings(ctx, assessment, rules, errors)
         findings += env_findings
         clusters += env_clusters
         errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
+        errors += [release_error(item) for item in assessment.releases if item.state.status is Status.ERROR]
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return DriftReport(list(envs), clusters, findings, errors, now)
 
 
-def _env_findings(ctx: Context, assessment: Assessment,
-                  rules: list[IgnoreRule]) -> tuple[list[Finding], list[ClusterScan]]:
+def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],
+                  errors: list[str]) -> tuple[list[Finding], list[ClusterScan]]:
+    """Findings and cluster scans of one environment; a release that cannot be read is added to
+    ``errors`` and the others go on."""
     env = assessment.env
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    deployed = {id(item): _deployed_objects(item) for item in assessment.releases}  # parsed once per release
+    deployed: dict[int, list[ManifestObject]] = {}  # parsed once per release
+    for item in assessment.releases:
+        parsed = _deployed_objects(item)
+        if isinstance(parsed, InputError):
+            errors.append(release_error(item, parsed) + " (live drift not checked)")
+            parsed = []
+        deployed[id(item)] = parsed
     reachable = [c for c in assessment.clusters if assessment.live[c.name].reachable]
 
     def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError]:
@@ -150,7 +162,10 @@ def _env_findings(ctx: Context, assessment: Assessment,
         assert isinstance(objects, LiveObjects)
         items = by_cluster.get(cluster.name, [])
         for item in items:
-            findings += _release_findings(item, deployed[id(item)], objects, rules)
+            try:
+                findings += _release_findings(item, deployed[id(item)], objects, rules)
+            except InputError as exc:
+                errors.append(release_error(item, exc))
         names = tuple(sorted({item.state.name for item in items}))
         scans.append(ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
                                  release_names=names))
@@ -166,14 +181,14 @@ def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -
         return exc
 
 
-def _deployed_objects(item: AssessedRelease) -> list[ManifestObject]:
+def _deployed_objects(item: AssessedRelease) -> list[ManifestObject] | InputError:
     if item.state.status not in LIVE_STATUSES or item.deployed is None or not item.deployed.manifest:
         return []
     try:
         manifest = parse_manifest(item.deployed.manifest, item.state.namespace,
                                   origin="deployed manifest")
-    except InputError:
-        return []
+    except InputError as exc:
+        return exc
     return list(manifest.objects.values())
 
 

@@ -3,7 +3,8 @@
 Columns: cluster, release, namespace, chart (deployed name-version), revision, Helm status,
 last deployed, and helmkit's status (:class:`helmkit.plan.status.Status`: ``in-sync``,
 ``out-of-sync``, ``not-installed``, ``failed``, ``pending``, ``orphan``...). An unreachable cluster
-is one row saying so, and the exit code is then 1.
+is one row saying so, a release whose manifest cannot be read is a row with status ``error``
+(its template and line follow the table), and the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tabulate import tabulate
 from helmkit.actions.livestate import Assessment, AssessOptions, assess
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK
+from helmkit.plan.status import Status
 
 HEADERS = ["cluster", "release", "namespace", "chart", "revision", "helm status", "last deployed", "status"]
 
@@ -51,7 +53,10 @@ def status(ctx: Context, options: StatusOptions) -> int:
         ctx.console.print(render_status_table(rows))
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
-    return EXIT_ERROR if assessment.unreachable or assessment.render_errors else EXIT_OK
+    unreadable = [item for item in assessment.releases if item.state.status is Status.ERROR]
+    for item in unreadable:
+        ctx.console.info(f"error: {item.state.key}: cannot read its manifest: " + "; ".join(item.state.reasons))
+    return EXIT_ERROR if assessment.unreachable or assessment.render_errors or unreadable else EXIT_OK
 
 
 def status_rows(assessment: Assessment) -> list[StatusRow]:

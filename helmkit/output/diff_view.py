@@ -68,7 +68,7 @@ class DiffReport:
     env: str
     releases: list[ReleaseDiff]
     unreachable: dict[str, str] = field(default_factory=dict)  # cluster -> message
-    errors: list[str] = field(default_factory=list)  # render errors, one message each
+    errors: list[str] = field(default_factory=list)  # releases not rendered or not readable, one message each
 
     @property
     def differs(self) -> bool:
@@ -98,7 +98,7 @@ def render_text(report: DiffReport, *, context: int = DEFAULT_CONTEXT, style: St
         lines.append(f"{report.env}: no releases selected")
     for cluster, message in sorted(report.unreachable.items()):
         lines.append(paint(f"unreachable: {cluster}: {message}", "red"))
-    lines += [paint(f"not rendered: {error}", "red") for error in report.errors]
+    lines += [paint(f"error: {error}", "red") for error in report.errors]
     return "\n".join(_colour(line, paint) for line in lines) + "\n"
 
 
@@ -123,7 +123,7 @@ def render_markdown(report: DiffReport, *, context: int = DEFAULT_CONTEXT) -> st
         parts += ["", "**Unreachable clusters**", ""]
         parts += [f"- {cluster}: {message}" for cluster, message in sorted(report.unreachable.items())]
     if report.errors:
-        parts += ["", "**Not rendered**", ""]
+        parts += ["", "**Errors**", ""]
         parts += [f"- {error}" for error in report.errors]
     return "\n".join(parts).rstrip("\n") + "\n"
 

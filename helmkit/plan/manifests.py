@@ -10,6 +10,7 @@ CustomResourceDefinitions are marked.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +18,14 @@ from typing import Any
 import yaml
 
 from helmkit.errors import InputError, Location, Problem
+from helmkit.plan.goyaml import HelmYamlLoader
 
 HOOK_ANNOTATION = "helm.sh/hook"
 MAX_NODES = 1_000_000  # per document, after alias expansion: an alias bomb stops here
 MAX_DEPTH = 200
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SOURCE_PREFIX = "# Source: "
-_SEPARATOR = re.compile(r"^---(\s.*)?$")
+_SEPARATOR = re.compile(r"^---(?=[ \t\r]|$)", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*[^#\s]", re.MULTILINE)  # a line that is neither blank nor a comment
 
 # Built-in kinds without a namespace, by (group, kind).
 CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset({
@@ -136,15 +138,28 @@ def parse_manifest(
     extra_cluster_scoped: Iterable[tuple[str, str]] = (),
 ) -> Manifest:
     """Parse a multi-document manifest. ``origin`` names it in errors (e.g. "helm template web")."""
+    return parse_documents(split_documents(text), release_namespace, origin=origin,
+                           extra_cluster_scoped=extra_cluster_scoped)
+
+
+def parse_documents(
+    documents: Iterable[Document],
+    release_namespace: str,
+    *,
+    origin: str = "manifest",
+    extra_cluster_scoped: Iterable[tuple[str, str]] = (),
+) -> Manifest:
+    """The objects of ``documents`` (all of a manifest, or some of it); every problem at once."""
     extra = tuple(extra_cluster_scoped)
     manifest = Manifest()
     problems: list[Problem] = []
-    for start_line, source, chunk in _documents(text):
-        where = Location(source or origin, start_line)
+    for document in documents:
+        source = document.source
+        where = Location(source or origin, document.line)
         try:
-            body = yaml.load(chunk, Loader=_LOADER)  # noqa: S506 -- a safe loader
+            body = yaml.load(document.text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
         except yaml.YAMLError as exc:
-            problems.append(Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', exc)}", where))
+            problems.append(Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}", where))
             continue
         except RecursionError:
             problems.append(Problem(f"a document of {origin} is nested too deeply", where))
@@ -212,27 +227,77 @@ class _Refused(Exception):
     pass
 
 
-def _documents(text: str) -> list[tuple[int, str, str]]:
-    """(first line number, source template, text) of each YAML document of ``text``."""
-    docs: list[tuple[int, str, str]] = []
-    lines: list[str] = []
-    start = 1
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a manifest: its text, first line and ``# Source:`` template."""
+
+    line: int
+    source: str
+    text: str
+
+    @property
+    def from_crds_folder(self) -> bool:
+        return from_crds_folder(self.source)
+
+
+def from_crds_folder(source: str) -> bool:
+    """Whether a ``# Source:`` path is a file of a chart's (or a subchart's) ``crds/`` folder:
+    ``chart/crds/x.yaml``, ``chart/charts/sub/crds/x.yaml``; ``chart/templates/crds/x.yaml`` is a template."""
+    parts = source.split("/")
+    index = 1  # past the chart's own name
+    while len(parts) > index + 2 and parts[index] == "charts":
+        index += 2  # past charts/<subchart>
+    return len(parts) > index + 1 and parts[index] == "crds"
+
+
+def split_documents(text: str) -> list[Document]:
+    """The documents of ``text`` that hold more than comments, each with its template.
+
+    Helm prints every template document behind its own ``---`` and ``# Source: <path>`` line, and
+    each file of a ``crds/`` folder once behind one such line: the documents that follow in that
+    file have no header, and when the file opens with a comment and ``---`` the header stands in a
+    document of comments only. So a document without a header carries the template of the one
+    before it (comment-only documents included). Only a header on a document's first line counts.
+    """
+    documents: list[Document] = []
     source = ""
+    position, line, first_line = 0, 1, 1  # where the current document starts, that line, its first line
+    for separator in [*_SEPARATOR.finditer(text), None]:
+        end = separator.start() if separator is not None else len(text)
+        chunk = text[position:end]
+        header = chunk.lstrip()
+        if header.startswith(SOURCE_PREFIX):
+            source = header[len(SOURCE_PREFIX):].partition("\n")[0].strip()
+        if _CONTENT.search(chunk):
+            documents.append(Document(first_line, source, chunk if chunk.endswith("\n") else chunk + "\n"))
+        if separator is None:
+            break
+        line += text.count("\n", position, end)
+        first_line = line + 1
+        position = end + 3  # the rest of the separator's line belongs to the next document ("--- {a: 1}")
+    return documents
 
-    def flush() -> None:
-        if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-            docs.append((start, source, "\n".join(lines) + "\n"))  # keep a closing block scalar's newline
 
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _SEPARATOR.match(line):
-            flush()
-            lines, start, source = [], number + 1, ""
-            rest = line[3:].strip()
-            if rest:
-                lines.append(rest)
-            continue
-        if line.startswith(SOURCE_PREFIX) and not source:
-            source = line[len(SOURCE_PREFIX):].strip()
-        lines.append(line)
-    flush()
-    return docs
+def differing_documents(desired: str, deployed: str) -> tuple[list[Document], list[Document]]:
+    """The template documents of two manifests that differ in text: (desired ones, deployed ones).
+
+    Helm records the exact text it rendered, so a document whose text (template header included)
+    is in both is the same objects on both sides and needs no parse: identical texts pair off,
+    each at most once. Documents of a ``crds/`` folder are left out on both sides (a release
+    record holds only its templates' output). Hooks are not told apart here: a parse does that.
+    """
+    wanted = [d for d in split_documents(desired) if not d.from_crds_folder]
+    have = [d for d in split_documents(deployed) if not d.from_crds_folder]
+    unmatched = Counter(d.text for d in have)
+    only_wanted: list[Document] = []
+    for document in wanted:
+        if unmatched[document.text] > 0:
+            unmatched[document.text] -= 1
+        else:
+            only_wanted.append(document)
+    only_have: list[Document] = []
+    for document in have:
+        if unmatched[document.text] > 0:
+            unmatched[document.text] -= 1
+            only_have.append(document)
+    return only_wanted, only_have

@@ -20,6 +20,7 @@ What each status becomes:
 - ORPHAN, DISABLED_INSTALLED -> ``uninstall`` with ``prune``, else a note. Uninstall steps
   come last in their cluster and need every deploy step of that cluster (blocked ones too):
   the new state is up before the old one goes, and a failed deploy keeps everything in place.
+- ERROR (a manifest that cannot be read) -> ``blocked``, naming the template and line.
 - FOREIGN -> left alone, with a note; when the specs want that release, ``blocked`` unless
   ``adopt`` (then ``upgrade``, which adds helmkit's labels).
 """
@@ -259,6 +260,9 @@ class _StepBuilder:
             return [self.blocked(state, why, "pass --adopt to let helmkit take it over")]
         if status is Status.PENDING:
             return self.pending(state, why, target)
+        if status is Status.ERROR:
+            return [self.blocked(state, f"cannot read its manifest: {why}",
+                                 "nothing is done to this release; the others go on")]
         return []  # DISABLED: nothing installed, nothing wanted
 
     def pending(self, state: ReleaseState, why: str, target: KubeTarget) -> list[Step]:

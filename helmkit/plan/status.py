@@ -22,6 +22,9 @@ The rules, in order (``deployed`` is the current record as ``latest_releases`` p
 - no instance: ORPHAN; a disabled instance: DISABLED_INSTALLED;
 - ``failed`` (or ``unknown``): FAILED -- whatever the rendered diff says, so a release whose
   last upgrade failed is never reported in sync;
+- a rendered or deployed manifest with a document that cannot be read (even as helm reads YAML,
+  :mod:`helmkit.plan.goyaml`): ERROR, the problems (template and line) as reasons -- a problem
+  of that release alone;
 - otherwise OUT_OF_SYNC when the chart name or version, the user values or the rendered
   manifest (compared as parsed objects by :mod:`helmkit.plan.diffmodel`) differ, else IN_SYNC.
 
@@ -40,8 +43,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from helmkit.adapters.helmstorage import PENDING_STATUSES, HelmRelease
+from helmkit.errors import InputError
 from helmkit.plan.diffmodel import diff_objects, render_summary
-from helmkit.plan.manifests import Manifest, parse_manifest
+from helmkit.plan.manifests import Manifest, differing_documents, parse_documents
 
 MANAGED_LABEL = "helmkit.dev/managed"
 ENV_LABEL = "helmkit.dev/env"
@@ -116,6 +120,7 @@ class Status(enum.Enum):
     DISABLED = "disabled"  # disabled in the specs and not installed: nothing to do
     DISABLED_INSTALLED = "disabled-installed"
     FOREIGN = "foreign"
+    ERROR = "error"  # a manifest of the release cannot be read: that release is not decided
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,11 @@ def decide(
         return state(Status.FAILED, f"last operation {deployed.status} at revision {deployed.revision}")
     if desired_manifest is None:
         raise ValueError(f"{instance.key}: an enabled release needs its rendered manifest to be decided")
-    reasons = _differences(instance, desired_manifest, deployed, chart_name, chart_version)
+    try:
+        reasons = _differences(instance, desired_manifest, deployed, chart_name, chart_version)
+    except InputError as exc:
+        return state(Status.ERROR, *(f"{p.location}: {p.message}" if p.location else p.message
+                                     for p in exc.problems))
     return state(Status.OUT_OF_SYNC if reasons else Status.IN_SYNC, *reasons)
 
 
@@ -254,24 +263,24 @@ def format_age(age: timedelta) -> str:
 def manifest_difference(desired: str, deployed: str, namespace: str) -> str | None:
     """None when the release's objects are equal as parsed data, else a summary like ``+1 ~2 -0``.
 
+    Only the documents whose text differs are parsed (:func:`~helmkit.plan.manifests.differing_documents`).
     Hooks are not part of a release's manifest, and neither are the CRDs of a chart's ``crds/``
-    folder (helm installs them apart), so both are left out of the desired side.
+    folder (helm installs them apart), so both are left out. Raises InputError naming the
+    template and line of a document that cannot be read.
     """
     if desired == deployed:
         return None
-    wanted = _release_objects(parse_manifest(desired, namespace, origin="rendered manifest"))
-    have = _release_objects(parse_manifest(deployed, namespace, origin="deployed manifest"))
+    wanted_docs, have_docs = differing_documents(desired, deployed)
+    if not wanted_docs and not have_docs:
+        return None
+    wanted = _release_objects(parse_documents(wanted_docs, namespace, origin="rendered manifest"))
+    have = _release_objects(parse_documents(have_docs, namespace, origin="deployed manifest"))
     changes = diff_objects(wanted, have)
     return render_summary(changes) if changes else None
 
 
 def _release_objects(manifest: Manifest) -> dict[Any, dict[str, Any]]:
-    return {key: obj.body for key, obj in manifest.objects.items() if not _from_crds_folder(obj.source)}
-
-
-def _from_crds_folder(source: str) -> bool:
-    parts = source.split("/")
-    return "crds" in parts[1:-1] and "templates" not in parts
+    return {key: obj.body for key, obj in manifest.objects.items()}
 
 
 def _differences(instance: DesiredRelease, desired_manifest: str, deployed: HelmRelease,

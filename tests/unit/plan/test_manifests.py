@@ -74,7 +74,7 @@ def test_objects_keyed_with_namespace_defaults_and_sources() -> None:
     assert deployment.source == "web/templates/deployment.yaml"
     assert deployment.api_version == "apps/v1"
     assert deployment.body["spec"] == {"replicas": 2}
-    assert manifest.objects[ObjectKey("example.com", "Widget", "prod", "w")].source == ""
+    assert manifest.objects[ObjectKey("example.com", "Widget", "prod", "w")].source == "web/templates/job.yaml"
     assert [c.key.name for c in manifest.crds] == ["widgets.example.com"]
     (hook,) = manifest.hooks
     assert hook.key.name == "web-migrate" and hook.hook_events == ("pre-install", "pre-upgrade")
