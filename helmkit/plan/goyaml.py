@@ -25,8 +25,10 @@ result into what its JSON holds:
   wins over them and an earlier one loses; in a list of maps earlier maps win.
 - map keys become strings (``true``, ``1``, floats in Go's shortest float32 form); a null or
   collection key is an error, as in ``sigs.k8s.io/yaml``.
-- numbers become what they are after the JSON round trip: a float with an integral value (below
-  2**63) is an integer, as the API server returns it.
+- numbers become what they are after the JSON round trip through the API server: a float with an
+  integral value below 1e21 is an integer of its shortest digits (``1e3`` is 1000), an integer
+  beyond int64 becomes a float first (``12345678901234567890`` comes back as
+  12345678901234567000).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import math
 import re
 import struct
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import yaml
@@ -125,9 +128,10 @@ def _go_int(text: str) -> int | None:
 
 
 def json_number(value: float) -> int | float:
-    """A float as the API server gives it back after Go's JSON encoding: integral ones as integers."""
-    if math.isfinite(value) and value.is_integer() and abs(value) < INT64:
-        return int(value)
+    """A float as the API server gives it back: Go's JSON encoder writes an integral float below
+    1e21 as its shortest decimal digits without a point, which read back as an integer."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
     return value
 
 
