@@ -159,7 +159,8 @@ def parse_documents(
         try:
             body = yaml.load(document.text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
         except yaml.YAMLError as exc:
-            problems.append(Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}", where))
+            problems.append(Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}",
+                                    _error_location(where, document, exc)))
             continue
         except RecursionError:
             problems.append(Problem(f"a document of {origin} is nested too deeply", where))
@@ -195,6 +196,15 @@ def parse_documents(
     if problems:
         raise InputError(problems)
     return manifest
+
+
+def _error_location(where: Location, document: Document, error: yaml.YAMLError) -> Location:
+    """The line of a YAML error inside its document (the reader may point just past its end)."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None or not document.text_line:
+        return where
+    last = document.text_line + max(document.text.count("\n") - 1, 0)
+    return Location(where.file, min(document.text_line + mark.line, last))
 
 
 def _too_big(body: Any) -> str:
@@ -234,6 +244,7 @@ class Document:
     line: int
     source: str
     text: str
+    text_line: int = 0  # the line of the text's first character (the separator's, after the first document)
 
     @property
     def from_crds_folder(self) -> bool:
@@ -269,7 +280,8 @@ def split_documents(text: str) -> list[Document]:
         if header.startswith(SOURCE_PREFIX):
             source = header[len(SOURCE_PREFIX):].partition("\n")[0].strip()
         if _CONTENT.search(chunk):
-            documents.append(Document(first_line, source, chunk if chunk.endswith("\n") else chunk + "\n"))
+            documents.append(Document(first_line, source, chunk if chunk.endswith("\n") else chunk + "\n",
+                                      line))
         if separator is None:
             break
         line += text.count("\n", position, end)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from helmkit.errors import InputError
-from helmkit.plan.manifests import ObjectKey, object_key, parse_manifest
+from helmkit.plan.manifests import (
+    ObjectKey,
+    differing_documents,
+    from_crds_folder,
+    object_key,
+    parse_documents,
+    parse_manifest,
+    split_documents,
+)
 
 RENDERED = """\
 ---
@@ -110,7 +118,7 @@ def test_errors_name_template_and_line() -> None:
         parse_manifest(text, "prod", origin="helm template web")
     rendered = info.value.render()
     assert "web/templates/b.yaml:8: ConfigMap prod/a is rendered twice (also by web/templates/a.yaml)" in rendered
-    assert "web/templates/c.yaml:14: invalid YAML in helm template web" in rendered
+    assert "web/templates/c.yaml:15: invalid YAML in helm template web" in rendered
     assert "web/templates/d.yaml:17: a document of helm template web is not a Kubernetes object" in rendered
     assert "web/templates/e.yaml:20: a ConfigMap of helm template web has no metadata.name" in rendered
     assert rendered.endswith("4 errors")
@@ -138,3 +146,119 @@ def test_block_scalar_ending_a_document_keeps_its_final_newline() -> None:
     )
     objects = parse_manifest(text, "ns", origin="test").objects.values()
     assert sorted(o.body["data"]["conf"] for o in objects) == ["x = 1\n", "y\n"]
+
+
+# What `helm template --include-crds` prints for a chart whose crds/ file opens with a licence
+# comment and `---` and holds two CRDs, a subchart's crds/ file, and templates (one in a folder
+# named crds): each crds/ file is printed once behind one header, each template document behind its own.
+HELM_OUTPUT = """\
+---
+# Source: odd/crds/doodads.yaml
+# Copyright The Oddities Authors.
+# Licensed under the Apache License, Version 2.0
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: doodads.example.com
+spec:
+  versions:
+    - name: v1
+      schema:
+        openAPIV3Schema:
+          properties:
+            operator: {type: string, enum: [=, "!="]}
+---
+# A second CRD of the same file
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: whatsits.example.com
+---
+# Source: odd/charts/gadgets/crds/gadgets.yaml
+# SPDX-License-Identifier: Apache-2.0
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+---
+# Source: odd/templates/crds/readme.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: readme
+data:
+  note: =
+---
+# Source: odd/charts/gadgets/templates/gadget.yaml
+apiVersion: example.com/v1
+kind: Gadget
+metadata:
+  name: g
+spec: {mode: on, permissions: 0644, since: 2001-12-14}
+"""
+TEMPLATES_ONLY = HELM_OUTPUT[HELM_OUTPUT.index("---\n# Source: odd/templates/crds/readme.yaml"):]
+
+
+def test_documents_without_a_header_carry_the_template_before_them() -> None:
+    documents = split_documents(HELM_OUTPUT)
+    assert [(d.line, d.source) for d in documents] == [
+        (6, "odd/crds/doodads.yaml"),  # the header stood in a comment-only document
+        (18, "odd/crds/doodads.yaml"),  # no header of its own
+        (27, "odd/charts/gadgets/crds/gadgets.yaml"),
+        (32, "odd/templates/crds/readme.yaml"),
+        (40, "odd/charts/gadgets/templates/gadget.yaml"),
+    ]
+    assert [d.from_crds_folder for d in documents] == [True, True, True, False, False]
+    manifest = parse_manifest(HELM_OUTPUT, "ns")
+    assert {c.key.name: c.source for c in manifest.crds} == {
+        "doodads.example.com": "odd/crds/doodads.yaml", "whatsits.example.com": "odd/crds/doodads.yaml",
+        "gadgets.example.com": "odd/charts/gadgets/crds/gadgets.yaml"}
+    crd = manifest.objects[ObjectKey("apiextensions.k8s.io", "CustomResourceDefinition", "", "doodads.example.com")]
+    assert crd.body["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["operator"]["enum"] == ["=", "!="]
+    gadget = manifest.objects[ObjectKey("example.com", "Gadget", "ns", "g")]
+    assert gadget.body["spec"] == {"mode": True, "permissions": 420, "since": "2001-12-14"}
+
+
+@pytest.mark.parametrize(("source", "crds"), [
+    ("odd/crds/x.yaml", True),
+    ("odd/crds/sub/x.yaml", True),
+    ("odd/charts/gadgets/crds/x.yaml", True),
+    ("odd/charts/a/charts/b/crds/x.yaml", True),
+    ("crds/crds/x.yaml", True),  # a chart named crds
+    ("templates/crds/x.yaml", True),  # a chart named templates
+    ("odd/templates/crds/x.yaml", False),
+    ("odd/charts/crds/templates/x.yaml", False),  # a subchart named crds
+    ("templates/templates/crds.yaml", False),
+    ("odd/charts/gadgets/templates/crds/x.yaml", False),
+    ("", False),
+])
+def test_crds_folder_is_told_from_templates_by_path(source: str, crds: bool) -> None:
+    assert from_crds_folder(source) is crds
+
+
+def test_a_header_counts_only_on_a_documents_first_line() -> None:
+    text = ("---\n# Source: odd/crds/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"
+            "  # Source: odd/templates/fake.yaml\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n")
+    assert [d.source for d in split_documents(text)] == ["odd/crds/a.yaml", "odd/crds/a.yaml"]
+
+
+def test_only_documents_that_differ_in_text_are_left_and_crds_folders_are_dropped() -> None:
+    changed = TEMPLATES_ONLY.replace("note: =", "note: '='")
+    assert differing_documents(HELM_OUTPUT, TEMPLATES_ONLY) == ([], [])
+    wanted, have = differing_documents(HELM_OUTPUT, changed)
+    assert [d.source for d in wanted] == [d.source for d in have] == ["odd/templates/crds/readme.yaml"]
+    assert parse_documents(wanted, "ns").bodies() == parse_documents(have, "ns").bodies()
+    twice = TEMPLATES_ONLY + TEMPLATES_ONLY.split("---\n# Source: odd/charts", maxsplit=1)[0]
+    wanted, have = differing_documents(twice, TEMPLATES_ONLY)  # identical texts pair once each
+    assert ([d.source for d in wanted], have) == (["odd/templates/crds/readme.yaml"], [])
+
+
+def test_an_unreadable_document_names_its_template_and_line() -> None:
+    text = HELM_OUTPUT.replace("spec: {mode: on", "spec: {mode: !!int on")
+    with pytest.raises(InputError) as info:
+        parse_manifest(text, "ns", origin="rendered manifest")
+    assert info.value.problems[0].render() == (
+        "odd/charts/gadgets/templates/gadget.yaml:45: invalid YAML in rendered manifest: "
+        "cannot decode !!bool `on` as a !!int")

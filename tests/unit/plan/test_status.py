@@ -270,3 +270,49 @@ def test_real_helm_output_compares_as_objects(helm: str, tmp_path: Path) -> None
     older = record(manifest=render(2), values={"replicaCount": 2, "autoscaling": {"enabled": False}})
     state = decide(wanted, desired, older, marker=MARKER)
     assert state.reasons == ("values changed at replicaCount", "rendered manifest differs (+0 ~1 -0)")
+
+
+def test_crds_of_a_file_opening_with_a_comment_are_not_part_of_the_release_manifest() -> None:
+    crds = """\
+---
+# Source: web/crds/widgets.yaml
+# Licensed under the Apache License, Version 2.0
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {names: {kind: Widget}, enum: [=]}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+---
+# Source: web/charts/sub/crds/things.yaml
+# comment
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+"""
+    state = decide(instance(), crds + DESIRED, record(), marker=MARKER)
+    assert state.status is Status.IN_SYNC, state.reasons
+
+
+def test_an_unreadable_manifest_is_an_error_of_that_release_naming_template_and_line() -> None:
+    broken = DESIRED.replace("  level: info", "  level: !!int info")
+    state = decide(instance(), broken, record(), marker=MARKER)
+    assert state.status is Status.ERROR
+    assert state.reasons == ("web/templates/configmap.yaml:8: invalid YAML in rendered manifest: "
+                             "cannot decode !!str `info` as a !!int",)
+    deployed = record(manifest=DEPLOYED_SAME.replace("metadata: {name: web}\n", "metadata: {}\n", 1))
+    state = decide(instance(), DESIRED, deployed, marker=MARKER)
+    assert (state.status, state.reasons) == (Status.ERROR, (
+        "deployed manifest:2: a Deployment of deployed manifest has no metadata.name",))
+
+
+def test_identical_documents_are_not_parsed() -> None:
+    """A document helm recorded as it renders now is the same objects: not even read again (a
+    reader's limits never apply to it)."""
+    odd = "---\n# Source: web/templates/odd.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"
+    state = decide(instance(), DESIRED + odd, record(manifest=DESIRED + odd), marker=MARKER)
+    assert state.status is Status.IN_SYNC
