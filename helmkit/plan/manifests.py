@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 MAX_NODES = 1_000_000  # per document, after alias expansion: an alias bomb stops here
 MAX_DEPTH = 200
 SOURCE_PREFIX = "# Source: "
-_SEPARATOR = re.compile(r"^---(?=[ \t\r]|$)", re.MULTILINE)
+_HEADER = re.compile(r"\s*" + re.escape(SOURCE_PREFIX) + r"([^\n]*)")
 _CONTENT = re.compile(r"^[ \t]*[^#\s]", re.MULTILINE)  # a line that is neither blank nor a comment
 
 # Built-in kinds without a namespace, by (group, kind).
@@ -251,6 +251,17 @@ class Document:
         return from_crds_folder(self.source)
 
 
+def _separators(text: str) -> Iterator[int]:
+    """Offsets of the ``---`` lines of ``text`` (``---`` then a blank, a tab or the line's end)."""
+    found = 0 if text.startswith("---") else text.find("\n---")
+    while found != -1:
+        start = found if found == 0 and text.startswith("---") else found + 1
+        follows = text[start + 3:start + 4]
+        if follows in ("", "\n", " ", "\t", "\r"):
+            yield start
+        found = text.find("\n---", start + 3)
+
+
 def from_crds_folder(source: str) -> bool:
     """Whether a ``# Source:`` path is a file of a chart's (or a subchart's) ``crds/`` folder:
     ``chart/crds/x.yaml``, ``chart/charts/sub/crds/x.yaml``; ``chart/templates/crds/x.yaml`` is a template."""
@@ -273,16 +284,15 @@ def split_documents(text: str) -> list[Document]:
     documents: list[Document] = []
     source = ""
     position, line, first_line = 0, 1, 1  # where the current document starts, that line, its first line
-    for separator in [*_SEPARATOR.finditer(text), None]:
-        end = separator.start() if separator is not None else len(text)
+    for end in [*_separators(text), len(text)]:
         chunk = text[position:end]
-        header = chunk.lstrip()
-        if header.startswith(SOURCE_PREFIX):
-            source = header[len(SOURCE_PREFIX):].partition("\n")[0].strip()
+        header = _HEADER.match(chunk)
+        if header is not None:
+            source = header.group(1).strip()
         if _CONTENT.search(chunk):
             documents.append(Document(first_line, source, chunk if chunk.endswith("\n") else chunk + "\n",
                                       line))
-        if separator is None:
+        if end == len(text):
             break
         line += text.count("\n", position, end)
         first_line = line + 1
