@@ -17,8 +17,9 @@ Three ways, each case in its own process so that its peak RSS is its own:
 - ``manifest_difference``: what ``decide`` does now -- documents paired by text, only the
   differing ones parsed.
 
-Printed per way and case: the median wall time, the CPU time, the documents parsed, and the
-process's peak RSS minus its RSS once both manifests are in memory (what the comparison adds).
+Printed per way and case: the median wall time and CPU time (on a shared machine trust the CPU
+time), the documents parsed, the peak of Python allocations during one comparison (tracemalloc),
+and the process's peak RSS, also minus its RSS once both manifests are in memory.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +170,14 @@ def child(way: str, folder: Path, repeat: int) -> None:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    run()
+    allocated = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     parsed = result[1] if result[1] >= 0 else sum(len(side) for side in differing_documents(desired, deployed))
     print(json.dumps({"wall": statistics.median(walls), "cpu": statistics.median(cpus), "result": result[0],
-                      "parsed": parsed, "added_mb": (peak_kb - base_kb) / 1024, "peak_mb": peak_kb / 1024}))
+                      "parsed": parsed, "added_mb": (peak_kb - base_kb) / 1024, "peak_mb": peak_kb / 1024,
+                      "allocated_mb": allocated / 1e6}))
 
 
 def main() -> None:
@@ -197,11 +204,11 @@ def main() -> None:
                 rows.append((case, way, json.loads(out)))
     print(f"desired {len(desired) / 1e6:.1f} MB (helm template --include-crds, "
           f"{desired.count(chr(10) + '---')} documents), deployed {len(deployed) / 1e6:.1f} MB (release record)")
-    print(f"{'case':<10} {'way':<32} {'wall':>10} {'cpu':>10} {'docs parsed':>12} {'RSS added':>10} "
-          f"{'peak RSS':>9}  result")
+    print(f"{'case':<10} {'way':<32} {'wall':>10} {'cpu':>10} {'docs parsed':>12} {'peak alloc':>11} "
+          f"{'RSS added':>10} {'peak RSS':>9}  result")
     for case, way, r in rows:
         print(f"{case:<10} {way:<32} {r['wall'] * 1000:>8.1f}ms {r['cpu'] * 1000:>8.1f}ms {r['parsed']:>12} "
-              f"{r['added_mb']:>8.1f}MB {r['peak_mb']:>7.0f}MB  {r['result']}")
+              f"{r['allocated_mb']:>9.1f}MB {r['added_mb']:>8.1f}MB {r['peak_mb']:>7.0f}MB  {r['result']}")
 
 
 if __name__ == "__main__":

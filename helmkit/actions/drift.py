@@ -45,7 +45,7 @@ from helmkit.plan.baseline import FailOn, apply_baseline, fails, read_baseline
 from helmkit.plan.diffmodel import render_unified, to_json
 from helmkit.plan.drift import ClusterScan, DriftReport, Finding, release_findings, unreachable_finding
 from helmkit.plan.livediff import IgnoreRule, ReleaseLiveDiff, live_drift, parse_rules
-from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.manifests import DocumentCache, ManifestObject, ObjectKey, parse_manifest
 from helmkit.plan.status import Status
 
 FORMATS = ("table", "json", "markdown", "junit", "html")
@@ -131,9 +131,10 @@ def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    deployed: dict[int, list[ManifestObject]] = {}  # parsed once per release
+    deployed: dict[int, list[ManifestObject]] = {}  # parsed once per release; a document once per scan
+    cache = DocumentCache()
     for item in assessment.releases:
-        parsed = _deployed_objects(item)
+        parsed = _deployed_objects(item, cache)
         if isinstance(parsed, InputError):
             errors.append(release_error(item, parsed) + " (live drift not checked)")
             parsed = []
@@ -181,12 +182,12 @@ def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -
         return exc
 
 
-def _deployed_objects(item: AssessedRelease) -> list[ManifestObject] | InputError:
+def _deployed_objects(item: AssessedRelease, cache: DocumentCache) -> list[ManifestObject] | InputError:
     if item.state.status not in LIVE_STATUSES or item.deployed is None or not item.deployed.manifest:
         return []
     try:
-        manifest = parse_manifest(item.deployed.manifest, item.state.namespace,
-                                  origin="deployed manifest")
+        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest",
+                                  cache=cache)
     except InputError as exc:
         return exc
     return list(manifest.objects.values())

@@ -9,6 +9,7 @@ CustomResourceDefinitions are marked.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -136,10 +137,11 @@ def parse_manifest(
     *,
     origin: str = "manifest",
     extra_cluster_scoped: Iterable[tuple[str, str]] = (),
+    cache: DocumentCache | None = None,
 ) -> Manifest:
     """Parse a multi-document manifest. ``origin`` names it in errors (e.g. "helm template web")."""
     return parse_documents(split_documents(text), release_namespace, origin=origin,
-                           extra_cluster_scoped=extra_cluster_scoped)
+                           extra_cluster_scoped=extra_cluster_scoped, cache=cache)
 
 
 def parse_documents(
@@ -148,54 +150,85 @@ def parse_documents(
     *,
     origin: str = "manifest",
     extra_cluster_scoped: Iterable[tuple[str, str]] = (),
+    cache: DocumentCache | None = None,
 ) -> Manifest:
     """The objects of ``documents`` (all of a manifest, or some of it); every problem at once."""
     extra = tuple(extra_cluster_scoped)
     manifest = Manifest()
     problems: list[Problem] = []
     for document in documents:
-        source = document.source
-        where = Location(source or origin, document.line)
-        try:
-            body = yaml.load(document.text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
-        except yaml.YAMLError as exc:
-            problems.append(Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}",
-                                    _error_location(where, document, exc)))
+        if cache is not None:
+            read = cache.read(document, release_namespace, origin, extra)
+        else:
+            read = _read(document, release_namespace, origin, extra)
+        if read is None:
             continue
-        except RecursionError:
-            problems.append(Problem(f"a document of {origin} is nested too deeply", where))
+        if isinstance(read, Problem):
+            problems.append(read)
             continue
-        too_big = _too_big(body)
-        if too_big:
-            problems.append(Problem(f"a document of {origin} {too_big}", where,
-                                    hint="YAML aliases that expand without bound are refused"))
+        if read.is_hook:
+            manifest.hooks.append(read)
             continue
-        if body is None:
-            continue
-        if not isinstance(body, dict) or not body.get("kind") or not body.get("apiVersion"):
-            problems.append(Problem(f"a document of {origin} is not a Kubernetes object (no apiVersion/kind)", where))
-            continue
-        meta = body.get("metadata")
-        if not isinstance(meta, dict) or not meta.get("name"):
-            problems.append(Problem(f"a {body['kind']} of {origin} has no metadata.name", where))
-            continue
-        key = object_key(body, release_namespace, extra)
-        annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-        hook = str((annotations or {}).get(HOOK_ANNOTATION) or "")
-        events = tuple(e.strip() for e in hook.split(",") if e.strip())
-        obj = ManifestObject(key, str(body["apiVersion"]), body, source, events)
-        if obj.is_hook:
-            manifest.hooks.append(obj)
-            continue
-        if key in manifest.objects:
-            first = manifest.objects[key].source or origin
-            problems.append(Problem(f"{key} is rendered twice (also by {first})", where,
+        if read.key in manifest.objects:
+            first = manifest.objects[read.key].source or origin
+            problems.append(Problem(f"{read.key} is rendered twice (also by {first})",
+                                    Location(document.source or origin, document.line),
                                     hint="two templates produce the same object; helm would refuse it"))
             continue
-        manifest.objects[key] = obj
+        manifest.objects[read.key] = read
     if problems:
         raise InputError(problems)
     return manifest
+
+
+@dataclass
+class DocumentCache:
+    """The objects read from documents, for one run: a document read before (same template, same
+    text, same release namespace -- the same chart on many clusters) is not read again, and its
+    object is shared. Nobody changes a parsed object (masking and comparing work on copies)."""
+
+    objects: dict[tuple[str, bytes, str, tuple[tuple[str, str], ...]], ManifestObject | None] = field(
+        default_factory=dict)
+
+    def read(self, document: Document, namespace: str, origin: str,
+             extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
+        digest = hashlib.blake2b(document.text.encode(), digest_size=16).digest()
+        key = (document.source, digest, namespace, extra)
+        if key in self.objects:
+            return self.objects[key]
+        result = _read(document, namespace, origin, extra)
+        if not isinstance(result, Problem):
+            self.objects[key] = result
+        return result
+
+
+def _read(document: Document, namespace: str, origin: str,
+          extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
+    """The object of one document, None for an empty one, or why it cannot be read."""
+    where = Location(document.source or origin, document.line)
+    try:
+        body = yaml.load(document.text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
+    except yaml.YAMLError as exc:
+        return Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}",
+                       _error_location(where, document, exc))
+    except RecursionError:
+        return Problem(f"a document of {origin} is nested too deeply", where)
+    too_big = _too_big(body)
+    if too_big:
+        return Problem(f"a document of {origin} {too_big}", where,
+                       hint="YAML aliases that expand without bound are refused")
+    if body is None:
+        return None
+    if not isinstance(body, dict) or not body.get("kind") or not body.get("apiVersion"):
+        return Problem(f"a document of {origin} is not a Kubernetes object (no apiVersion/kind)", where)
+    meta = body.get("metadata")
+    if not isinstance(meta, dict) or not meta.get("name"):
+        return Problem(f"a {body['kind']} of {origin} has no metadata.name", where)
+    key = object_key(body, namespace, extra)
+    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    hook = str((annotations or {}).get(HOOK_ANNOTATION) or "")
+    events = tuple(e.strip() for e in hook.split(",") if e.strip())
+    return ManifestObject(key, str(body["apiVersion"]), body, document.source, events)
 
 
 def _error_location(where: Location, document: Document, error: yaml.YAMLError) -> Location:

@@ -6,6 +6,7 @@ import pytest
 
 from helmkit.errors import InputError
 from helmkit.plan.manifests import (
+    DocumentCache,
     ObjectKey,
     differing_documents,
     from_crds_folder,
@@ -262,3 +263,19 @@ def test_an_unreadable_document_names_its_template_and_line() -> None:
     assert info.value.problems[0].render() == (
         "odd/charts/gadgets/templates/gadget.yaml:45: invalid YAML in rendered manifest: "
         "cannot decode !!bool `on` as a !!int")
+
+
+def test_a_document_cache_reads_each_document_once_per_namespace() -> None:
+    cache = DocumentCache()
+    first = parse_manifest(TEMPLATES_ONLY, "a", cache=cache)
+    again = parse_manifest(TEMPLATES_ONLY.replace("name: readme", "name: other"), "a", cache=cache)
+    elsewhere = parse_manifest(TEMPLATES_ONLY, "b", cache=cache)
+    gadget = ObjectKey("example.com", "Gadget", "a", "g")
+    assert again.objects[gadget] is first.objects[gadget]  # the same text: read once, shared
+    assert ObjectKey("", "ConfigMap", "a", "other") in again.objects
+    assert ObjectKey("example.com", "Gadget", "b", "g") in elsewhere.objects
+    assert len(cache.objects) == 5  # readme twice in a, gadget once in a, both in b
+    broken = "---\n# Source: odd/templates/x.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"
+    for _ in range(2):  # a problem is not kept: it names this manifest's line
+        with pytest.raises(InputError, match=r"odd/templates/x\.yaml:17: a ConfigMap of manifest has no"):
+            parse_manifest(TEMPLATES_ONLY + broken, "a", cache=cache)
