@@ -23,8 +23,10 @@ import yaml
 
 from helmkit.actions.diff import DiffOptions, diff
 from helmkit.actions.drift import DriftOptions, ReportTarget, drift
+from helmkit.actions.livestate import AssessOptions, assess
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
+from helmkit.plan.manifests import differing_documents
 from tests.e2e.conftest import StartClusters
 from tests.e2e.test_sync_support import REPO, Fleet
 
@@ -76,6 +78,11 @@ def test_odd_manifests_sync_once_then_nothing_differs(fleet: Fleet) -> None:
     assert sorted(upgrades(fleet)) == ["oddities", "unreadable"]
     crds = {name for name in fleet.clusters.snapshot("c1").crds if name.endswith("oddities.helmkit.dev")}
     assert crds == {"doodads.oddities.helmkit.dev", "whatsits.oddities.helmkit.dev", "gadgets.oddities.helmkit.dev"}
+
+    assessment = assess(fleet.context(), AssessOptions("stage"))
+    for item in assessment.releases:  # helm records the text it renders: no document needs a parse
+        assert item.desired_manifest is not None and item.deployed is not None
+        assert differing_documents(item.desired_manifest, item.deployed.manifest) == ([], [])
 
     shown = fleet.run(diff, DiffOptions(env="stage", detailed_exitcode=True, fmt="json"))
     assert shown.code == 0, shown.out + shown.err
