@@ -103,7 +103,7 @@ def test_after_one_sync_a_no_op_is_a_no_op_and_a_change_is_exactly_itself(fleet:
     applied = fleet.run(sync, SyncOptions(env="day2", yes=True, cluster="d1"))
     assert applied.code == 0, applied.out + applied.err
     assert _secret_data(fleet, "d1", "password", "password-auth") == password_before  # kept through lookup
-    settled = fleet.run(diff, DiffOptions(env="day2", detailed_exitcode=True))
+    settled = fleet.run(diff, DiffOptions(env="day2", detailed_exitcode=True, cluster="d1"))
     assert settled.code == 0, settled.out
 
 
