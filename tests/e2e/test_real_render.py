@@ -22,7 +22,12 @@ import yaml
 from helmkit.actions.diff import DiffOptions, diff
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
-from tests.e2e.conftest import CHARTS, StartClusters
+from helmkit.adapters.discovery import read_capabilities
+from helmkit.adapters.helmstorage import read_releases
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.runner import Runner
+from tests.e2e.conftest import CHARTS, E2ECluster, StartClusters, Tools
 from tests.e2e.test_sync_support import Fleet
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +117,32 @@ def _secret_data(fleet: Fleet, cluster: str, namespace: str, name: str) -> dict[
         secret = client.get("v1", "Secret", name, namespace)
     assert secret is not None
     return dict(secret.get("data") or {})
+
+
+DUMP = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: capabilities}
+data:
+  kubeVersion: {{ .Capabilities.KubeVersion.Version | quote }}
+  apiVersions: {{ .Capabilities.APIVersions | toJson | quote }}
+"""
+
+
+def test_capabilities_are_what_helm_itself_reads_from_the_cluster(cluster: E2ECluster, tools: Tools,
+                                                                   tmp_path: Path) -> None:
+    tools.kubectl("apply", "-f", str(CHARTS / "monitoring-crds" / "crds" / "servicemonitors.yaml"))
+    chart = tmp_path / "dump"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: dump\nversion: 0.1.0\n")
+    (chart / "templates" / "dump.yaml").write_text(DUMP)
+    shown = yaml.safe_load(tools.helm("template", "dump", str(chart), "--validate").stdout)["data"]
+
+    with KubeClient(load_cluster_config(cluster.context, Runner(), kubeconfig=cluster.kubeconfig)) as client:
+        found = read_capabilities(client)
+        assert client.calls == 3  # /version, /api, /apis (aggregated)
+        read_releases(client)
+        assert client.calls == 4  # the release records: no further discovery request
+    assert found.kube_version == shown["kubeVersion"]
+    assert set(found.api_versions) == set(json.loads(shown["apiVersions"]))
+    assert "monitoring.coreos.com/v1/ServiceMonitor" in found.api_versions
+    assert "apps/v1/Scale" in found.api_versions  # a subresource's kind, as helm lists it
