@@ -12,7 +12,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 from chart_server import helm_env, write_chart
 
-from helmkit.actions.capabilities import last_known, save_last_known, state_file
+from helmkit.actions.capabilities import RenderTarget, last_known, save_last_known, state_file
 from helmkit.actions.render import RenderResult, helm_client, render_instances
 from helmkit.adapters.discovery import Capabilities
 from helmkit.adapters.helm import HelmClient
@@ -120,3 +120,29 @@ def test_a_malformed_declaration_names_file_and_line(fleet: tuple[Context, HelmC
         load_repository(ctx.repo)
     text = caught.value.render()
     assert "environments/prod.yaml:4" in text and 'like "monitoring.coreos.com/v1"' in text, text
+
+
+def test_a_target_sets_capabilities_and_upgrade_and_each_is_part_of_the_cache_key(
+        fleet: tuple[Context, HelmClient]) -> None:
+    ctx, helm = fleet
+    chart = ctx.repo / "charts" / "user"
+    (chart / "templates" / "upgrade.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: upgrade}\n"
+        "data: {upgrade: {{ .Release.IsUpgrade | quote }}}\n")
+    instance = resolve_environment(load_repository(ctx.repo), "prod", cluster="c1",
+                                   selector=parse_selector("name=user")).instances[0]
+    widget = Capabilities("v1.34.0", ("example.com/v1/Widget",))
+
+    def manifest(target: RenderTarget) -> str:
+        result = render_instances(ctx, [instance], helm=helm, targets=lambda _: target)[0]
+        assert result.manifest is not None, result.error
+        return result.manifest
+
+    install = manifest(RenderTarget(widget))
+    assert 'upgrade: "false"' in install and 'widget: "true"' in install and 'kube: "v1.34.0"' in install
+    assert 'upgrade: "true"' in manifest(RenderTarget(widget, is_upgrade=True))
+    assert 'widget: "false"' in manifest(RenderTarget(Capabilities("v1.34.0", ())))
+    assert 'kube: "v1.35.1"' in manifest(RenderTarget(Capabilities("v1.35.1", ("example.com/v1/Widget",))))
+    assert ctx.runner.started["helm"] == 1 + 4  # `helm version`, then no cache hit between the four
+    err = ctx.console.err
+    assert isinstance(err, io.StringIO) and "capabilities:" not in err.getvalue()  # online: nothing to say
