@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from helmkit.adapters.kube import KubeApiError, KubeClient, Resource
+from helmkit.adapters.kube import KubeClient, Resource
+from helmkit.errors import ClusterError
 
 AGGREGATED = ",".join((
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
@@ -104,7 +105,7 @@ def _legacy(client: KubeClient, path: str, doc: dict[str, Any], found: dict[str,
         group_version = f"{group}/{version}" if group else version
         try:
             listing = client.discovery(f"/apis/{group_version}" if group else f"/api/{version}")
-        except KubeApiError:
+        except ClusterError:
             listing = {}  # an aggregated API that is down: helm keeps its group-version, without kinds
         found[group_version] = [
             Resource(group, version, str(r.get("kind") or ""), str(r.get("name") or ""), bool(r.get("namespaced")))
