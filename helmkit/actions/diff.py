@@ -96,7 +96,7 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
     if state.status is Status.ERROR:  # reported as an error of this release (build_report)
         return ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, False, state.reasons)
     result = ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, item.differs,
-                         state.reasons)
+                         state.reasons, generated=generated_fields(item))
     if not item.differs:
         return result
     secret_values = [] if show_secrets else list(item.secrets.values())
@@ -104,13 +104,13 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
     record = item.deployed if state.status is not Status.NOT_INSTALLED else None  # e.g. an uninstalled record
     desired, deployed = _changed_parts(wanted, record.manifest if record else None, state.namespace)
     result.changes = diff_objects(_release_objects(desired), _release_objects(deployed), secret_values=secret_values,
-                                  mask=not show_secrets)
+                                  mask=not show_secrets, generated=item.generated)
     deployed_hooks = Manifest()
     if record is not None:
         for hook in record.hooks:
             deployed_hooks.hooks += _parse(hook.manifest, state.namespace, "deployed hook").hooks
     result.hook_changes = diff_objects(_hooks(desired), _hooks(deployed_hooks), secret_values=secret_values,
-                                       mask=not show_secrets)
+                                       mask=not show_secrets, generated=item.generated)
     if record is not None and item.chart_name is not None and wanted is not None:
         before = f"{record.chart_name} {record.chart_version}"
         after = f"{item.chart_name} {item.chart_version or ''}".strip()
@@ -120,6 +120,14 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
         result.values_diff = values_diff(record.values if record else {}, item.instance.values,
                                          item.secrets, show_secrets=show_secrets)
     return result
+
+
+def generated_fields(item: AssessedRelease) -> tuple[str, ...]:
+    """The fields the release's chart generates on every render, as ``apiVersion/Kind ns/name /pointer``."""
+    if item.deployed is None or item.instance is None or not item.instance.enabled:
+        return ()
+    return tuple(f"{'v1' if not key.group else key.group}/{key.kind} {f'{key.namespace}/' if key.namespace else ''}"
+                 f"{key.name} {pointer}" for key in sorted(item.generated) for pointer in sorted(item.generated[key]))
 
 
 def values_diff(deployed: dict[str, Any], desired: dict[str, Any], secrets: SecretValues, *,

@@ -1,12 +1,16 @@
 """Where an environment stands: what git wants, what Helm deployed, and the decision per release.
 
-:func:`gather_live_state` reads every Helm release record of each cluster with one paginated list
-call per cluster (:mod:`helmkit.adapters.helmstorage`), all clusters in parallel. A cluster that
-cannot be reached is reported in its :class:`ClusterLive` while the others go on.
+:func:`gather_live_state` reads, per cluster, what it serves (its discovery and ``/version``:
+:mod:`helmkit.adapters.discovery`, three requests) and every Helm release record with one
+paginated list call (:mod:`helmkit.adapters.helmstorage`), all clusters in parallel. A cluster
+that cannot be reached is reported in its :class:`ClusterLive` while the others go on.
 
-:func:`assess` is what ``diff``, ``sync`` and ``status`` share: resolve the instances of an
-environment, render the enabled ones (while the clusters are read, in a background thread), pair
-instances with records and :func:`~helmkit.plan.status.decide` each pair. It acts on nothing.
+:func:`assess` is what ``diff``, ``sync``, ``status`` and ``drift`` share: resolve the instances of
+an environment, read the clusters, render the enabled instances of the reachable ones as the real
+``helm upgrade`` would (that cluster's kube version and API versions, ``--is-upgrade`` when the
+release is deployed; never depending on which other releases are selected), pair instances with
+records and :func:`~helmkit.plan.status.decide` each pair. It acts on nothing but the last-known
+capabilities it saves for offline commands (:mod:`helmkit.actions.capabilities`).
 
 Selection. With ``-l``, only the selected instances are assessed, and a record that has no
 instance at all (an orphan) only when its name, namespace, chart, env and cluster labels match
@@ -17,14 +21,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from helmkit.actions.capabilities import RenderTarget, save_last_known
 from helmkit.actions.render import RenderResult, helm_client, render_instances
+from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, latest_releases, read_releases
 from helmkit.adapters.kube import KubeClient
@@ -36,6 +42,7 @@ from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.selectors import Selector, parse_selector
+from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.status import Marker, ReleaseState, Status, decide, pair_releases
 
 SecretValues = dict[tuple[str | int, ...], str]
@@ -50,6 +57,13 @@ class ClusterLive:
     error: HelmkitError | None = None
     api_calls: int = 0
     undecodable: int = 0
+    capabilities: Capabilities | None = None  # what the cluster serves
+
+    def render_target(self, instance: ReleaseInstance) -> RenderTarget:
+        """What the real ``helm upgrade --install`` of ``instance`` on this cluster renders against."""
+        history = self.histories.get((instance.namespace, instance.name))
+        deployed = history is not None and history.current.status != "uninstalled"
+        return RenderTarget(self.capabilities or Capabilities(None, ()), is_upgrade=deployed)
 
     @property
     def reachable(self) -> bool:
@@ -58,7 +72,7 @@ class ClusterLive:
 
 def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path | None = None,
                       timeout: float = 15.0, retries: int = 2) -> dict[str, ClusterLive]:
-    """Read the Helm release records of ``clusters`` in parallel: one list call (paginated) each."""
+    """Read the capabilities and Helm release records of ``clusters`` in parallel."""
 
     def one(cluster: Cluster) -> ClusterLive:
         live = ClusterLive(cluster)
@@ -66,6 +80,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=kubeconfig)
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
+                    live.capabilities = read_capabilities(client)
                     snapshot = read_releases(client)
                 finally:
                     live.api_calls = client.calls
@@ -102,6 +117,7 @@ class AssessedRelease:
     secrets: SecretValues = field(default_factory=dict)
     chart_name: str | None = None
     chart_version: str | None = None
+    generated: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # fields the chart generates
 
     @property
     def differs(self) -> bool:
@@ -143,12 +159,14 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     clusters = [s.cluster for s in sorted(specs, key=lambda s: (s.cluster.wave, s.cluster.name))]
     helm = helm_client(ctx)
     instances = resolution.instances
-    enabled = [i for i in instances if i.enabled]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="helmkit-gather") as pool:
-        gathering: Future[dict[str, ClusterLive]] = pool.submit(
-            gather_live_state, ctx, clusters, kubeconfig=ctx.kubeconfig)
-        rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm)
-        live = gathering.result()
+    live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig)
+    for cluster_live in live.values():
+        if cluster_live.capabilities is not None:
+            save_last_known(ctx, cluster_live.cluster, cluster_live.capabilities)
+    # Instances of an unreachable cluster are not decided: they are not rendered either.
+    enabled = [i for i in instances if i.enabled and live[i.cluster.name].reachable]
+    rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
+                                targets=lambda i: live[i.cluster.name].render_target(i))
     for cluster_live in live.values():
         if cluster_live.undecodable:
             ctx.console.info(f"warning: cluster {cluster_live.cluster.name}: {cluster_live.undecodable} Helm release "
@@ -189,14 +207,16 @@ def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInsta
             if result is None or result.manifest is None:
                 continue  # render failed: reported by the caller
             manifest: str | None = result.manifest
+            generated = result.generated
         else:
-            manifest = None
+            manifest, generated = None, {}
         history = live.histories.get((record.namespace, record.name)) if record is not None else None
         chart_name, chart_version = _wanted_chart(instance, charts)
         state = decide(instance, manifest, record, marker=marker, chart_name=chart_name, chart_version=chart_version,
-                       history=history.history if history is not None else ())
+                       history=history.history if history is not None else (), generated=generated)
         secrets = _secrets(ctx, instance) if instance is not None and instance.enabled else {}
-        assessed.append(AssessedRelease(state, instance, manifest, record, secrets, chart_name, chart_version))
+        assessed.append(AssessedRelease(state, instance, manifest, record, secrets, chart_name, chart_version,
+                                        generated))
     return assessed
 
 

@@ -182,7 +182,8 @@ def git_diff(ctx: Context, options: GitDiffOptions) -> PremergeDiff:
             report.warnings.extend(_at_base(p, base_sha) for p in affected.base.problems)
         if report.errors:
             return report
-        base_results = _by_key(render_instances(base_ctx, affected.base_instances(), read_secrets=False))
+        base_results = _by_key(render_instances(base_ctx, affected.base_instances(), read_secrets=False,
+                                                announce=False))  # the head's capabilities line is the one shown
         head_results = _by_key(render_instances(head_ctx, affected.head_instances(), read_secrets=False))
         for entry in affected.instances:
             release = _release_diff(entry, base_results, head_results)
@@ -213,6 +214,7 @@ def _revision_context(ctx: Context, git: GitRepository, sha: str, dest: Path, he
     state = dest / ".helmkit"
     state.mkdir()
     (state / "cache").symlink_to(private_dir(ctx.state_dir / "cache"), target_is_directory=True)
+    (state / "state").symlink_to(ctx.state_dir / "state", target_is_directory=True)  # last-known capabilities
     revision = Context(repo=materialized.root, masker=ctx.masker, helm_option=str(helm),
                        kubeconfig=ctx.kubeconfig, concurrency=ctx.concurrency, verbose=ctx.verbose)
     revision.runner = ctx.runner

@@ -5,16 +5,18 @@ chart, downloaded once and cached by digest), resolve its secret references (reg
 run's masker, with their base64 forms), and look the manifest up in ``.helmkit/cache/render/``
 under a key made of everything that decides helm's output: the chart files' digest, the merged
 values, the digest of the resolved secrets, the helm version, the kube version, the API
-versions, the release name and the namespace. Only on a miss does helm run, with the values in
-a 0600 temp file, and instances with equal keys (the same release with the same values on
-several clusters) share one helm process. A second run over unchanged input starts no helm
-process at all.
+versions, install vs upgrade, the release name and the namespace. Only on a miss does helm run,
+with the values in a 0600 temp file, and instances with equal keys (the same release with the
+same values on several clusters) share one helm process. A second run over unchanged input
+starts no helm process at all.
 
-``--api-versions``: helm template sees no cluster, so a chart that guards objects with
-``.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"`` would drop them. We declare the
-API versions of the CRDs that the charts of the same cluster ship in their ``crds/`` folders:
-the rendering then matches an install where those CRD charts are present, and a cluster
-without them renders without the guarded objects, as a real install would.
+What a real ``helm upgrade`` sees besides the values: its cluster's ``.Capabilities`` (passed as
+``--kube-version`` and ``--api-versions``, from a :class:`RenderTarget` per instance: the
+cluster's discovery online, else :mod:`helmkit.actions.capabilities` chooses declared,
+last-known or computed ones) and ``.Release.IsUpgrade`` (``--is-upgrade`` when a release is
+deployed). A chart whose templates call generator functions (``randAlphaNum``, ``genCA``,
+``now``...) is rendered twice with identical input; the paths that differ are kept with the
+cached render (:mod:`helmkit.plan.generated`), so comparisons leave them out.
 """
 
 from __future__ import annotations
@@ -23,14 +25,25 @@ import base64
 import hashlib
 import json
 import os
-import tarfile
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from helmkit.actions.capabilities import (
+    ChosenCapabilities,
+    ClusterKey,
+    RenderTarget,
+    choose_offline,
+    describe_all,
+    enabled_instances_by_cluster,
+)
+from helmkit.actions.charttext import uses_generators
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.chartrepo import ChartRepositoryClient, ChartVersion
@@ -39,9 +52,12 @@ from helmkit.adapters.tools import find_helm
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import ReleaseInstance
+from helmkit.plan.generated import from_data, to_data, volatile_paths
+from helmkit.plan.manifests import ObjectKey
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 HELM_ENV_KEYS = ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR", "KUBECONFIG")
+Targets = Callable[[ReleaseInstance], RenderTarget]
 
 
 @dataclass
@@ -51,6 +67,7 @@ class RenderResult:
     error: HelmkitError | None = None
     cached: bool = False
     chart: Path | None = None  # the chart helm rendered: a local directory or a cached package
+    generated: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # paths the chart generates
 
 
 @dataclass
@@ -66,6 +83,17 @@ class _Run:
     default_kube_version: str | None
     read_secrets: bool = True
     digests: TreeDigests = field(default_factory=TreeDigests)
+    generators: dict[Path, bool] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def generates(self, chart: Path) -> bool:
+        with self.guard:
+            known = self.generators.get(chart)
+        if known is None:
+            known = uses_generators(chart)
+            with self.guard:
+                self.generators[chart] = known
+        return known
 
 
 def helm_client(ctx: Context) -> HelmClient:
@@ -83,8 +111,14 @@ def render_instances(
     helm: HelmClient | None = None,
     default_kube_version: str | None = None,
     read_secrets: bool = True,
+    targets: Targets | None = None,
+    announce: bool = True,
 ) -> list[RenderResult]:
     """Render each instance (in the given order); failures are returned, not raised.
+
+    ``targets`` gives each instance its cluster's capabilities and install vs upgrade (online
+    commands: from the cluster). Without it the capabilities are chosen offline, per cluster, and
+    one info line says which were used (unless ``announce`` is false).
 
     With ``read_secrets=False`` no secret is read: each secret reference renders as a placeholder
     derived from the reference itself (pre-merge checks run without any credentials, and a changed
@@ -105,24 +139,28 @@ def render_instances(
         read_secrets=read_secrets,
     )
     charts: list[Path | HelmkitError] = [_chart_or_error(run, i) for i in instances]
-    api_versions = _api_versions_by_cluster(instances, charts)
+    if targets is None:
+        chosen = _offline_capabilities(run, instances)
+        if chosen and announce:
+            ctx.console.info(describe_all(chosen.values()))
+        targets = _offline_targets(chosen)
     jobs: list[_Job | HelmkitError] = []
     for instance, chart in zip(instances, charts, strict=True):
         try:
             if isinstance(chart, HelmkitError):
                 raise chart
-            jobs.append(_job(run, instance, chart, api_versions.get(_cluster_key(instance), ())))
+            jobs.append(_job(run, instance, chart, targets(instance)))
         except HelmkitError as exc:
             jobs.append(exc)
     # One helm process per distinct key: instances with identical inputs (the same release with
     # the same values on several clusters) share one rendering.
-    manifests: dict[str, str | HelmkitError] = {}
+    manifests: dict[str, _Rendered | HelmkitError] = {}
     misses: dict[str, _Job] = {}
     for job in jobs:
         if isinstance(job, _Job) and job.key not in manifests and job.key not in misses:
-            hit = run.cache.get(job.key)
+            hit = _cached(run, job)
             if hit is not None:
-                manifests[job.key] = hit.decode("utf-8", errors="replace")
+                manifests[job.key] = hit
             else:
                 misses[job.key] = job
     for key, outcome in _run_helm(run, list(misses.values()), max(1, concurrency or ctx.concurrency)):
@@ -136,8 +174,38 @@ def render_instances(
         if isinstance(outcome, HelmkitError):
             results.append(RenderResult(instance, None, outcome))
         else:
-            results.append(RenderResult(instance, outcome, cached=misses.get(job.key) is not job, chart=job.chart))
+            results.append(RenderResult(instance, outcome.manifest, cached=misses.get(job.key) is not job,
+                                        chart=job.chart, generated=outcome.generated))
     return results
+
+
+def _offline_capabilities(run: _Run, instances: list[ReleaseInstance]) -> dict[ClusterKey, ChosenCapabilities]:
+    given: dict[ClusterKey, list[ReleaseInstance]] = {}
+    for instance in instances:
+        given.setdefault((instance.env, instance.cluster.name), []).append(instance)
+    everything: dict[ClusterKey, list[ReleaseInstance]] | None = None
+
+    def charts(key: ClusterKey) -> list[Path | HelmkitError]:
+        nonlocal everything
+        if everything is None:  # only when a cluster has neither declared nor last-known capabilities
+            everything = enabled_instances_by_cluster(run.ctx, {env for env, _ in given})
+        mine = [i for i in given[key] if i.enabled] + everything.get(key, [])
+        return list(dict.fromkeys(_chart_or_error(run, i) for i in mine))
+
+    return {key: choose_offline(run.ctx, group[0].cluster, partial(charts, key)) for key, group in given.items()}
+
+
+def _offline_targets(chosen: dict[ClusterKey, ChosenCapabilities]) -> Targets:
+    def target(instance: ReleaseInstance) -> RenderTarget:
+        return RenderTarget(chosen[(instance.env, instance.cluster.name)].capabilities)
+
+    return target
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    manifest: str
+    generated: dict[ObjectKey, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -149,12 +217,18 @@ class _Job:
     values: dict[str, Any]  # with secrets applied: only ever written to a 0600 temp file
     kube_version: str | None
     api_versions: tuple[str, ...]
+    is_upgrade: bool
     key: str
 
+    @property
+    def generated_key(self) -> str:
+        return content_key({"generated-paths-of": self.key})
 
-def _job(run: _Run, instance: ReleaseInstance, chart: Path, api_versions: tuple[str, ...]) -> _Job:
+
+def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget) -> _Job:
     resolved = _resolve_secrets(run.ctx, instance) if run.read_secrets else _placeholder_secrets(instance)
-    kube_version = instance.cluster.kube_version or run.default_kube_version
+    kube_version = target.capabilities.kube_version or instance.cluster.kube_version or run.default_kube_version
+    api_versions = target.capabilities.api_versions
     key = content_key({
         "format": CACHE_FORMAT,
         "chart": run.digests.digest(chart),
@@ -163,14 +237,28 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, api_versions: tuple[
         "helm": str(run.helm_version),
         "kube": kube_version,
         "apis": list(api_versions),
+        "upgrade": target.is_upgrade,
         "release": instance.name,
         "namespace": instance.namespace,
     })
     values = _apply_secrets(instance.values, resolved) if resolved else instance.values
-    return _Job(instance, chart, values, kube_version, api_versions, key)
+    return _Job(instance, chart, values, kube_version, api_versions, target.is_upgrade, key)
 
 
-def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, str | HelmkitError]]:
+def _cached(run: _Run, job: _Job) -> _Rendered | None:
+    hit = run.cache.get(job.key)
+    if hit is None:
+        return None
+    generated: dict[ObjectKey, frozenset[str]] = {}
+    if run.generates(job.chart):
+        paths = run.cache.get(job.generated_key)
+        if paths is None:
+            return None  # rendered before the generated paths were kept: render again
+        generated = from_data(paths.decode("utf-8"))
+    return _Rendered(hit.decode("utf-8", errors="replace"), generated)
+
+
+def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, _Rendered | HelmkitError]]:
     """Render ``jobs`` with helm, ``workers`` at a time; on an interrupt stop every helm process."""
     if workers == 1 or len(jobs) <= 1:
         return [(job.key, _template(run, job)) for job in jobs]
@@ -186,18 +274,24 @@ def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, str 
         pool.shutdown(wait=True)
 
 
-def _template(run: _Run, job: _Job) -> str | HelmkitError:
+def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
+    request = TemplateRequest(
+        release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
+        kube_version=job.kube_version, include_crds=True, api_versions=job.api_versions, is_upgrade=job.is_upgrade,
+    )
+    generated: dict[ObjectKey, frozenset[str]] = {}
     try:
         with values_files(job.values) as files:
-            manifest = run.helm.template(TemplateRequest(
-                release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
-                kube_version=job.kube_version, values_files=files, include_crds=True,
-                api_versions=job.api_versions,
-            ))
+            manifest = run.helm.template(replace(request, values_files=files))
+            if run.generates(job.chart):
+                again = run.helm.template(replace(request, values_files=files))
+                generated = volatile_paths(manifest, again, job.instance.namespace)
     except HelmkitError as exc:
         return exc
+    if run.generates(job.chart):
+        run.cache.put(job.generated_key, json.dumps(to_data(generated)).encode("utf-8"))
     run.cache.put(job.key, manifest.encode("utf-8"))
-    return manifest
+    return _Rendered(manifest, generated)
 
 
 def _resolve_secrets(ctx: Context, instance: ReleaseInstance) -> dict[tuple[str | int, ...], str]:
@@ -261,64 +355,6 @@ def _chart(run: _Run, instance: ReleaseInstance) -> Path:
 
 def _locked_entry(run: _Run, repository: str, name: str, version: str) -> ChartVersion:
     return run.charts.find(repository, name, version)
-
-
-def _cluster_key(instance: ReleaseInstance) -> tuple[str, str]:
-    return (instance.env, instance.cluster.name)
-
-
-def _api_versions_by_cluster(instances: list[ReleaseInstance],
-                             charts: list[Path | HelmkitError]) -> dict[tuple[str, str], tuple[str, ...]]:
-    by_chart: dict[Path, set[str]] = {}
-    result: dict[tuple[str, str], set[str]] = {}
-    for instance, chart in zip(instances, charts, strict=True):
-        if isinstance(chart, HelmkitError) or not instance.enabled:
-            continue
-        if chart not in by_chart:
-            by_chart[chart] = crd_api_versions(chart)
-        result.setdefault(_cluster_key(instance), set()).update(by_chart[chart])
-    return {key: tuple(sorted(apis)) for key, apis in result.items()}
-
-
-def crd_api_versions(chart: Path) -> set[str]:
-    """``group/version`` and ``group/version/Kind`` of the CRDs in a chart's ``crds/`` folder(s)."""
-    texts: list[str] = []
-    if chart.is_dir():
-        texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(chart.glob("**/crds/*.y*ml"))]
-    elif tarfile.is_tarfile(chart):
-        with tarfile.open(chart, "r:gz") as tar:
-            for member in tar.getmembers():
-                if member.isfile() and "/crds/" in member.name and member.name.endswith((".yaml", ".yml")):
-                    handle = tar.extractfile(member)
-                    if handle is not None:
-                        texts.append(handle.read().decode("utf-8", errors="replace"))
-    apis: set[str] = set()
-    for text in texts:
-        try:
-            documents = list(yaml.safe_load_all(text))
-        except yaml.YAMLError:
-            continue
-        for doc in documents:
-            apis.update(_crd_apis(doc))
-    return apis
-
-
-def _crd_apis(doc: Any) -> set[str]:
-    if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
-        return set()
-    spec = doc.get("spec") or {}
-    group = spec.get("group")
-    kind = (spec.get("names") or {}).get("kind")
-    versions = [v.get("name") for v in spec.get("versions") or [] if isinstance(v, dict)]
-    if spec.get("version"):
-        versions.append(spec["version"])
-    apis: set[str] = set()
-    for version in versions:
-        if isinstance(group, str) and isinstance(version, str):
-            apis.add(f"{group}/{version}")
-            if isinstance(kind, str):
-                apis.add(f"{group}/{version}/{kind}")
-    return apis
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class TemplateRequest:
     values_files: tuple[Path, ...] = ()
     include_crds: bool = True
     api_versions: tuple[str, ...] = ()
+    is_upgrade: bool = False  # .Release.IsUpgrade, as when the release is deployed
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class HelmClient:
             argv += ["--kube-version", req.kube_version]
         if req.include_crds:
             argv.append("--include-crds")
+        if req.is_upgrade:
+            argv.append("--is-upgrade")
         for api in req.api_versions:
             argv += ["--api-versions", api]
         for path in req.values_files:

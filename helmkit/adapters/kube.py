@@ -227,6 +227,12 @@ class KubeClient:
 
     def version(self) -> dict[str, Any]:
         return self._json("GET", "/version")
+    def discovery(self, path: str, *, accept: str = "application/json") -> dict[str, Any]:
+        return self._json("GET", path, accept=accept)  # a discovery document in the format ``accept`` asks for
+
+    def remember_resources(self, api_version: str, resources: builtins.list[Resource]) -> None:
+        with self._lock:  # what an aggregated discovery document listed: no request per group-version
+            self._discovery.setdefault(api_version, resources)
 
     def close(self) -> None:
         self._connections.close()
@@ -236,7 +242,6 @@ class KubeClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
     # -- discovery ----------------------------------------------------------------------------
 
     def _resources(self, api_version: str) -> builtins.list[Resource]:
@@ -279,7 +284,7 @@ class KubeClient:
         *,
         query: Mapping[str, str] | None = None,
         body: Any = None,
-        content_type: str = "application/json",
+        content_type: str = "application/json", accept: str = "application/json",
     ) -> dict[str, Any]:
         url = self._connections.prefix + path
         if query:
@@ -289,7 +294,7 @@ class KubeClient:
         renewed = False
         while True:
             try:
-                return self._once(method, url, payload, content_type)
+                return self._once(method, url, payload, content_type, accept)
             except KubeApiError as exc:
                 if exc.status != 401 or self.config.exec_plugin is None or renewed:
                     raise
@@ -311,9 +316,9 @@ class KubeClient:
             time.sleep(delay)
             attempt += 1
 
-    def _once(self, method: str, url: str, payload: bytes | None, content_type: str) -> dict[str, Any]:
+    def _once(self, method: str, url: str, payload: bytes | None, content_type: str, accept: str) -> dict[str, Any]:
         creds = self.config.credentials()
-        headers = {"Accept": "application/json", "User-Agent": "helmkit"}
+        headers = {"Accept": accept, "User-Agent": "helmkit"}
         if payload is not None:
             headers["Content-Type"] = content_type
         authorization = creds.authorization()

@@ -33,6 +33,7 @@ class Cluster:
     wave: int = 0
     kube_version: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    api_versions: tuple[str, ...] | None = None  # declared `capabilities` (None: not declared)
 
 
 @dataclass(frozen=True)

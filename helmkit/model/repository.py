@@ -9,7 +9,7 @@ layers of unknown clusters, names), collects every problem, then raises one
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +290,7 @@ def _add_environment(repo: Repository, path: Path, doc: YamlDocument, found: Col
                     f"cluster `{entry['name']}` is also in environment `{other.name}`", where,
                     "a cluster belongs to one environment", json_pointer(("clusters", index)), "environment",
                 ))
-        cluster = Cluster(
+        cluster = _declared_capabilities(Cluster(
             name=entry["name"],
             env=name,
             context=entry.get("context") or entry["name"],
@@ -298,10 +298,19 @@ def _add_environment(repo: Repository, path: Path, doc: YamlDocument, found: Col
             wave=entry.get("wave", 0),
             kube_version=entry.get("kubeVersion") or env.kube_version or repo.settings.kube_version,
             labels=dict(entry.get("labels") or {}),
-        )
+        ), entry.get("capabilities") or data.get("capabilities"))
         env.clusters.append(ClusterSpec(cluster, where))
     env.overrides.update(_override_layers(repo, doc, found, owner=f"environment `{name}`", layer="environment"))
     repo.environments[name] = env
+
+
+def _declared_capabilities(cluster: Cluster, declared: Any) -> Cluster:
+    """The cluster with its declared ``capabilities`` (cluster layer > cluster entry > environment)."""
+    if not isinstance(declared, dict):
+        return cluster
+    kube = declared.get("kubeVersion")
+    return replace(cluster, kube_version=str(kube) if kube else cluster.kube_version,
+                   api_versions=tuple(str(a) for a in declared.get("apiVersions") or []))
 
 
 def _add_cluster_layer(repo: Repository, env: Environment, path: Path, doc: YamlDocument, found: Collected) -> None:
@@ -313,6 +322,7 @@ def _add_cluster_layer(repo: Repository, env: Environment, path: Path, doc: Yaml
         ))
         return
     spec.layer_file = doc.file
+    spec.cluster = _declared_capabilities(spec.cluster, doc.data.get("capabilities"))
     spec.overrides.update(_override_layers(repo, doc, found, owner=f"cluster `{spec.cluster.name}`", layer="cluster"))
 
 

@@ -57,6 +57,7 @@ from typing import Any, Literal
 import yaml
 from deepdiff import DeepDiff
 
+from helmkit.plan.generated import Volatile, adopt_generated
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import mask_object
 
@@ -123,12 +124,18 @@ def diff_objects(
     *,
     secret_values: Iterable[str] = (),
     mask: bool = True,
+    generated: Volatile | None = None,
 ) -> list[ObjectChange]:
     """Changes that turn ``deployed`` into ``desired``, sorted by key; unchanged objects omitted.
 
-    ``mask=False`` compares the objects as they are (only for ``--show-secrets``).
+    ``mask=False`` compares the objects as they are (only for ``--show-secrets``). ``generated``:
+    per object, JSON pointers of fields the chart generates on every render; they are not compared
+    (:func:`helmkit.plan.generated.adopt_generated`).
     """
     secrets = list(secret_values)
+    if generated:
+        desired = {key: adopt_generated(body, deployed[key], generated[key])
+                   if key in generated and key in deployed else body for key, body in desired.items()}
 
     def prepared(obj: dict[str, Any] | None) -> dict[str, Any] | None:
         return mask_object(obj, secrets) if mask and obj is not None else obj

@@ -26,7 +26,8 @@ The rules, in order (``deployed`` is the current record as ``latest_releases`` p
   :mod:`helmkit.plan.goyaml`): ERROR, the problems (template and line) as reasons -- a problem
   of that release alone;
 - otherwise OUT_OF_SYNC when the chart name or version, the user values or the rendered
-  manifest (compared as parsed objects by :mod:`helmkit.plan.diffmodel`) differ, else IN_SYNC.
+  manifest (compared as parsed objects by :mod:`helmkit.plan.diffmodel`, leaving out the fields
+  the chart generates on every render: :mod:`helmkit.plan.generated`) differ, else IN_SYNC.
 
 Pairing: Helm release names are per namespace, so the caller pairs an instance with the
 record of the same name *and namespace* (:func:`pair_releases`). A release moved to another
@@ -45,6 +46,7 @@ from typing import Any, Protocol
 from helmkit.adapters.helmstorage import PENDING_STATUSES, HelmRelease
 from helmkit.errors import InputError
 from helmkit.plan.diffmodel import diff_objects, render_summary
+from helmkit.plan.generated import Volatile
 from helmkit.plan.manifests import Manifest, differing_documents, parse_documents
 
 MANAGED_LABEL = "helmkit.dev/managed"
@@ -180,6 +182,7 @@ def decide(
     chart_version: str | None = None,
     history: Sequence[HelmRelease] = (),
     now: datetime | None = None,
+    generated: Volatile | None = None,
 ) -> ReleaseState:
     """The status of one release. ``desired_manifest`` is required for an enabled instance.
 
@@ -227,7 +230,7 @@ def decide(
     if desired_manifest is None:
         raise ValueError(f"{instance.key}: an enabled release needs its rendered manifest to be decided")
     try:
-        reasons = _differences(instance, desired_manifest, deployed, chart_name, chart_version)
+        reasons = _differences(instance, desired_manifest, deployed, chart_name, chart_version, generated=generated)
     except InputError as exc:
         return state(Status.ERROR, *(f"{p.location}: {p.message}" if p.location else p.message
                                      for p in exc.problems))
@@ -260,7 +263,7 @@ def format_age(age: timedelta) -> str:
     return f"{seconds}s"
 
 
-def manifest_difference(desired: str, deployed: str, namespace: str) -> str | None:
+def manifest_difference(desired: str, deployed: str, namespace: str, generated: Volatile | None = None) -> str | None:
     """None when the release's objects are equal as parsed data, else a summary like ``+1 ~2 -0``.
 
     Only the documents whose text differs are parsed (:func:`~helmkit.plan.manifests.differing_documents`).
@@ -275,7 +278,7 @@ def manifest_difference(desired: str, deployed: str, namespace: str) -> str | No
         return None
     wanted = _release_objects(parse_documents(wanted_docs, namespace, origin="rendered manifest"))
     have = _release_objects(parse_documents(have_docs, namespace, origin="deployed manifest"))
-    changes = diff_objects(wanted, have)
+    changes = diff_objects(wanted, have, generated=generated)
     return render_summary(changes) if changes else None
 
 
@@ -284,7 +287,7 @@ def _release_objects(manifest: Manifest) -> dict[Any, dict[str, Any]]:
 
 
 def _differences(instance: DesiredRelease, desired_manifest: str, deployed: HelmRelease,
-                 chart_name: str | None, chart_version: str | None) -> list[str]:
+                 chart_name: str | None, chart_version: str | None, *, generated: Volatile | None = None) -> list[str]:
     reasons: list[str] = []
     if chart_name is not None and chart_name != deployed.chart_name:
         reasons.append(f"chart {deployed.chart_name} -> {chart_name}")
@@ -296,7 +299,7 @@ def _differences(instance: DesiredRelease, desired_manifest: str, deployed: Helm
         shown = ", ".join(paths[:MAX_VALUE_PATHS])
         more = f" and {len(paths) - MAX_VALUE_PATHS} more" if len(paths) > MAX_VALUE_PATHS else ""
         reasons.append(f"values changed at {shown}{more}")
-    summary = manifest_difference(desired_manifest, deployed.manifest, instance.namespace)
+    summary = manifest_difference(desired_manifest, deployed.manifest, instance.namespace, generated)
     if summary is not None:
         reasons.append(f"rendered manifest differs ({summary})")
     return reasons

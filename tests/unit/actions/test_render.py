@@ -11,7 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 from chart_server import helm_env, write_chart
 
-from helmkit.actions.render import crd_api_versions, helm_client, render_instances
+from helmkit.actions.charttext import crd_api_versions
+from helmkit.actions.render import helm_client, render_instances
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.tools import binary_path
 from helmkit.context import Context

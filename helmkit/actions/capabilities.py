@@ -1,0 +1,140 @@
+"""Which ``.Capabilities`` a cluster's releases render with.
+
+Online (``diff``, ``sync``, ``status``, ``drift``): what the cluster serves, read once per cluster
+from its discovery (:mod:`helmkit.adapters.discovery`), and saved as the cluster's *last-known*
+capabilities in ``.helmkit/state/capabilities/<env>/<cluster>.json`` (API group names, kinds, a
+version and a time: no secret).
+
+Offline (``validate``, ``template``, ``diff --git-base``), per cluster, the first of:
+
+1. ``declared``: the cluster's ``capabilities`` field (cluster layer, cluster entry or
+   environment);
+2. ``last-known``: what the last online command saved for it;
+3. ``computed``: the API versions of the CRDs that the charts of *all* the cluster's enabled
+   releases ship in their ``crds/`` folders (never only the selected ones, so a ``-l`` selector
+   does not change another release's rendering), with the cluster's ``kubeVersion``.
+
+helm adds ``--api-versions`` to its compiled-in list of built-in API versions; it cannot take one
+away, so offline and online rendering both see that list plus the cluster's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from helmkit.actions.charttext import crd_api_versions
+from helmkit.adapters.discovery import Capabilities
+from helmkit.context import Context
+from helmkit.errors import HelmkitError
+from helmkit.model.instance import Cluster, ReleaseInstance
+
+ClusterKey = tuple[str, str]  # (env, cluster)
+
+
+@dataclass(frozen=True)
+class RenderTarget:
+    """What one instance renders against besides its values: capabilities and install vs upgrade."""
+
+    capabilities: Capabilities
+    is_upgrade: bool = False
+
+
+@dataclass(frozen=True)
+class ChosenCapabilities:
+    cluster: ClusterKey
+    capabilities: Capabilities
+    source: str  # "cluster", "declared", "last-known" or "computed"
+
+    def describe(self) -> str:
+        text = f"{self.cluster[0]}/{self.cluster[1]} {self.source}"
+        if self.source == "last-known" and self.capabilities.observed_at:
+            text += f" ({_local_time(self.capabilities.observed_at)})"
+        return text
+
+
+def state_file(ctx: Context, env: str, cluster: str) -> Path:
+    return ctx.state_dir / "state" / "capabilities" / env / f"{cluster}.json"
+
+
+def save_last_known(ctx: Context, cluster: Cluster, capabilities: Capabilities) -> None:
+    """Remember what a cluster served (atomically; a failure to write is not an error of the command)."""
+    path = state_file(ctx, cluster.env, cluster.name)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and Capabilities.from_json(path.read_text(encoding="utf-8")) == capabilities:
+            return
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".capabilities-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(capabilities.to_json())
+        os.replace(temp, path)
+
+
+def last_known(ctx: Context, env: str, cluster: str) -> Capabilities | None:
+    try:
+        text = state_file(ctx, env, cluster).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return Capabilities.from_json(text)
+
+
+def declared(cluster: Cluster) -> Capabilities | None:
+    if cluster.api_versions is None:
+        return None
+    return Capabilities(cluster.kube_version, tuple(sorted(set(cluster.api_versions))))
+
+
+def choose_offline(ctx: Context, cluster: Cluster,
+                   cluster_charts: Callable[[], Iterable[Path | HelmkitError]]) -> ChosenCapabilities:
+    """Declared, else last-known, else computed from ``cluster_charts()`` (the charts of all of the
+    cluster's enabled releases)."""
+    key = (cluster.env, cluster.name)
+    found = declared(cluster)
+    if found is not None:
+        return ChosenCapabilities(key, found, "declared")
+    found = last_known(ctx, cluster.env, cluster.name)
+    if found is not None:
+        return ChosenCapabilities(key, found, "last-known")
+    apis: set[str] = set()
+    for chart in cluster_charts():
+        if not isinstance(chart, HelmkitError):
+            apis |= crd_api_versions(chart)
+    return ChosenCapabilities(key, Capabilities(cluster.kube_version, tuple(sorted(apis))), "computed")
+
+
+def describe_all(chosen: Iterable[ChosenCapabilities]) -> str:
+    """The info line a command prints: ``capabilities: prod/eu-west-1 last-known (2026-12-01 14:03), ...``."""
+    return "capabilities: " + ", ".join(c.describe() for c in sorted(chosen, key=lambda c: c.cluster))
+
+
+def enabled_instances_by_cluster(ctx: Context, envs: Iterable[str]) -> dict[ClusterKey, list[ReleaseInstance]]:
+    """Every enabled release instance of the environments' clusters, whatever the command selected."""
+    from helmkit.model.repository import load_repository
+    from helmkit.model.resolve import resolve_environment
+
+    found: dict[ClusterKey, list[ReleaseInstance]] = {}
+    try:
+        repo = load_repository(ctx.repo)
+    except HelmkitError:
+        return found
+    for env in sorted(set(envs)):
+        try:
+            resolution = resolve_environment(repo, env)
+        except HelmkitError:
+            continue
+        for instance in resolution.instances:
+            if instance.enabled:
+                found.setdefault((instance.env, instance.cluster.name), []).append(instance)
+    return found
+
+
+def _local_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso

@@ -1,0 +1,97 @@
+"""What a chart's files say before helm renders it: the CRDs it ships, the generator functions it calls.
+
+A chart is a directory or a packaged ``.tgz``; its subcharts are folders or packages under
+``charts/`` (packages inside a package are read too).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+# Template functions whose result differs on every render (sprig's and helm's).
+GENERATORS = ("randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randBytes", "randInt", "genCA",
+              "genCAWithKey", "genPrivateKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
+              "genSignedCertWithKey", "uuidv4", "now", "htpasswd", "bcrypt", "encryptAES", "shuffle")
+_GENERATOR = re.compile(r"\b(?:" + "|".join(GENERATORS) + r")\b")
+_ACTION = re.compile(r"\{\{.*?\}\}", re.S)
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+
+
+def crd_api_versions(chart: Path) -> set[str]:
+    """``group/version`` and ``group/version/Kind`` of the CRDs in a chart's ``crds/`` folder(s)."""
+    apis: set[str] = set()
+    for _, text in _texts(chart, lambda name: "crds/" in name and name.endswith((".yaml", ".yml"))):
+        try:
+            documents = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            continue
+        for doc in documents:
+            apis.update(_crd_apis(doc))
+    return apis
+
+
+def uses_generators(chart: Path) -> bool:
+    """Whether a template of the chart or a subchart calls a function that differs on every render."""
+    return any(_GENERATOR.search(action) for _, text in _texts(chart, _is_template)
+               for action in _ACTION.findall(text))
+
+
+def _is_template(name: str) -> bool:
+    return "templates/" in name and name.endswith(TEMPLATE_SUFFIXES)
+
+
+def _texts(chart: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    if chart.is_dir():
+        for path in sorted(chart.rglob("*")):
+            name = path.relative_to(chart).as_posix()
+            if path.is_file() and wanted(name):
+                yield name, path.read_text(encoding="utf-8", errors="replace")
+            elif path.is_file() and name.endswith(".tgz") and "charts/" in name:
+                with path.open("rb") as handle:
+                    yield from _package_texts(handle, wanted)
+    elif chart.is_file() and tarfile.is_tarfile(chart):
+        with chart.open("rb") as handle:
+            yield from _package_texts(handle, wanted)
+
+
+def _package_texts(handle: IO[bytes], wanted: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    try:
+        with tarfile.open(fileobj=handle, mode="r:gz") as tar:
+            for member in tar.getmembers():
+                if not member.isfile():
+                    continue
+                data = tar.extractfile(member)
+                if data is None:
+                    continue
+                inner = member.name.split("/", 1)[-1]  # without the chart's own folder
+                if wanted(inner):
+                    yield member.name, data.read().decode("utf-8", errors="replace")
+                elif inner.endswith(".tgz") and "charts/" in inner:
+                    yield from _package_texts(io.BytesIO(data.read()), wanted)
+    except (tarfile.TarError, OSError, EOFError):
+        return
+
+
+def _crd_apis(doc: Any) -> set[str]:
+    if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+        return set()
+    spec = doc.get("spec") or {}
+    group = spec.get("group")
+    kind = (spec.get("names") or {}).get("kind")
+    versions = [v.get("name") for v in spec.get("versions") or [] if isinstance(v, dict)]
+    if spec.get("version"):
+        versions.append(spec["version"])
+    apis: set[str] = set()
+    for version in versions:
+        if isinstance(group, str) and isinstance(version, str):
+            apis.add(f"{group}/{version}")
+            if isinstance(kind, str):
+                apis.add(f"{group}/{version}/{kind}")
+    return apis
