@@ -5,10 +5,11 @@ chart, downloaded once and cached by digest), resolve its secret references (reg
 run's masker, with their base64 forms), and look the manifest up in ``.helmkit/cache/render/``
 under a key made of everything that decides helm's output: the chart files' digest, the merged
 values, the digest of the resolved secrets, the helm version, the kube version, the API
-versions, the release name and the namespace. Only on a miss does helm run, with the values in
-a 0600 temp file, and instances with equal keys (the same release with the same values on
+versions, the release name and the namespace. Only on a miss does helm run, with the values on
+its stdin, and instances with equal keys (the same release with the same values on
 several clusters) share one helm process. A second run over unchanged input starts no helm
-process at all.
+process at all -- except for instances whose secret references were resolved: their manifest
+holds the secrets, so it is never written to the cache (rendered again each run).
 
 ``--api-versions``: helm template sees no cluster, so a chart that guards objects with
 ``.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"`` would drop them. We declare the
@@ -34,7 +35,7 @@ import yaml
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.chartrepo import ChartRepositoryClient, ChartVersion
-from helmkit.adapters.helm import HelmClient, HelmVersion, TemplateRequest, values_files
+from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
 from helmkit.adapters.tools import find_helm
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Location, Problem
@@ -120,7 +121,7 @@ def render_instances(
     misses: dict[str, _Job] = {}
     for job in jobs:
         if isinstance(job, _Job) and job.key not in manifests and job.key not in misses:
-            hit = run.cache.get(job.key)
+            hit = run.cache.get(job.key) if job.cacheable else None
             if hit is not None:
                 manifests[job.key] = hit.decode("utf-8", errors="replace")
             else:
@@ -146,10 +147,11 @@ class _Job:
 
     instance: ReleaseInstance
     chart: Path
-    values: dict[str, Any]  # with secrets applied: only ever written to a 0600 temp file
+    values: dict[str, Any]  # with secrets applied: only ever given to helm on its stdin
     kube_version: str | None
     api_versions: tuple[str, ...]
     key: str
+    cacheable: bool = True  # False when resolved secrets went in: the manifest never goes to disk
 
 
 def _job(run: _Run, instance: ReleaseInstance, chart: Path, api_versions: tuple[str, ...]) -> _Job:
@@ -167,7 +169,7 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, api_versions: tuple[
         "namespace": instance.namespace,
     })
     values = _apply_secrets(instance.values, resolved) if resolved else instance.values
-    return _Job(instance, chart, values, kube_version, api_versions, key)
+    return _Job(instance, chart, values, kube_version, api_versions, key, cacheable=not (run.read_secrets and resolved))
 
 
 def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, str | HelmkitError]]:
@@ -188,15 +190,15 @@ def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, str 
 
 def _template(run: _Run, job: _Job) -> str | HelmkitError:
     try:
-        with values_files(job.values) as files:
-            manifest = run.helm.template(TemplateRequest(
-                release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
-                kube_version=job.kube_version, values_files=files, include_crds=True,
-                api_versions=job.api_versions,
-            ))
+        manifest = run.helm.template(TemplateRequest(
+            release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
+            kube_version=job.kube_version, values_files=(VALUES_STDIN,), include_crds=True,
+            api_versions=job.api_versions,
+        ), values=values_yaml(job.values))
     except HelmkitError as exc:
         return exc
-    run.cache.put(job.key, manifest.encode("utf-8"))
+    if job.cacheable:
+        run.cache.put(job.key, manifest.encode("utf-8"))
     return manifest
 
 

@@ -184,11 +184,11 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert [c["path"] for c in by_subject["v1/ConfigMap shop/web-cfg"]["changes"]] == ["data.greeting"]
     (secret,) = by_subject["v1/Secret shop/payments-db"]["changes"]
     assert secret["path"] == "data.password"
-    assert secret["expected"].startswith("<secret sha256:") and secret["live"].startswith("<secret sha256:")
+    assert secret["expected"].startswith("<secret hmac:") and secret["live"].startswith("<secret hmac:")
     assert secret["expected"] != secret["live"]
     payments = next(f for f in report["findings"] if f["release"] == "payments" and f["kind"] == "spec-drift")
     assert "values changed at greeting" in payments["summary"]
-    assert "<secret sha256:" in payments["diff"]  # the password shows as a mask
+    assert "<secret hmac:" in payments["diff"]  # the password shows as a mask
     prod1 = next(c for c in report["clusters"] if c["cluster"] == "prod-1")
     # release records (discovery + one list) + per kind one list (+ one discovery per group-version)
     assert prod1["reachable"] and prod1["apiCalls"] <= 2 + 2 + 4
