@@ -77,6 +77,8 @@ def sync(ctx: Context, options: SyncOptions) -> int:
                          break_lock=options.break_lock) as lock:
         for broken in lock.broken:
             ctx.console.info(f"warning: broke the lock on {broken}")
+        for expired in lock.expired:
+            ctx.console.info(f"note: took over the expired lock on {expired}")
         return _sync_locked(ctx, options, not_locked=dict(lock.unreachable))
 
 
