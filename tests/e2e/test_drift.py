@@ -4,6 +4,7 @@ format checked."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -205,6 +206,11 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert ("prod.prod-1", "worker", "missing") in failures
     assert ("prod.prod-2", "(cluster)", "unreachable") in failures
     assert junit.get("errors") == "1"
+    reason = next(f for f in report["findings"] if f["kind"] == "unreachable")["details"][0]
+    why = reason.removeprefix("cluster prod-2: ").splitlines()[0]
+    assert why.strip() and "could not be read" not in why
+    for fmt in ("table", "markdown", "html", "junit", "json"):  # every report says why, not only that
+        assert f"cluster prod-2 could not be read: {why}" in html.unescape(texts[fmt]), (fmt, texts[fmt])
     check_html_in_chromium(fleet.reports / "drift.html", fleet.reports.parent)
 
     selected = fleet.drift("--env", "prod", "-l", "name=api", "-o", "json")
