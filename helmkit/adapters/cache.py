@@ -11,7 +11,8 @@ of ``*``, so a ``git add -A`` in a fleet repository never commits caches or tool
 digests a chart directory once per run (path, mode bit and content of every file, sorted).
 
 The file-safety helpers every adapter uses live here too: :func:`private_dir`, :func:`atomic_write`
-and :func:`private_temp_files` (0600 files for secrets handed to helm or ``ssl``, removed at once).
+and :func:`private_temp_files` (0600 files for secrets handed to ``ssl``, removed at once; the
+folders of processes killed before they could remove theirs go at the next call).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def private_temp_files(prefix: str, contents: Mapping[str, bytes]) -> Iterator[d
     The folder goes away whatever happens inside the ``with`` block (success, an error, or
     KeyboardInterrupt), so secrets written here never outlive the call that reads them.
     """
-    folder = Path(tempfile.mkdtemp(prefix=prefix))  # mkdtemp: mode 0700
+    remove_stale_temp_dirs(prefix)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))  # mkdtemp: mode 0700
     try:
         paths: dict[str, Path] = {}
         for name, data in contents.items():
@@ -108,6 +110,31 @@ def private_temp_files(prefix: str, contents: Mapping[str, bytes]) -> Iterator[d
         yield paths
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_temp_dirs(prefix: str, temp_dir: Path | None = None) -> list[Path]:
+    """Remove the ``<prefix><pid>-*`` folders of processes that no longer exist (``kill -9`` leaves them)."""
+    root = Path(temp_dir or tempfile.gettempdir())
+    removed: list[Path] = []
+    for folder in root.glob(f"{prefix}*-*"):
+        pid_text = folder.name[len(prefix):].split("-", 1)[0]
+        if not pid_text.isdigit() or folder.is_symlink() or not folder.is_dir() \
+                or folder.stat().st_uid != os.getuid():
+            continue
+        if not _process_exists(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def content_key(parts: dict[str, Any]) -> str:

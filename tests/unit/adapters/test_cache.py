@@ -160,3 +160,25 @@ def test_cache_prune_command(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "render: removed 1 entries (8 B), kept 0 (0 B)" in proc.stdout
     assert cache.get(key) is None
+
+
+def test_private_temp_files_of_killed_processes_are_removed_at_the_next_call(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from helmkit.adapters.cache import private_temp_files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"helmkit-tls-{dead.pid}-abc123"  # what kill -9 of that process left behind
+    left.mkdir()
+    (left / "client.key").write_text("private key")
+    alive = tmp_path / f"helmkit-tls-{os.getppid()}-def456"  # a running process's folder: kept
+    alive.mkdir()
+    with private_temp_files("helmkit-tls-", {"client.key": b"k"}) as paths:
+        assert paths["client.key"].parent.name.startswith(f"helmkit-tls-{os.getpid()}-")
+    assert not left.exists() and alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name]
