@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helmkit.adapters.cache import ensure_state_dir
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
 from helmkit.output.console import Console
@@ -30,5 +31,5 @@ class Context:
 
     @property
     def state_dir(self) -> Path:
-        """Ignored folder for caches and tools (``.helmkit/`` at the repo root)."""
-        return self.repo / ".helmkit"
+        """Ignored folder for caches and tools (``.helmkit/`` at the repo root: 0700, ``.gitignore`` of ``*``)."""
+        return ensure_state_dir(self.repo / ".helmkit")

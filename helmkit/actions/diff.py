@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
-from helmkit.adapters.masking import digest_mask
+from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.output.diff_view import DiffReport, ReleaseDiff, render_json, render_markdown, render_text
@@ -49,7 +49,7 @@ def diff(ctx: Context, options: DiffOptions) -> int:
     """Print the diff of an environment; return the exit code."""
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
                                            options.concurrency))
-    report = build_report(assessment, show_secrets=options.show_secrets)
+    report = build_report(assessment, show_secrets=options.show_secrets, digest=ctx.masker.digest)
     if options.fmt == "json":
         text = render_json(report)
     elif options.fmt == "markdown":
@@ -68,13 +68,14 @@ def diff(ctx: Context, options: DiffOptions) -> int:
     return EXIT_OK
 
 
-def build_report(assessment: Assessment, *, show_secrets: bool = False) -> DiffReport:
+def build_report(assessment: Assessment, *, show_secrets: bool = False, digest: Digest | None = None) -> DiffReport:
     """The report of every release; one that cannot be read is an error of its own, the rest go on."""
+    digest = digest or MaskKey.ephemeral().digest
     releases: list[ReleaseDiff] = []
     errors = [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
     for item in assessment.releases:
         try:
-            releases.append(release_diff(item, show_secrets=show_secrets))
+            releases.append(release_diff(item, show_secrets=show_secrets, digest=digest))
         except InputError as exc:
             errors.append(release_error(item, exc))
             continue
@@ -91,7 +92,9 @@ def release_error(item: AssessedRelease, error: InputError | None = None) -> str
     return f"{item.state.key}: cannot read its manifest: " + "; ".join(problems)
 
 
-def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> ReleaseDiff:
+def release_diff(item: AssessedRelease, *, show_secrets: bool = False, digest: Digest | None = None) -> ReleaseDiff:
+    """The details of one release; ``digest`` makes the masks (the run's keyed digest)."""
+    digest = digest or MaskKey.ephemeral().digest
     state = item.state
     if state.status is Status.ERROR:  # reported as an error of this release (build_report)
         return ReleaseDiff(state.cluster, state.name, state.namespace, state.status.value, False, state.reasons)
@@ -104,13 +107,13 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
     record = item.deployed if state.status is not Status.NOT_INSTALLED else None  # e.g. an uninstalled record
     desired, deployed = _changed_parts(wanted, record.manifest if record else None, state.namespace)
     result.changes = diff_objects(_release_objects(desired), _release_objects(deployed), secret_values=secret_values,
-                                  mask=not show_secrets, generated=item.generated)
+                                  mask=not show_secrets, generated=item.generated, digest=digest)
     deployed_hooks = Manifest()
     if record is not None:
         for hook in record.hooks:
             deployed_hooks.hooks += _parse(hook.manifest, state.namespace, "deployed hook").hooks
     result.hook_changes = diff_objects(_hooks(desired), _hooks(deployed_hooks), secret_values=secret_values,
-                                       mask=not show_secrets, generated=item.generated)
+                                       mask=not show_secrets, generated=item.generated, digest=digest)
     if record is not None and item.chart_name is not None and wanted is not None:
         before = f"{record.chart_name} {record.chart_version}"
         after = f"{item.chart_name} {item.chart_version or ''}".strip()
@@ -118,7 +121,7 @@ def release_diff(item: AssessedRelease, *, show_secrets: bool = False) -> Releas
             result.chart = (before, after)
     if wanted is not None and item.instance is not None:
         result.values_diff = values_diff(record.values if record else {}, item.instance.values,
-                                         item.secrets, show_secrets=show_secrets)
+                                         item.secrets, show_secrets=show_secrets, digest=digest)
     return result
 
 
@@ -131,8 +134,9 @@ def generated_fields(item: AssessedRelease) -> tuple[str, ...]:
 
 
 def values_diff(deployed: dict[str, Any], desired: dict[str, Any], secrets: SecretValues, *,
-                show_secrets: bool = False) -> str:
+                show_secrets: bool = False, digest: Digest | None = None) -> str:
     """Unified diff of the user values; each secret reference path masked on both sides."""
+    digest_mask = digest or MaskKey.ephemeral().digest
     old, new = copy.deepcopy(deployed), copy.deepcopy(desired)
     for path, value in secrets.items():
         _set_path(new, path, value if show_secrets else digest_mask(value))

@@ -32,6 +32,7 @@ from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
+from helmkit.adapters.masking import Digest
 from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import Cluster
@@ -164,7 +165,7 @@ def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],
         items = by_cluster.get(cluster.name, [])
         for item in items:
             try:
-                findings += _release_findings(item, deployed[id(item)], objects, rules)
+                findings += _release_findings(item, deployed[id(item)], objects, rules, ctx.masker.digest)
             except InputError as exc:
                 errors.append(release_error(item, exc))
         names = tuple(sorted({item.state.name for item in items}))
@@ -194,11 +195,11 @@ def _deployed_objects(item: AssessedRelease, cache: DocumentCache) -> list[Manif
 
 
 def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
-                      rules: list[IgnoreRule]) -> list[Finding]:
+                      rules: list[IgnoreRule], digest: Digest) -> list[Finding]:
     state = item.state
     spec_diff, spec_changes = "", []
     if state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
-        detail = release_diff(item)
+        detail = release_diff(item, digest=digest)
         spec_diff = (detail.values_diff + render_unified(detail.changes)).strip("\n")
         spec_changes = to_json(detail.changes)
     live: ReleaseLiveDiff | None = None
@@ -213,7 +214,7 @@ def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], obj
             rules = rules + [IgnoreRule.from_mapping(rule, release=state.name)
                              for rule in item.instance.ignore_differences]
         live = live_drift(state.name, state.namespace, expected, present, rules=rules,
-                          secret_values=list(item.secrets.values()))
+                          secret_values=list(item.secrets.values()), digest=digest)
     return release_findings(state, spec_diff=spec_diff, spec_changes=spec_changes, live=live)
 
 

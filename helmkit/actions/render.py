@@ -6,9 +6,10 @@ run's masker, with their base64 forms), and look the manifest up in ``.helmkit/c
 under a key made of everything that decides helm's output: the chart files' digest, the merged
 values, the digest of the resolved secrets, the helm version, the kube version, the API
 versions, install vs upgrade, the release name and the namespace. Only on a miss does helm run,
-with the values in a 0600 temp file, and instances with equal keys (the same release with the
-same values on several clusters) share one helm process. A second run over unchanged input
-starts no helm process at all.
+with the values on its stdin, and instances with equal keys (the same release with the same
+values on several clusters) share one helm process. A second run over unchanged input starts no
+helm process at all -- except for instances whose secret references were resolved: their
+manifest holds the secrets, so it is never written to the cache (rendered again each run).
 
 What a real ``helm upgrade`` sees besides the values: its cluster's ``.Capabilities`` (passed as
 ``--kube-version`` and ``--api-versions``, from a :class:`RenderTarget` per instance: the
@@ -28,7 +29,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from helmkit.actions.charttext import uses_generators
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.chartrepo import ChartRepositoryClient, ChartVersion
-from helmkit.adapters.helm import HelmClient, HelmVersion, TemplateRequest, values_files
+from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
 from helmkit.adapters.tools import find_helm
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Location, Problem
@@ -158,7 +159,7 @@ def render_instances(
     misses: dict[str, _Job] = {}
     for job in jobs:
         if isinstance(job, _Job) and job.key not in manifests and job.key not in misses:
-            hit = _cached(run, job)
+            hit = _cached(run, job) if job.cacheable else None
             if hit is not None:
                 manifests[job.key] = hit
             else:
@@ -214,11 +215,12 @@ class _Job:
 
     instance: ReleaseInstance
     chart: Path
-    values: dict[str, Any]  # with secrets applied: only ever written to a 0600 temp file
+    values: dict[str, Any]  # with secrets applied: only ever given to helm on its stdin
     kube_version: str | None
     api_versions: tuple[str, ...]
     is_upgrade: bool
     key: str
+    cacheable: bool = True  # False when resolved secrets went in: the manifest never goes to disk
 
     @property
     def generated_key(self) -> str:
@@ -242,7 +244,8 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget
         "namespace": instance.namespace,
     })
     values = _apply_secrets(instance.values, resolved) if resolved else instance.values
-    return _Job(instance, chart, values, kube_version, api_versions, target.is_upgrade, key)
+    return _Job(instance, chart, values, kube_version, api_versions, target.is_upgrade, key,
+                cacheable=not (run.read_secrets and resolved))
 
 
 def _cached(run: _Run, job: _Job) -> _Rendered | None:
@@ -277,17 +280,19 @@ def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, _Ren
 def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
     request = TemplateRequest(
         release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
-        kube_version=job.kube_version, include_crds=True, api_versions=job.api_versions, is_upgrade=job.is_upgrade,
+        kube_version=job.kube_version, values_files=(VALUES_STDIN,), include_crds=True,
+        api_versions=job.api_versions, is_upgrade=job.is_upgrade,
     )
     generated: dict[ObjectKey, frozenset[str]] = {}
     try:
-        with values_files(job.values) as files:
-            manifest = run.helm.template(replace(request, values_files=files))
-            if run.generates(job.chart):
-                again = run.helm.template(replace(request, values_files=files))
-                generated = volatile_paths(manifest, again, job.instance.namespace)
+        manifest = run.helm.template(request, values=values_yaml(job.values))
+        if run.generates(job.chart):
+            again = run.helm.template(request, values=values_yaml(job.values))
+            generated = volatile_paths(manifest, again, job.instance.namespace)
     except HelmkitError as exc:
         return exc
+    if not job.cacheable:
+        return _Rendered(manifest, generated)
     if run.generates(job.chart):
         run.cache.put(job.generated_key, json.dumps(to_data(generated)).encode("utf-8"))
     run.cache.put(job.key, manifest.encode("utf-8"))

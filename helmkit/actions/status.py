@@ -51,6 +51,8 @@ def status(ctx: Context, options: StatusOptions) -> int:
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         ctx.console.print(render_status_table(rows))
+    for cluster, error in sorted(assessment.unreachable.items()):
+        ctx.console.info(f"error: cluster {cluster} is unreachable: {error.render().removeprefix('error: ')}")
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
     unreadable = [item for item in assessment.releases if item.state.status is Status.ERROR]

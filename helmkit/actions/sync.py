@@ -14,7 +14,7 @@
 5. Execute (:func:`helmkit.plan.execute.execute`). Each install/upgrade runs ``helm upgrade
    --install`` with the plan's argv: rollback on failure (``--atomic`` / ``--rollback-on-failure``),
    wait and timeout from the spec, helmkit's ownership labels, and the values -- secrets
-   resolved -- in a 0600 temp file removed whatever happens. The values passed are exactly the
+   resolved -- on helm's stdin (``-f -``), never in a file. The values passed are exactly the
    instance's values, so the release record afterwards makes ``decide`` report in sync.
 6. SIGINT/SIGTERM: no new release starts, running helm processes finish; a second signal
    terminates them. The summary says "interrupted" and the exit code is 130.
@@ -34,7 +34,7 @@ from types import FrameType
 
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
-from helmkit.adapters.helm import HelmClient, values_files
+from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
 from helmkit.model.instance import Cluster, ReleaseInstance
@@ -77,6 +77,8 @@ def sync(ctx: Context, options: SyncOptions) -> int:
                          break_lock=options.break_lock) as lock:
         for broken in lock.broken:
             ctx.console.info(f"warning: broke the lock on {broken}")
+        for expired in lock.expired:
+            ctx.console.info(f"note: took over the expired lock on {expired}")
         return _sync_locked(ctx, options, not_locked=dict(lock.unreachable))
 
 
@@ -155,7 +157,7 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
 
 @dataclass
 class _StepRunner:
-    """Runs one step's helm argv through the runner; values (secrets resolved) via a 0600 file."""
+    """Runs one step's helm argv through the runner; values (secrets resolved) on helm's stdin."""
 
     ctx: Context
     helm: HelmClient
@@ -171,9 +173,8 @@ class _StepRunner:
                 raise HelmkitError(f"{step.key}: a step with values has no release instance")
             resolved = self.secrets.get(step.key, {})
             values = apply_secrets(instance.values, resolved) if resolved else instance.values
-            with values_files(values) as files:
-                result = self.ctx.runner.run(step.argv_with_values(files[0]), env=self.helm.env, check=False,
-                                             timeout=timeout, what=what)
+            result = self.ctx.runner.run(step.argv_with_values(VALUES_STDIN), env=self.helm.env, check=False,
+                                         timeout=timeout, what=what, stdin=values_yaml(values))
         else:
             result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
         if result.ok:

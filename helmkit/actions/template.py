@@ -2,7 +2,7 @@
 
 Each instance's manifest is preceded by ``# Source: <env>/<cluster>/<release>``. The ``data``
 and ``stringData`` values of every Kubernetes Secret are replaced by stable digest masks
-(:func:`~helmkit.adapters.masking.digest_mask`: a changed value shows a changed mask), and the
+(the run's keyed :meth:`~helmkit.adapters.masking.Masker.digest`: a changed value shows a changed mask), and the
 run's masker catches any other occurrence of a resolved secret.
 """
 
@@ -17,7 +17,7 @@ import yaml
 
 from helmkit.actions.render import RenderResult, render_instances
 from helmkit.adapters.cache import atomic_write
-from helmkit.adapters.masking import digest_mask
+from helmkit.adapters.masking import Digest
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.model import names
@@ -47,7 +47,8 @@ def template(ctx: Context, options: TemplateOptions) -> int:
     else:
         for result in results:
             if result.manifest is not None:
-                ctx.console.print(source_header(result.instance) + "\n" + mask_secret_data(result.manifest).rstrip())
+                masked = mask_secret_data(result.manifest, ctx.masker.digest)
+                ctx.console.print(source_header(result.instance) + "\n" + masked.rstrip())
     for result in failed:
         assert result.error is not None
         ctx.console.info(f"{result.instance.key}: " + result.error.render().removeprefix("error: "))
@@ -83,18 +84,18 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
                 raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
         path = folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = source_header(instance) + "\n" + mask_secret_data(result.manifest).rstrip() + "\n"
+        text = source_header(instance) + "\n" + mask_secret_data(result.manifest, ctx.masker.digest).rstrip() + "\n"
         atomic_write(path, ctx.masker.mask(text).encode(), mode=0o644)
         ctx.console.debug(f"wrote {path}")
 
 
-def mask_secret_data(manifest: str) -> str:
+def mask_secret_data(manifest: str, digest: Digest) -> str:
     """Replace the values of ``data``/``stringData`` of every Secret with digest masks."""
     parts = _DOC_SPLIT.split(manifest)
-    return "---".join(_mask_document(part) if _SECRET_KIND.search(part) else part for part in parts)
+    return "---".join(_mask_document(part, digest) if _SECRET_KIND.search(part) else part for part in parts)
 
 
-def _mask_document(text: str) -> str:
+def _mask_document(text: str, digest_mask: Digest) -> str:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError:

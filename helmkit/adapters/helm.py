@@ -1,9 +1,10 @@
 """A typed Helm client on the :class:`~helmkit.adapters.runner.Runner`.
 
 Each helm command has an argv builder (pure, tested by shape for both majors) and a call that
-runs it. Values reach helm only through ``-f`` files written by :func:`values_files` (a private
-0700 temp dir, 0600 files, removed on success, failure and interrupt), never ``--set``. Every
-call that talks to a cluster names its kube context explicitly (:class:`KubeTarget`).
+runs it. Values reach helm only on its standard input (``-f -``, :data:`VALUES_STDIN`; the text
+from :func:`values_yaml`): never a file that a killed process could leave behind, never ``--set``
+on a command line. Every call that talks to a cluster names its kube context explicitly
+(:class:`KubeTarget`).
 
 Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and waits with a plain
 ``--wait``; helm 4 rolls back with ``--rollback-on-failure`` and takes a wait strategy
@@ -12,11 +13,10 @@ Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and wait
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,13 @@ from typing import Any
 import semver
 import yaml
 
-from helmkit.adapters.cache import ContentCache, content_key, private_temp_files
+from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.chartrepo import VersionConstraint
 from helmkit.adapters.runner import Result, Runner
 from helmkit.errors import HelmkitError, InputError, Location, Problem, ToolError
 
 TEMPLATE_TIMEOUT = 300.0
+VALUES_STDIN = Path("-")  # `-f -`: helm 3 and 4 read the values document from standard input
 _VERSION_RE = re.compile(r"v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)")
 
 
@@ -206,9 +207,10 @@ class HelmClient:
 
     # -- calls -----------------------------------------------------------------------------
 
-    def template(self, req: TemplateRequest) -> str:
+    def template(self, req: TemplateRequest, *, values: str | None = None) -> str:
+        """``helm template``; ``values`` (a YAML document) goes to helm's stdin for ``-f -``."""
         result = self.runner.run(self.template_argv(req), env=self.env, timeout=TEMPLATE_TIMEOUT,
-                                 what=f"helm template {req.release}")
+                                 what=f"helm template {req.release}", stdin=values)
         return result.stdout
 
     def upgrade_install(self, req: UpgradeRequest, *, timeout: float | None = None) -> Result:
@@ -253,16 +255,6 @@ def parse_helm_version(text: str) -> HelmVersion:
     return HelmVersion(f"v{match.group(1)}", semver.Version.parse(match.group(1)))
 
 
-@contextlib.contextmanager
-def values_files(*documents: Mapping[str, Any]) -> Iterator[tuple[Path, ...]]:
-    """Write each values document to a 0600 file in a private 0700 temp dir; remove it on exit.
-
-    The directory goes away whatever happens inside the ``with`` block (success, an error, or
-    KeyboardInterrupt), so secret values never outlive the helm call that reads them.
-    """
-    contents = {
-        f"values-{index}.yaml": yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=False).encode()
-        for index, document in enumerate(documents)
-    }
-    with private_temp_files("helmkit-values-", contents) as paths:
-        yield tuple(paths.values())
+def values_yaml(document: Mapping[str, Any]) -> str:
+    """The values document as helm reads it on stdin (``-f -``)."""
+    return yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=False)

@@ -214,11 +214,14 @@ class KubeClient:
         return self._json("PATCH", res.path(namespace, name), query=query, body=patch,
                           content_type=PATCH_TYPES[patch_type])
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
-        """Delete; False when it was already gone."""
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None, *,
+               resource_version: str | None = None) -> bool:
+        """Delete; False when it was already gone. ``resource_version``: only that version (else 409)."""
         res = self.resource(api_version, kind)
+        body = None if resource_version is None else {
+            "apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"resourceVersion": resource_version}}
         try:
-            self._json("DELETE", res.path(namespace, name))
+            self._json("DELETE", res.path(namespace, name), body=body)
         except KubeApiError as exc:
             if exc.status == 404:
                 return False

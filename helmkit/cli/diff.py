@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -29,7 +32,8 @@ from helmkit.errors import InputError
 @format_option(("text", "json", "markdown", "github"))
 @click.option("--context", "context_lines", type=click.IntRange(min=0), default=3, show_default=True,
               help="Lines of context around each change.")
-@click.option("--show-secrets", is_flag=True, help="Show Secret data and secret values unmasked (never in CI).")
+@click.option("--show-secrets", is_flag=True,
+              help="Show Secret data and secret values unmasked (text format on a terminal only; refused in CI).")
 @kubeconfig_option()
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
 @set_option()
@@ -55,8 +59,34 @@ def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str
         raise InputError("diff needs --env ENV (or --git-base REF to compare git revisions)")
     if fmt == "github":
         raise InputError("--format github goes with --git-base", hint="use text, json or markdown")
+    if show_secrets:
+        refusal = show_secrets_refusal(fmt, os.environ, sys.stdout.isatty() and sys.stdin.isatty())
+        if refusal:
+            raise InputError(f"--show-secrets refused: {refusal}",
+                             hint="run it yourself on a terminal, with --format text, outside CI")
     if kubeconfig is not None:
         ctx.kubeconfig = kubeconfig
     return diff(ctx, DiffOptions(env=env, cluster=cluster, selector=selector, detailed_exitcode=detailed_exitcode,
                                  fmt=fmt, context=context_lines, show_secrets=show_secrets, set_values=set_values,
                                  concurrency=concurrency))
+
+
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI", "TRAVIS", "JENKINS_URL", "TF_BUILD",
+                "TEAMCITY_VERSION", "BITBUCKET_BUILD_NUMBER", "CODEBUILD_BUILD_ID", "DRONE", "ARGO_WORKFLOW")
+
+
+def show_secrets_refusal(fmt: str, environ: Mapping[str, str], terminal: bool) -> str | None:
+    """Why ``--show-secrets`` must not run here (None: it may): it is for a person at a terminal.
+
+    Refused for machine and PR formats (their output is made to be stored or posted), in CI (any
+    of :data:`CI_VARIABLES` set to something other than ``false``/``0``), and when standard input
+    or output is not a terminal (a pipe or a file would keep the secrets).
+    """
+    if fmt != "text":
+        return f"--format {fmt} output is meant to be stored or posted"
+    found = [name for name in CI_VARIABLES if environ.get(name, "").strip().lower() not in ("", "false", "0")]
+    if found:
+        return f"this looks like CI (${found[0]} is set)"
+    if not terminal:
+        return "standard input and output must be a terminal (the output would be kept in a pipe or file)"
+    return None

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("helmkit.cli.status", "Show clusters x releases as Helm has them."),
     "drift": ("helmkit.cli.drift", "Report drift between git, Helm and the live cluster."),
     "sandbox": ("helmkit.cli.sandbox", "Run the built-in sandbox Kubernetes API server."),
+    "cache": ("helmkit.cli.cache", "Trim helmkit's caches (`helmkit cache prune`)."),
     "bootstrap": ("helmkit.cli.bootstrap", "Install the pinned helm binaries into .helmkit/tools."),
     "version": ("helmkit.cli.version", "Print helmkit's version and the helm it will use."),
 }

@@ -24,7 +24,8 @@ def _ask(question: str) -> bool:
 @click.option("--dry-run", is_flag=True, help="Print the plan with each step's helm command; change nothing.")
 @click.option("--prune", is_flag=True, help="Uninstall releases helmkit installed that are gone from the specs.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
-@click.option("--break-lock", is_flag=True, help="Remove a lock left by a sync that was killed.")
+@click.option("--break-lock", is_flag=True,
+              help="Take over a lock whose lease has not expired yet (never one held by a live process on this host).")
 @click.option("--recover", is_flag=True, help="Roll back or uninstall releases stuck in pending-* first.")
 @click.option("--adopt", is_flag=True, help="Take over releases of the same name not installed by helmkit.")
 @kubeconfig_option()

@@ -9,6 +9,14 @@ against a schema with ``properties`` in two parts: the map's own keywords (``req
 ``additionalProperties``...) with each property schema replaced by ``true``, and each property
 value against its own subschema, memoised by the value's content. The result is the same set
 of errors as a plain validation, while each distinct subtree is validated once per run.
+
+``pattern`` and ``patternProperties`` are matched with RE2, in linear time, as helm does
+(:mod:`helmkit.model.schemaregex`); a pattern RE2 cannot compile is reported at the schema.
+
+Each error points at the layer and file:line that set the offending value: an unexpected key
+(``additionalProperties``) at that key, not at its parent map; an error on a whole map
+(``required``, ``type``...) at the most specific layer that wrote into it, not at the chart's
+defaults.
 """
 
 from __future__ import annotations
@@ -24,10 +32,12 @@ from referencing.jsonschema import DRAFT7
 
 from helmkit.errors import Location, Problem
 from helmkit.model.instance import Origin
+from helmkit.model.schemaregex import PatternError, Re2Patterns
 from helmkit.model.schemas import json_pointer
 from helmkit.model.yamlfile import Path_
 
 SchemaError = tuple[Path_, str]  # (path in the values, message)
+LAYER_RANK = {"chart": 0, "defaults": 1, "release": 2, "environment": 3, "cluster": 4, "set": 5}
 
 
 class ValuesSchema:
@@ -39,8 +49,9 @@ class ValuesSchema:
         registry: referencing.Registry[Any] = referencing.Registry().with_resource(
             "values.schema.json", DRAFT7.create_resource(schema)
         )
+        self.patterns = Re2Patterns()
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-        self.validator = validator_class(schema, registry=registry)
+        self.validator = self.patterns.validator_class(validator_class)(schema, registry=registry)
         self._memo: dict[tuple[int, str], list[SchemaError]] = {}
         self._by_identity: dict[tuple[int, int], tuple[Any, list[SchemaError]]] = {}
         self._shells: dict[int, Any] = {}
@@ -76,7 +87,17 @@ class ValuesSchema:
         return found
 
     def _plain(self, schema: Any, value: Any) -> list[SchemaError]:
-        return [(tuple(e.absolute_path), e.message) for e in self.validator.evolve(schema=schema).iter_errors(value)]
+        found: list[SchemaError] = []
+        for error in self.validator.evolve(schema=schema).iter_errors(value):
+            path = tuple(error.absolute_path)
+            if error.validator == "additionalProperties" and error.validator_value is False \
+                    and isinstance(error.instance, dict) and isinstance(error.schema, dict):
+                # one error per unexpected key, at that key: its own layer and line
+                found += [((*path, key), f"Additional properties are not allowed ({key!r} was unexpected)")
+                          for key in self.patterns.extras(error.instance, error.schema)]
+            else:
+                found.append((path, error.message))
+        return found
 
     def _shell(self, schema: dict[str, Any], properties: dict[str, Any]) -> Any:
         shell = self._shells.get(id(schema))
@@ -98,6 +119,11 @@ class ValuesSchema:
                 "the chart's values schema refers to itself without end", Location(self.shown),
                 "remove the $ref loop",
             )]
+        except PatternError as exc:
+            return [Problem(
+                f"the chart's values schema has a pattern that RE2 cannot use: {exc}", Location(self.shown),
+                "helm matches schema patterns with Go's RE2 too: write it without lookarounds or backreferences",
+            )]
         if not errors:
             return []
         origins = provenance()
@@ -113,7 +139,8 @@ class ValuesSchema:
 
 
 def closest_origin(provenance: dict[Path_, Origin], path: Path_) -> Origin | None:
-    """The origin of ``path``, else of its closest parent, else of the first leaf below it."""
+    """The origin of ``path``, else of its closest parent, else of the leaf below it from the most
+    specific layer (a map that an environment wrote into points at the environment, not the chart)."""
     probe = path
     while True:
         origin = provenance.get(probe)
@@ -124,4 +151,7 @@ def closest_origin(provenance: dict[Path_, Origin], path: Path_) -> Origin | Non
         probe = probe[:-1]
     size = len(path)
     below = [o for k, o in provenance.items() if k[:size] == path]
-    return below[0] if below else None
+    if not below:
+        return None
+    best = max(LAYER_RANK.get(o.layer, 0) for o in below)
+    return next(o for o in below if LAYER_RANK.get(o.layer, 0) == best)

@@ -25,7 +25,7 @@ def render_table(report: DriftReport) -> str:
     if report.findings:
         rows = [
             [f.env, f.cluster, f.release or "-", f.kind, f.baseline if report.baseline is not None else "",
-             _short(f.summary)]
+             f.summary if f.kind == "unreachable" else _short(f.summary)]  # the reason is never cut
             for f in report.findings
         ]
         headers = ["ENV", "CLUSTER", "RELEASE", "KIND", "BASELINE" if report.baseline is not None else "", "SUMMARY"]

@@ -42,7 +42,7 @@ text shows exactly what the model compares), under a header naming the object::
     ...
 
 An added object diffs against nothing (every line ``+``), a removed one against nothing (``-``).
-A Secret shows ``data`` only, each value as ``<secret sha256:...>`` (see :mod:`helmkit.plan.masking`).
+A Secret shows ``data`` only, each value as ``<secret hmac:...>`` (see :mod:`helmkit.plan.masking`).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from typing import Any, Literal
 import yaml
 from deepdiff import DeepDiff
 
+from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.plan.generated import Volatile, adopt_generated
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import mask_object
@@ -125,20 +126,23 @@ def diff_objects(
     secret_values: Iterable[str] = (),
     mask: bool = True,
     generated: Volatile | None = None,
+    digest: Digest | None = None,
 ) -> list[ObjectChange]:
     """Changes that turn ``deployed`` into ``desired``, sorted by key; unchanged objects omitted.
 
     ``mask=False`` compares the objects as they are (only for ``--show-secrets``). ``generated``:
     per object, JSON pointers of fields the chart generates on every render; they are not compared
-    (:func:`helmkit.plan.generated.adopt_generated`).
+    (:func:`helmkit.plan.generated.adopt_generated`). ``digest`` makes the masks (the run's keyed
+    digest); without it, a random key of this call (masks compare within it).
     """
     secrets = list(secret_values)
+    digest_of = digest or MaskKey.ephemeral().digest
     if generated:
         desired = {key: adopt_generated(body, deployed[key], generated[key])
                    if key in generated and key in deployed else body for key, body in desired.items()}
 
     def prepared(obj: dict[str, Any] | None) -> dict[str, Any] | None:
-        return mask_object(obj, secrets) if mask and obj is not None else obj
+        return mask_object(obj, secrets, digest=digest_of) if mask and obj is not None else obj
 
     changes: list[ObjectChange] = []
     for key in sorted(set(desired) | set(deployed)):

@@ -185,7 +185,10 @@ def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def unreachable_finding(env: str, cluster: str, error: str) -> Finding:
-    return Finding("unreachable", env, cluster, "", "", f"cluster {cluster} could not be read", (error,))
+    """The summary says why (the first line of the error, without a repeated ``cluster NAME:``)."""
+    lines = error.strip().splitlines() or ["no reason given"]
+    reason = lines[0].removeprefix(f"cluster {cluster}: ").removeprefix("error: ")
+    return Finding("unreachable", env, cluster, "", "", f"cluster {cluster} could not be read: {reason}", (error,))
 
 
 def release_findings(state: ReleaseState, *, spec_diff: str = "", spec_changes: Iterable[dict[str, Any]] = (),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.model.schemas import json_pointer
 from helmkit.plan.diffmodel import list_merge_key, merge_key_value, path_segment
 from helmkit.plan.manifests import ObjectKey
@@ -148,12 +149,14 @@ def live_drift(
     *,
     rules: Sequence[IgnoreRule] = (),
     secret_values: Iterable[str] = (),
+    digest: Digest | None = None,
 ) -> ReleaseLiveDiff:
     """Compare ``deployed`` (key -> (apiVersion, body) from Helm's manifest) with ``live`` objects.
 
     ``live`` may hold objects of other releases; only the keys of ``deployed`` are looked up.
     """
     secrets = list(secret_values)
+    digest_of = digest or MaskKey.ephemeral().digest
     result = ReleaseLiveDiff(release, namespace)
     for key in sorted(deployed):
         api_version, body = deployed[key]
@@ -161,8 +164,8 @@ def live_drift(
         if current is None:
             result.objects.append(ObjectDrift(key, api_version, "missing"))
             continue
-        expected = _normalized(_masked(body, secrets))
-        actual = _normalized(_masked(current, secrets))
+        expected = _normalized(_masked(body, secrets, digest_of))
+        actual = _normalized(_masked(current, secrets, digest_of))
         found: list[LiveField] = []
         _compare(expected, actual, [], [], found)
         obj_rules = [r for r in rules if r.applies(key, release)]
@@ -225,9 +228,9 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _masked(obj: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+def _masked(obj: dict[str, Any], secrets: list[str], digest: Digest) -> dict[str, Any]:
     """Masked copy when there is anything to mask; the object itself otherwise (never changed here)."""
-    return mask_object(obj, secrets) if secrets or is_secret(obj) else obj
+    return mask_object(obj, secrets, digest=digest) if secrets or is_secret(obj) else obj
 
 
 def _compare(expected: Any, actual: Any, path: list[str], pointer: list[str], out: list[LiveField]) -> None:

@@ -3,8 +3,8 @@
 Shape: waves (the clusters' ``wave`` numbers, ascending) -> the clusters of a wave (run in
 parallel) -> ``needs`` levels within a cluster -> steps. Each :class:`Step` carries the exact
 helm argv it will run. Values never appear in it: the argv names the values file as
-:data:`VALUES_FILE`, and the step's runner writes the resolved values to a 0600 temp file and
-substitutes its path (:meth:`Step.argv_with_values`) just before running it.
+:data:`VALUES_FILE`, and the step's runner substitutes ``-`` (:meth:`Step.argv_with_values`) and
+gives helm the resolved values on its stdin, so they are never written to a file.
 
 What each status becomes:
 

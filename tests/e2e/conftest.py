@@ -259,8 +259,9 @@ class E2EClusters:
                 {ns["metadata"]["name"] for ns in client.list("v1", "Namespace")},
                 {(r.namespace, r.name) for r in read_releases(client).records},
                 {crd["metadata"]["name"] for crd in client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")},
-                {cm["metadata"]["name"] for cm in client.list("v1", "ConfigMap", namespace="kube-system")
-                 if cm["metadata"]["name"].startswith(LOCK_PREFIX)},
+                {lease["metadata"]["name"] for lease in client.list("coordination.k8s.io/v1", "Lease",
+                                                                    namespace="kube-system")
+                 if lease["metadata"]["name"].startswith(LOCK_PREFIX)},
             )
 
     def clean_up(self, name: str, before: ClusterSnapshot, helm: Callable[..., Result]) -> None:
@@ -272,7 +273,7 @@ class E2EClusters:
             helm("uninstall", release, "--namespace", namespace, "--kube-context", context, "--ignore-not-found")
         with self.client(name) as client:
             for lock in after.locks - before.locks:
-                client.delete("v1", "ConfigMap", lock, "kube-system")
+                client.delete("coordination.k8s.io/v1", "Lease", lock, "kube-system")
             for crd in after.crds - before.crds:
                 client.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd)
             added = after.namespaces - before.namespaces

@@ -31,8 +31,8 @@ def test_a_changed_secret_shows_as_different_masks_and_never_in_clear(prod: Flee
     assert shown.code == 2, shown.out + shown.err
     assert CANARY not in shown.out + shown.err and NEW_CANARY not in shown.out + shown.err
     assert "# ~ v1/Secret payments/payments-database" in shown.out
-    removed = re.findall(r"^  -\s+password: (<secret sha256:\w+>)$", shown.out, re.M)
-    added = re.findall(r"^  \+\s+password: (<secret sha256:\w+>)$", shown.out, re.M)
+    removed = re.findall(r"^  -\s+password: (<secret hmac:\w+>)$", shown.out, re.M)
+    added = re.findall(r"^  \+\s+password: (<secret hmac:\w+>)$", shown.out, re.M)
     assert len(removed) == 2 and len(added) == 2, shown.out  # in the values and in the Secret's data
     assert set(removed).isdisjoint(added), shown.out
 

@@ -4,6 +4,7 @@ format checked."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -184,11 +185,11 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert [c["path"] for c in by_subject["v1/ConfigMap shop/web-cfg"]["changes"]] == ["data.greeting"]
     (secret,) = by_subject["v1/Secret shop/payments-db"]["changes"]
     assert secret["path"] == "data.password"
-    assert secret["expected"].startswith("<secret sha256:") and secret["live"].startswith("<secret sha256:")
+    assert secret["expected"].startswith("<secret hmac:") and secret["live"].startswith("<secret hmac:")
     assert secret["expected"] != secret["live"]
     payments = next(f for f in report["findings"] if f["release"] == "payments" and f["kind"] == "spec-drift")
     assert "values changed at greeting" in payments["summary"]
-    assert "<secret sha256:" in payments["diff"]  # the password shows as a mask
+    assert "<secret hmac:" in payments["diff"]  # the password shows as a mask
     prod1 = next(c for c in report["clusters"] if c["cluster"] == "prod-1")
     # release records (discovery + one list) + per kind one list (+ one discovery per group-version)
     assert prod1["reachable"] and prod1["apiCalls"] <= 2 + 2 + 4
@@ -205,6 +206,11 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert ("prod.prod-1", "worker", "missing") in failures
     assert ("prod.prod-2", "(cluster)", "unreachable") in failures
     assert junit.get("errors") == "1"
+    reason = next(f for f in report["findings"] if f["kind"] == "unreachable")["details"][0]
+    why = reason.removeprefix("cluster prod-2: ").splitlines()[0]
+    assert why.strip() and "could not be read" not in why
+    for fmt in ("table", "markdown", "html", "junit", "json"):  # every report says why, not only that
+        assert f"cluster prod-2 could not be read: {why}" in html.unescape(texts[fmt]), (fmt, texts[fmt])
     check_html_in_chromium(fleet.reports / "drift.html", fleet.reports.parent)
 
     selected = fleet.drift("--env", "prod", "-l", "name=api", "-o", "json")

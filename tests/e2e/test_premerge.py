@@ -158,7 +158,7 @@ def test_secret_change_is_visible_but_masked(small: Work, monkeypatch: pytest.Mo
     text = out.getvalue() + err.getvalue()
     assert code == 0, text
     assert CANARY not in text
-    assert "v1/Secret web/web-db" in text and "<secret sha256:" in text
+    assert "v1/Secret web/web-db" in text and "<secret hmac:" in text
     report = git_diff(ctx, GitDiffOptions("main"))
     item = report.releases[0].changes[0].items[0]
     assert item.path == "data.password" and item.old != item.new

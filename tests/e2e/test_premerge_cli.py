@@ -61,7 +61,7 @@ def test_pull_request_job_validates_and_diffs_without_secrets(clone: Path) -> No
     assert diff.returncode == 2, diff.stderr
     assert "| Environment | Cluster | Release |" in diff.stdout
     assert "payments" in diff.stdout and "storefront" not in diff.stdout
-    assert "<secret sha256:" in diff.stdout  # the Secret changed, shown masked
+    assert "<secret hmac:" in diff.stdout  # the Secret changed, shown masked
 
 
 def test_git_base_refuses_option_like_refs_and_cluster_flags(clone: Path) -> None:

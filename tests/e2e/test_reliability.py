@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import signal
-import stat
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from helmkit.actions.sync import SyncOptions, sync
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.helmstorage import encode_release
 from helmkit.adapters.runner import Result
+from helmkit.adapters.secretforms import secret_forms
 from helmkit.errors import ToolError
 from tests.e2e import test_sync_support as support
 from tests.e2e.test_sync_support import CANARY, REPO, Fleet, RecordingRunner
@@ -280,30 +280,25 @@ def test_case15_a_cache_write_beyond_the_file_size_limit_keeps_the_old_entry(tmp
     assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.name.endswith(".tmp")] == []
 
 
-# -- case 17: secrets reach helm only via 0600 temp files; masked in helm's stderr and argv -------------
+# -- case 17: secrets reach helm only on its stdin (never a file); masked in helm's stderr and argv -----
 
 @dataclass
-class ValuesFileSeen:
-    path: Path
-    file_mode: int
-    dir_mode: int
-    holds_canary: bool
+class ValuesSeen:
+    flag_value: str  # what follows -f / --values
+    stdin_holds_canary: bool
 
 
 @dataclass
 class ValuesCheckingRunner(RecordingRunner):
-    """The real runner; before each helm process starts, looks at the values files its argv names."""
+    """The real runner; notes, for each helm process, what its values flag names and what its stdin holds."""
 
-    seen: list[ValuesFileSeen] = field(default_factory=list)
+    seen: list[ValuesSeen] = field(default_factory=list)
 
     def run(self, argv: Sequence[str], **kwargs: Any) -> Result:
         args = [str(a) for a in argv]
         for flag, value in itertools.pairwise(args):
             if flag in ("-f", "--values"):
-                path = Path(value)
-                self.seen.append(ValuesFileSeen(path, stat.S_IMODE(path.stat().st_mode),
-                                                stat.S_IMODE(path.parent.stat().st_mode),
-                                                CANARY in path.read_text()))
+                self.seen.append(ValuesSeen(value, CANARY in str(kwargs.get("stdin") or "")))
         return super().run(argv, **kwargs)
 
 
@@ -323,12 +318,10 @@ def with_secret(fleet: Fleet) -> None:
     (fleet.root / "charts" / "log-shipper" / "templates" / "guard.yaml").write_text(GUARD_TEMPLATE)
 
 
-def assert_private_and_removed(seen: list[ValuesFileSeen]) -> None:
-    """Each values file was 0600 in a 0700 folder while helm ran, the one of the upgrade held the
-    secret, and none outlived its helm process."""
-    assert seen and all((s.file_mode, s.dir_mode) == (0o600, 0o700) for s in seen), seen
-    assert seen[-1].holds_canary, seen
-    assert not any(s.path.exists() or s.path.parent.exists() for s in seen), seen
+def assert_values_on_stdin(seen: list[ValuesSeen]) -> None:
+    """Every values flag was `-f -` and the secret went to helm's stdin."""
+    assert seen and all(s.flag_value == "-" for s in seen), seen
+    assert seen[-1].stdin_holds_canary, seen
 
 
 def run_checked(fleet: Fleet, options: SyncOptions) -> tuple[support.Outcome, ValuesCheckingRunner]:
@@ -341,18 +334,30 @@ def run_checked(fleet: Fleet, options: SyncOptions) -> tuple[support.Outcome, Va
     return support.Outcome(code, out, err, ctx), runner
 
 
-def test_case17_secret_values_reach_helm_in_0600_files_removed_on_success_and_failure(stage: Fleet) -> None:
+def files_holding_canary(*roots: Path) -> list[Path]:
+    """Files under ``roots`` that hold the canary in any form helm or helmkit could write it."""
+    forms = [form.encode() for form in secret_forms(CANARY)]
+    return [path for root in roots if root.exists() for path in root.rglob("*")
+            if path.is_file() and not path.is_symlink() and any(form in path.read_bytes() for form in forms)]
+
+
+def test_case17_secret_values_reach_helm_on_stdin_never_in_a_file(stage: Fleet, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     with_secret(stage)
+    temp = tmp_path / "tmpdir"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     installed, runner = run_checked(stage, only_log_shipper())
     assert installed.code == 0, installed.out + installed.err
-    assert_private_and_removed(runner.seen)
+    assert_values_on_stdin(runner.seen)
 
     failed, runner = run_checked(stage, only_log_shipper(set_values=("rejectPassword=true",)))
     assert failed.code == 1, failed.out + failed.err
     assert "rejected password ***" in failed.out, failed.out  # helm's stderr is shown, masked
     assert CANARY not in failed.out + failed.err  # ...masked
-    assert_private_and_removed(runner.seen)
+    assert_values_on_stdin(runner.seen)
     assert all(CANARY not in arg and not arg.startswith("--set") for argv in stage.argvs for arg in argv)
+    assert files_holding_canary(temp, stage.root) == []
 
 
 def test_case17_a_helm_error_quoting_the_secret_is_masked_in_stderr_and_argv(stage: Fleet) -> None:
@@ -372,7 +377,7 @@ def test_case17_a_helm_error_quoting_the_secret_is_masked_in_stderr_and_argv(sta
 
 
 @pytest.mark.parametrize("helm_major", ["4"], ids=["helm4"])
-def test_case17_values_files_are_removed_when_sync_is_interrupted_case11_no_orphans(stage: Fleet,
+def test_case17_no_values_file_while_helm_runs_nor_after_an_interrupt_case11_no_orphans(stage: Fleet,
                                                                                     tmp_path: Path) -> None:
     with_secret(stage)
     temp = tmp_path / "tmpdir"
@@ -386,10 +391,9 @@ def test_case17_values_files_are_removed_when_sync_is_interrupted_case11_no_orph
     while not any("/namespaces/logging/daemonsets" in r.path for r in stage.clusters.requests("c1")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)  # the upgrade is running: its DaemonSet write waits 3 s in the sandbox
-    values = list(temp.glob("helmkit-values-*/*.yaml"))
-    assert len(values) == 1 and CANARY in values[0].read_text()
-    assert stat.S_IMODE(values[0].stat().st_mode) == 0o600
-    assert stat.S_IMODE(values[0].parent.stat().st_mode) == 0o700
+    upgrades = [p for p in processes_naming(str(stage.root / "charts" / "log-shipper")) if " upgrade " in p]
+    assert len(upgrades) == 1 and " -f - " in upgrades[0], upgrades  # the values go to helm's stdin
+    assert files_holding_canary(temp) == []
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)  # the second signal terminates the running helm
@@ -399,6 +403,29 @@ def test_case17_values_files_are_removed_when_sync_is_interrupted_case11_no_orph
     assert list(temp.glob("helmkit-values-*")) == []
     assert CANARY not in out + err
     assert processes_naming(str(temp)) == []  # case 11: the terminated helm left no orphan behind
+
+
+@pytest.mark.parametrize("helm_major", ["4"], ids=["helm4"])
+def test_case17_kill_9_during_a_sync_leaves_no_file_holding_the_secret(stage: Fleet, tmp_path: Path) -> None:
+    with_secret(stage)
+    temp = tmp_path / "tmpdir"
+    temp.mkdir()
+    stage.clusters.faults("c1").latency(3.0, path=r"/namespaces/logging/daemonsets")
+    argv = [sys.executable, "-m", "helmkit", "--repo", str(stage.root), "--helm", str(stage.helm_bin), "sync",
+            "--env", "stage", "--cluster", "c1", "--selector", "name=log-shipper", "--yes"]
+    env = dict(os.environ, HELMKIT_TOOLS_DIR=str(REPO / ".helmkit" / "tools"), TMPDIR=str(temp))
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while not any("/namespaces/logging/daemonsets" in r.path for r in stage.clusters.requests("c1")):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)  # helm upgrade is running: its DaemonSet write waits 3 s in the sandbox
+    proc.kill()
+    proc.wait(timeout=30)
+    chart = str(stage.root / "charts" / "log-shipper")
+    while processes_naming(chart):  # helm runs in its own session: let it finish its upgrade
+        assert time.monotonic() < deadline + 60
+        time.sleep(0.1)
+    assert files_holding_canary(temp, stage.root) == []
 
 
 SLOW_TEMPLATE = "{{- range $i := until 4000 }}{{ range $j := until 4000 }}{{ end }}{{- end }}\n"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from helmkit.actions.diff import DiffOptions, diff
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
 from tests.e2e import test_sync_support as support
@@ -37,3 +38,15 @@ def test_status_lists_each_release_per_cluster_with_revision_and_sync_state(stag
                                 "deployed", "status"]
     assert any(line.startswith("c2") and line.rstrip().endswith("unreachable") for line in lines), table.out
     assert sum(1 for line in lines if line.startswith("c1") and line.rstrip().endswith("in-sync")) == 3
+    why = diff_reason(stage, "c2")  # what diff says about the cluster: status says the same
+    assert f"error: cluster c2 is unreachable: {why}" in table.err, table.err
+    as_json = json.loads(stage.run(status, StatusOptions(env="stage", fmt="json")).out)
+    assert [r["reason"] for r in as_json if r["status"] == "unreachable"] == [why]
+
+
+def diff_reason(fleet: Fleet, cluster: str) -> str:
+    shown = fleet.run(diff, DiffOptions(env="stage"))
+    line = next(line for line in shown.out.splitlines() if line.startswith(f"unreachable: {cluster}: "))
+    reason = line.removeprefix(f"unreachable: {cluster}: ")
+    assert reason.strip(), shown.out
+    return reason

@@ -5,16 +5,23 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
+import socket
+import subprocess
+import sys
 import threading
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from helmkit.actions.diff import DiffOptions, diff
-from helmkit.actions.lock_env import EnvironmentLock, lock_name
+from helmkit.actions.lock_env import EnvironmentLock, LockHolder, lock_name
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
 from helmkit.adapters.helmstorage import encode_release
+from helmkit.adapters.kube import KubeApiError
 from helmkit.errors import LockedError
 from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
@@ -178,7 +185,7 @@ def test_two_syncs_of_one_environment_one_fails_fast_naming_the_holder(stage: Fl
         code=stage.run(sync, SyncOptions(env="stage", yes=True)).code))
     thread.start()
     deadline = time.monotonic() + 30
-    while not any(r.method == "POST" and "/kube-system/configmaps" in r.path for r in stage.clusters.requests("c2")):
+    while not any(r.method == "POST" and "/kube-system/leases" in r.path for r in stage.clusters.requests("c2")):
         assert time.monotonic() < deadline, "the first sync never took its lock"
         time.sleep(0.05)
     started = time.monotonic()
@@ -187,24 +194,84 @@ def test_two_syncs_of_one_environment_one_fails_fast_naming_the_holder(stage: Fl
     assert time.monotonic() - started < 5
     message = caught.value.render()
     assert "environment stage is locked on cluster c1 by" in message and "pid" in message
+    assert re.search(r"until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ unless renewed", message), message
     thread.join(timeout=120)
     assert outcome == {"code": 0}
 
 
-def test_a_lock_left_behind_is_broken_only_with_break_lock(stage: Fleet) -> None:
-    ctx = stage.context()
-    left = EnvironmentLock(ctx, "stage", [c for c in _clusters(stage) if c.name == "c1"])
-    left.__enter__()  # a sync that was killed: it never releases its lock
-    with pytest.raises(LockedError):
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid  # reaped: no process has this pid now (until the kernel reuses it)
+
+
+def _leave_lease(fleet: Fleet, *, pid: int, host: str | None = None, renewed_ago: float = 0.0) -> None:
+    """A lease as a sync that stopped renewing it left it: its holder, renewed ``renewed_ago`` seconds ago."""
+    ctx = fleet.context()
+    left = EnvironmentLock(ctx, "stage", [c for c in _clusters(fleet) if c.name == "c1"],
+                           holder=replace(LockHolder.current(), pid=pid, host=host or socket.gethostname()))
+    body = left.lease_body(datetime.now(UTC) - timedelta(seconds=renewed_ago))
+    with fleet.clusters.client("c1") as client:
+        client.create(body)
+
+
+def _lease(fleet: Fleet) -> dict[str, object] | None:
+    with fleet.clusters.client("c1") as client:
+        return client.get("coordination.k8s.io/v1", "Lease", lock_name("stage"), "kube-system")
+
+
+def test_a_live_lease_is_broken_only_with_break_lock_and_only_when_its_holder_is_gone(stage: Fleet) -> None:
+    _leave_lease(stage, pid=_dead_pid())  # a killed sync on this host, seconds ago: its lease runs on
+    with pytest.raises(LockedError) as caught:
         stage.run(sync, SyncOptions(env="stage", yes=True, cluster="c1"))
+    assert "unless renewed" in caught.value.render()
     broke = stage.run(sync, SyncOptions(env="stage", yes=True, cluster="c1", break_lock=True))
     assert broke.code == 0, broke.err
     assert "warning: broke the lock on c1" in broke.err
-    with stage.clusters.client("c1") as client:
-        assert client.get("v1", "ConfigMap", lock_name("stage"), "kube-system") is None
+    assert _lease(stage) is None  # released at the end
     if stage.clusters.is_sandbox:  # a real cluster keeps no request log
-        configmaps = stage.clusters.requests("c1")
-        assert any(r.method == "DELETE" and lock_name("stage") in r.path for r in configmaps)
+        assert any(r.method == "DELETE" and lock_name("stage") in r.path for r in stage.clusters.requests("c1"))
+
+
+def test_break_lock_never_breaks_a_lease_whose_holder_is_alive_on_this_host(stage: Fleet) -> None:
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        _leave_lease(stage, pid=alive.pid)
+        with pytest.raises(LockedError) as caught:
+            stage.run(sync, SyncOptions(env="stage", yes=True, cluster="c1", break_lock=True))
+    finally:
+        alive.kill()
+        alive.wait()
+    message = caught.value.render()
+    assert f"its process (pid {alive.pid}) is alive on this host, so --break-lock does not break it" in message
+    assert stage.clusters.releases("c1") == []  # nothing ran
+
+
+def test_an_abandoned_lease_expires_by_itself_and_the_next_sync_takes_it_over(stage: Fleet) -> None:
+    # a sync on another machine that lost its cluster before it could release the lock, ten minutes ago
+    _leave_lease(stage, pid=4242, host="build-agent-7", renewed_ago=600)
+    taken = stage.run(sync, SyncOptions(env="stage", yes=True, cluster="c1"))
+    assert taken.code == 0, taken.err
+    assert "note: took over the expired lock on c1 (held by" in taken.err and "build-agent-7 pid 4242" in taken.err
+    assert _lease(stage) is None
+
+
+def test_the_running_sync_renews_its_lease(stage: Fleet) -> None:
+    ctx = stage.context()
+    lock = EnvironmentLock(ctx, "stage", [c for c in _clusters(stage) if c.name == "c1"], lease_seconds=1)
+    with lock:
+        first = _lease(stage)
+        assert first is not None
+        deadline = time.monotonic() + 30
+        while (_lease(stage) or {}).get("spec", {}).get("renewTime") == first["spec"]["renewTime"]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "the lease was never renewed"
+            time.sleep(0.1)
+        spec = (_lease(stage) or {})["spec"]
+        assert spec["holderIdentity"] == lock.holder.identity and spec["leaseDurationSeconds"] == 1
+        with stage.clusters.client("c1") as client, pytest.raises(KubeApiError) as stale:
+            client.replace(first)  # an update carrying an old resourceVersion: what a second taker would send
+        assert stale.value.status == 409
+    assert _lease(stage) is None
 
 
 def test_dry_run_prints_each_helm_command_with_secrets_masked_and_changes_nothing(prod: Fleet) -> None:

@@ -91,9 +91,9 @@ class Fleet:
                             timeout=120)
 
     def writes(self, cluster: str) -> list[RequestRecord]:
-        """Write requests of a cluster, without helmkit's own lock ConfigMap (the sandbox's request log)."""
+        """Write requests of a cluster, without helmkit's own lock Lease (the sandbox's request log)."""
         return [r for r in self.clusters.requests(cluster)
-                if r.method not in ("GET", "HEAD") and "/kube-system/configmaps" not in r.path]
+                if r.method not in ("GET", "HEAD") and "/kube-system/leases" not in r.path]
 
     def deployed_at(self, cluster: str) -> dict[str, datetime]:
         """When helm started the newest revision of each release of a cluster (``last_deployed`` of its

@@ -14,6 +14,7 @@ from typing import Any
 from helmkit.actions.diff import release_diff, values_diff
 from helmkit.actions.livestate import AssessedRelease
 from helmkit.adapters.helmstorage import HelmHook, HelmRelease
+from helmkit.adapters.masking import MaskKey
 from helmkit.model.instance import ChartRef, Cluster, ReleaseInstance, SecretRef
 from helmkit.output.diff_view import DiffReport, render_json, render_markdown, render_text
 from helmkit.plan.status import Marker, decide
@@ -90,7 +91,9 @@ def test_show_secrets_shows_them() -> None:
 
 
 def test_text_markdown_and_json_match_golden(golden: Callable[[str, str], None]) -> None:
-    report = DiffReport("prod", [release_diff(_assessed())], unreachable={"c9": "cluster c9: connection refused"})
+    digest = MaskKey.from_text("unit-test-key", "test").digest
+    report = DiffReport("prod", [release_diff(_assessed(), digest=digest)],
+                        unreachable={"c9": "cluster c9: connection refused"})
     golden("diff.txt", render_text(report))
     golden("diff.md", render_markdown(report))
     data = json.loads(render_json(report))

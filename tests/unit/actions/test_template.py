@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 
 from helmkit.actions.template import mask_secret_data
-from helmkit.adapters.masking import digest_mask
+from helmkit.adapters.masking import MaskKey
+
+digest_mask = MaskKey.from_text("unit-test-key", "test").digest
 
 MANIFEST = """---
 # Source: web/templates/secret.yaml
@@ -31,7 +33,7 @@ data:
 
 def test_secret_values_become_stable_digest_masks() -> None:
     b64 = base64.b64encode(b"hunter2-password").decode()
-    out = mask_secret_data(MANIFEST.format(b64=b64))
+    out = mask_secret_data(MANIFEST.format(b64=b64), digest_mask)
     assert b64 not in out and "plain-token-value" not in out
     assert f"password: {digest_mask(b64)}" in out or f"password: '{digest_mask(b64)}'" in out
     assert digest_mask("plain-token-value") in out
@@ -41,13 +43,14 @@ def test_secret_values_become_stable_digest_masks() -> None:
 
 
 def test_changed_secret_shows_a_changed_mask() -> None:
-    one = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"one-value").decode()))
-    two = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"two-value").decode()))
+    one = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"one-value").decode()), digest_mask)
+    two = mask_secret_data(MANIFEST.format(b64=base64.b64encode(b"two-value").decode()), digest_mask)
     assert one != two
-    assert mask_secret_data(MANIFEST.format(b64="c2FtZQ==")) == mask_secret_data(MANIFEST.format(b64="c2FtZQ=="))
+    same = MANIFEST.format(b64="c2FtZQ==")
+    assert mask_secret_data(same, digest_mask) == mask_secret_data(same, digest_mask)
 
 
 def test_manifest_without_secrets_is_unchanged() -> None:
     text = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
-    assert mask_secret_data(text) == text
-    assert mask_secret_data("") == ""
+    assert mask_secret_data(text, digest_mask) == text
+    assert mask_secret_data("", digest_mask) == ""

@@ -1,21 +1,21 @@
-"""The helm client: argv shapes for both majors, values files, version check (real helm)."""
+"""The helm client: argv shapes for both majors, values on stdin, version check (real helm)."""
 
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import pytest
 
 from helmkit.adapters.cache import ContentCache
 from helmkit.adapters.helm import (
+    VALUES_STDIN,
     HelmClient,
     KubeTarget,
     TemplateRequest,
     UpgradeRequest,
     parse_helm_version,
-    values_files,
+    values_yaml,
 )
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
@@ -95,23 +95,22 @@ def test_template_argv(tmp_path: Path) -> None:
         "--api-versions", "monitoring.coreos.com/v1", "-f", "/t/a.yaml", "-f", "/t/b.yaml"]
 
 
-def test_values_files_are_private_and_removed_on_success(tmp_path: Path) -> None:
-    with values_files({"a": 1}, {"password": "hunter22"}) as paths:
-        folder = paths[0].parent
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        for path in paths:
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert "hunter22" in paths[1].read_text()
-    assert not folder.exists()
-
-
-@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
-def test_values_files_removed_on_failure_and_interrupt(exc: BaseException) -> None:
-    seen: list[Path] = []
-    with pytest.raises(type(exc)), values_files({"x": "y"}) as paths:
-        seen.extend(paths)
-        raise exc
-    assert seen and not seen[0].exists() and not seen[0].parent.exists()
+@pytest.mark.parametrize("folder", ["helm-v3.19.0", "helm-v4.1.4"])
+def test_real_helm_reads_the_values_from_stdin_and_nothing_is_written(tmp_path: Path, folder: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text("v: {{ .Values.db.password | quote }}\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    helm = client(tmp_path, folder)
+    req = TemplateRequest("r", chart, "ns", values_files=(VALUES_STDIN,))
+    assert helm.template_argv(req)[-2:] == ["-f", "-"]
+    out = helm.template(req, values=values_yaml({"db": {"password": "hunter22-stdin"}}))
+    assert 'v: "hunter22-stdin"' in out
+    assert list(temp.iterdir()) == []
 
 
 def test_parse_helm_version() -> None:

@@ -33,7 +33,7 @@ def sample(*, baseline: bool = False) -> DriftReport:
                           "expected": 2, "live": 5},)),
         Finding("spec-drift", "prod", "prod-1", "payments", "payments",
                 "git differs from the deployed release: values changed at image.tag",
-                details=("values changed at image.tag", "password: <secret sha256:1a2b3c4d> | x"),
+                details=("values changed at image.tag", "password: <secret hmac:1a2b3c4d> | x"),
                 diff="--- deployed values\n+++ desired values\n@@ -1 +1 @@\n-tag: '1.0' <b>\n+tag: '1.1'\n"),
         Finding("missing", "prod", "prod-1", "worker", "jobs", "in git, not installed in the cluster",
                 details=("never installed, or uninstalled by hand",)),

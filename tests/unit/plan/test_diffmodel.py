@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from helmkit.adapters.masking import MaskKey
 from helmkit.plan.diffmodel import (
     FieldChange,
     ObjectChange,
@@ -115,7 +116,7 @@ data: {{x: "y"}}
 def changes() -> list[ObjectChange]:
     desired = parse_manifest(DESIRED, "prod").bodies()
     deployed = parse_manifest(DEPLOYED, "prod").bodies()
-    return diff_objects(desired, deployed)
+    return diff_objects(desired, deployed, digest=MaskKey.from_text("unit-test-key", "test").digest)
 
 
 def test_typed_changes() -> None:

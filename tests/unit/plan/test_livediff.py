@@ -162,7 +162,7 @@ def test_secret_values_are_compared_as_masks_and_string_data_equals_data() -> No
     changed["data"]["password"] = base64.b64encode(b"by-hand-canary").decode()
     ((state, path, expected, live),) = drift_of(body, changed, SECRET)
     assert (state, path) == ("modified", "data.password")
-    assert expected.startswith("<secret sha256:") and live.startswith("<secret sha256:") and expected != live
+    assert expected.startswith("<secret hmac:") and live.startswith("<secret hmac:") and expected != live
     assert "canary" not in repr(drift_of(body, changed, SECRET))
 
 
@@ -173,7 +173,7 @@ def test_resolved_secret_values_are_masked_in_any_object() -> None:
     next(c for c in live["spec"]["template"]["spec"]["containers"] if c["name"] == "web")["env"][0]["value"] = "x"
     result = live_drift("web", "shop", {DEPLOY: ("apps/v1", body)}, {DEPLOY: live}, secret_values=["s3cret-value"])
     assert "s3cret-value" not in repr(result)
-    assert result.objects[0].fields[0].expected.startswith("<secret sha256:")
+    assert result.objects[0].fields[0].expected.startswith("<secret hmac:")
 
 
 def test_an_object_taken_over_by_another_release_is_drift() -> None:
