@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -41,13 +40,12 @@ from helmkit.plan.gatecheck import (
     parse_condition,
     prometheus_observation,
 )
+from helmkit.plan.gatereport import CANCELLED, INTERRUPTED, GateEvent, GateOutcome
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.workloads import restart_counts, workload_observation, workloads_in
 
 KEEP_OBSERVATIONS = 20
 POLL = 0.2  # seconds: how often a waiting gate looks at the stop and cancel events
-INTERRUPTED = "interrupted"
-CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -65,37 +63,6 @@ class GateTarget:
 
     cluster: Cluster
     releases: Sequence[ChangedRelease]
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    cluster: str
-    gate: GateSpec  # interpolated for the cluster
-    verdict: str  # "passed", "failed", "interrupted", "cancelled", "skipped"
-    reason: str
-    observations: tuple[Observation, ...] = ()
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict in ("passed", "skipped")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "cluster": self.cluster, "gate": self.gate.name, "kind": self.gate.kind, "check": self.gate.describe(),
-            "verdict": self.verdict, "reason": self.reason, "seconds": round(self.seconds, 3),
-            "observations": [{"ok": o.ok, "at": round(o.at, 3), "summary": o.summary, "evidence": dict(o.evidence)}
-                             for o in self.observations],
-        }
-
-
-@dataclass(frozen=True)
-class GateEvent:
-    kind: Literal["start", "check", "end"]
-    cluster: str
-    gate: GateSpec
-    observation: Observation | None = None
-    outcome: GateOutcome | None = None
 
 
 Probe = Callable[[], Observation]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from helmkit.actions.gaterun import ChangedRelease, GateEvent, GateRunner, GateTarget
+from helmkit.actions.gaterun import ChangedRelease, GateRunner, GateTarget
+from helmkit.plan.gatereport import GateEvent
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Runner
