@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helmkit.actions.gaterecord import write_records
 from helmkit.actions.gaterun import ChangedRelease, GateRunner, GateTarget
 from helmkit.actions.livestate import Assessment
 from helmkit.context import Context
@@ -88,10 +89,12 @@ class WaveGates:
         runner = GateRunner(self.ctx.runner, self.ctx.kubeconfig)
         record.outcomes = runner.run_wave_gates(gates, targets, stop=self.stop, on_event=self._print)
         if self.stop.is_set():
+            write_records(self.ctx, [t.cluster for t in targets], record)
             self.ctx.console.info(f"interrupted during the gates of wave {wave.number}: nothing was rolled back; "
                                   "no later wave starts")
             return INTERRUPTED
         if not record.failed:
+            write_records(self.ctx, [t.cluster for t in targets], record)
             return None
         first = record.failed[0]
         record.undo = plan_undo(wave, results, self._revisions, helm=self.assessment.helm,
@@ -100,6 +103,7 @@ class WaveGates:
         self.ctx.console.info(f"gate {first.gate.name} failed on {first.cluster}: rolling back wave {wave.number} "
                               f"({sum(1 for s in record.undo.steps if s.action != 'keep')} release(s))")
         record.undone = self._undo(record.undo)
+        write_records(self.ctx, [t.cluster for t in targets], record)
         return f"gate {first.gate.name} failed on {first.cluster} in wave {wave.number}; wave {wave.number} rolled back"
 
     def _targets(self, wave: Wave, results: dict[str, StepResult], record: WaveGateResult) -> list[GateTarget]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
 from tests.e2e.conftest import StartClusters
 from tests.e2e.test_sync_support import REPO, Fleet, copy_fleet
@@ -118,6 +119,13 @@ def test_a_failing_canary_gate_rolls_the_canary_back_and_leaves_later_waves_unto
         ("log-shipper", "rollback", 1, True), ("cert-manager", "uninstall", None, True)}
     assert document["summary"]["exitCode"] == 1
 
+    shown = three.run(status, StatusOptions(env="stage"))  # kept in the cluster, read back from there
+    gates = shown.out[shown.out.index("last sync's gates:"):].splitlines()
+    assert [line.split()[0] for line in gates[3:]] == ["c1"] * 4  # c2 and c3 never ran a gate
+    assert "health" in gates[4] and "failed" in gates[4] and "HTTP 500" in gates[4]
+    assert "rollback to revision 1 log-shipper" in gates[5] and "ok" in gates[5]
+    assert "uninstall cert-manager" in gates[6]
+
     # the service is healthy again: every wave goes, each behind its gates
     script.answers = [(200, "ok")]
     env_file = three.root / "environments" / "stage.yaml"
@@ -133,6 +141,10 @@ def test_a_failing_canary_gate_rolls_the_canary_back_and_leaves_later_waves_unto
     assert sorted(set(metrics.queries)) == ['errors{cluster="c1"}', 'errors{cluster="c2"}', 'errors{cluster="c3"}']
     waves = json.loads(report.read_text())["gates"]["waves"]
     assert [(w["wave"], w["result"]) for w in waves] == [(0, "passed"), (1, "passed"), (2, "passed")]
+    shown = three.run(status, StatusOptions(env="stage"))
+    gates = shown.out[shown.out.index("last sync's gates:"):].splitlines()[3:]
+    assert [(line.split()[0], line.split()[5]) for line in gates] == [
+        ("c1", "passed"), ("c1", "passed"), ("c1", "passed"), ("c2", "passed"), ("c3", "passed")]
 
 
 def test_dry_run_shows_the_gates_and_skip_gates_warns_and_runs_none(

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from helmkit.actions.gaterun import ChangedRelease, GateRunner, GateTarget
-from helmkit.plan.gatereport import GateEvent
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Runner
 from helmkit.errors import Location
 from helmkit.model.gates import GateSpec
 from helmkit.model.instance import Cluster
+from helmkit.plan.gatereport import GateEvent
 from helmkit.sandbox import Sandbox
 from tests.support.gateservers import Prometheus, Script, health_server, prometheus_server
 
