@@ -130,3 +130,18 @@ def test_a_gate_describes_itself_for_plans() -> None:
 
     gate = GateSpec("p", "prometheus", {"url": "http://p", "query": "up", "condition": " < 0.5"}, Location("f"))
     assert gate.describe() == "prometheus up < 0.5"
+
+
+def test_the_format_doc_example_is_valid(basic_repo: Path) -> None:
+    import re
+
+    from helmkit.model.schemas import SchemaSet
+    from helmkit.model.yamlfile import parse_yaml
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "repository-format.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", text[text.index("## Rollout gates"):], re.S).group(1)
+    assert SchemaSet.load().check("gates", parse_yaml(block, "doc.yaml"), "gates") == []
+    env = basic_repo / "environments" / "prod.yaml"
+    env.write_text(env.read_text() + block.replace("storefront", "web"))
+    policy, problems = gates_of(load_repository(basic_repo), "prod")
+    assert problems == [] and len(policy.gates) == 5 and policy.uninstall_installed is True
