@@ -4,7 +4,11 @@ gates against real local servers (a service answering 500 or 200, a Prometheus-s
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,3 +175,28 @@ def test_dry_run_shows_the_gates_and_skip_gates_warns_and_runs_none(
     assert "WARNING: --skip-gates: 3 gate(s) will NOT run" in skipped.err
     assert script.requests == []
     assert "WARNING: gates were skipped (--skip-gates)" in skipped.out
+
+
+@pytest.mark.parametrize("helm_major", ["4"], ids=["helm4"])
+def test_sigint_during_a_soak_rolls_nothing_back_and_starts_no_later_wave(three: Fleet) -> None:
+    first = three.run(sync, SyncOptions(env="stage", yes=True))
+    assert first.code == 0, first.out + first.err
+    change(three, "gates:\n  - soak: 1h\n    waves: [0]\n")
+    argv = [sys.executable, "-m", "helmkit", "--repo", str(three.root), "--helm", str(three.helm_bin), "sync",
+            "--env", "stage", "--yes"]
+    env = dict(os.environ, HELMKIT_TOOLS_DIR=str(REPO / ".helmkit" / "tools"))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("gate") and "soak 1h" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
+    assert proc.returncode == 130, out + err
+    assert "interrupted during the gates of wave 0: nothing was rolled back; no later wave starts" in err
+    after = revisions(three)
+    assert after["c1"] == {"cert-manager": (1, "deployed"), "log-shipper": (2, "deployed")}  # as deployed, whole
+    assert after["c2"] == after["c3"] == {"log-shipper": (1, "deployed")}
