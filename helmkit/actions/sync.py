@@ -89,6 +89,7 @@ def sync(ctx: Context, options: SyncOptions) -> int:
 
 
 def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, ClusterError] | None = None) -> int:
+    policy = load_gate_policy(ctx, options.env)
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
                                            options.concurrency))
     if assessment.render_errors:
@@ -99,7 +100,6 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     plan = build_sync_plan(ctx, assessment, options, unreachable)
     for cluster, error in sorted(unreachable.items()):
         ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
-    policy = load_gate_policy(ctx, options.env)
     if options.dry_run:
         ctx.console.print(plan.render_text(ctx.masker).rstrip("\n"))
         if gate_plan := render_gate_plan(policy, plan):
