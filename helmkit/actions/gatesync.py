@@ -40,6 +40,7 @@ from helmkit.plan.execute import INTERRUPTED, Outcome, RunResult, StepResult
 from helmkit.plan.gatereport import GateEvent, GateReport, UndoResult, WaveGateResult
 from helmkit.plan.gaterollback import UndoPlan, UndoStep, plan_undo
 from helmkit.plan.rollout import StepKind, Wave
+from helmkit.plan.status import Status
 from helmkit.plan.summary import Summary
 
 UNDO_TIMEOUT_MARGIN = 120.0
@@ -68,7 +69,10 @@ class WaveGates:
         self.report.skip_gates = self.skip
         self._clusters: dict[str, Cluster] = {c.name: c for c in self.assessment.clusters}
         self._manifests = {r.state.key: r.desired_manifest or "" for r in self.assessment.releases}
-        self._revisions = {r.state.key: r.state.revision for r in self.assessment.releases}
+        # the revision to return to: what the release had before the sync; for one that was stuck in
+        # pending-*, the good revision the sync recovered it to
+        self._revisions = {r.state.key: r.state.rollback_revision if r.state.status is Status.PENDING
+                           else r.state.revision for r in self.assessment.releases}
         self._width = max((len(name) for name in self._clusters), default=15)
 
     def __call__(self, wave: Wave, results: dict[str, StepResult]) -> str | None:
