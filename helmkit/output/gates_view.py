@@ -24,6 +24,7 @@ from tabulate import tabulate
 from helmkit.model.gates import GatePolicy, GateSpec
 from helmkit.plan.gatereport import FAILED, GateEvent, GateReport
 from helmkit.plan.rollout import Plan
+from helmkit.plan.summary import short_reason
 
 EVIDENCE_CHARS = 600
 
@@ -107,10 +108,11 @@ def _undo_text(report: GateReport, number: int) -> str:
     assert wave.undo is not None
     if not wave.undo.steps and not wave.undo.notes:
         return f"wave {number}: nothing to roll back"
-    rows = [[u.step.cluster, u.step.release, u.step.describe(), "ok" if u.ok else f"FAILED: {u.message}"]
+    rows = [[u.step.cluster, u.step.release, u.step.describe(), "ok" if u.ok else f"FAILED: {short_reason(u.message)}"]
             for u in wave.undone]
     rows += [[s.cluster, s.release, s.describe(), "kept"] for s in wave.undo.steps if s.action == "keep"]
-    text = f"wave {number} rolled back:\n" + tabulate(rows, headers=["cluster", "release", "action", "result"])
+    title = f"wave {number} rolled back" if all(u.ok for u in wave.undone) else f"wave {number} rollback INCOMPLETE"
+    text = f"{title}:\n" + tabulate(rows, headers=["cluster", "release", "action", "result"])
     for note in wave.undo.notes:
         text += f"\n  note: {note}"
     if any(not u.ok for u in wave.undone):

@@ -200,3 +200,30 @@ def test_sigint_during_a_soak_rolls_nothing_back_and_starts_no_later_wave(three:
     after = revisions(three)
     assert after["c1"] == {"cert-manager": (1, "deployed"), "log-shipper": (2, "deployed")}  # as deployed, whole
     assert after["c2"] == after["c3"] == {"log-shipper": (1, "deployed")}
+
+
+@pytest.mark.parametrize("helm_major", ["3"], ids=["helm3"])
+def test_a_rollback_that_fails_says_manual_intervention_is_required(three: Fleet, tmp_path: Path) -> None:
+    assert three.run(sync, SyncOptions(env="stage", yes=True)).code == 0
+    faults = three.clusters.faults("c1")
+
+    class Breaking(Script):
+        def next(self, path: str) -> tuple[int, str]:
+            for method in ("PUT", "PATCH", "POST"):  # from now on c1 refuses writes in namespace logging
+                faults.fail(method, r"/namespaces/logging/", status=500, count=None)
+            return super().next(path)
+
+    script = Breaking([(500, "down")])
+    with health_server(script) as url:
+        change(three, f"gates:\n  - http: {{url: '{url}/'}}\n    failureThreshold: 1\n" + FAST)
+        report = tmp_path / "report.json"
+        failed = three.run(sync, SyncOptions(env="stage", yes=True, report=report))
+    faults.clear()
+    assert failed.code == 1, failed.out + failed.err
+    assert "wave 0 rollback INCOMPLETE:" in failed.out
+    assert "roll log-shipper back to revision 1              FAILED: helm rollback log-shipper on c1 failed " \
+           "(exit 1): Error: " in failed.out
+    assert "manual intervention required" in failed.out
+    rollback = json.loads(report.read_text())["gates"]["waves"][0]["rollback"]
+    assert {(r["release"], r["ok"]) for r in rollback} == {("log-shipper", False), ("cert-manager", True)}
+    assert revisions(three)["c2"] == {"log-shipper": (1, "deployed")}  # no later wave started
