@@ -44,17 +44,22 @@ def thresholds(gate: GateSpec) -> str:
 
 def render_gate_plan(policy: GatePolicy, plan: Plan) -> str:
     """The gates after each wave, for ``--dry-run``; empty when no gate applies."""
-    if not any(policy.for_wave(wave.number) for wave in plan.waves):
+    return render_wave_gates(policy, [(wave.number, [c.cluster for c in wave.clusters]) for wave in plan.waves])
+
+
+def render_wave_gates(policy: GatePolicy, waves: Sequence[tuple[int, Sequence[str]]]) -> str:
+    """The gates after each of ``waves`` (number, cluster names); empty when no gate applies."""
+    if not any(policy.for_wave(number) for number, _ in waves):
         return ""
     lines = ["gates (after each wave, on every cluster of the wave the sync changed; all must pass for the "
              "next wave to start):"]
-    for wave in plan.waves:
-        gates = policy.for_wave(wave.number)
-        clusters = ", ".join(c.cluster for c in wave.clusters)
+    for number, names in waves:
+        gates = policy.for_wave(number)
+        clusters = ", ".join(names)
         if not gates:
-            lines.append(f"  wave {wave.number} ({clusters}): no gates")
+            lines.append(f"  wave {number} ({clusters}): no gates")
             continue
-        lines.append(f"  wave {wave.number} ({clusters}):")
+        lines.append(f"  wave {number} ({clusters}):")
         for gate in gates:
             detail = thresholds(gate)
             lines.append(f"    {gate.name}: {gate.describe()}" + (f" [{detail}]" if detail else ""))

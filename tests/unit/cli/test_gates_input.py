@@ -21,3 +21,12 @@ def test_a_bad_gate_stops_validate_and_sync_with_file_and_line(basic_repo: Path,
         "error: environments/prod.yaml:21:5: gate waves name wave 7, which no cluster of this environment is in",
     ]
     assert "Traceback" not in synced.err
+
+
+def test_graph_shows_the_gates_after_each_wave(basic_repo: Path, helmkit) -> None:
+    env = basic_repo / "environments" / "prod.yaml"
+    env.write_text(env.read_text() + "gates:\n  - soak: 10m\n    waves: [0]\n")
+    shown = helmkit("--repo", str(basic_repo), "graph", "--env", "prod")
+    assert shown.code == 0, shown.err
+    assert shown.out.splitlines()[-4:-1] == ["  wave 0 (prod-us-east-1):", "    soak: soak 10m",
+                                             "  wave 1 (prod-eu-west-1): no gates"]
