@@ -35,9 +35,10 @@ from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.model.gates import GatePolicy, gates_of
 from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
-from helmkit.output.gates_view import event_line, render_gate_report
+from helmkit.output.gate_progress import GateProgress
+from helmkit.output.gates_view import render_gate_report
 from helmkit.plan.execute import INTERRUPTED, Outcome, RunResult, StepResult
-from helmkit.plan.gatereport import GateEvent, GateReport, UndoResult, WaveGateResult
+from helmkit.plan.gatereport import GateReport, UndoResult, WaveGateResult
 from helmkit.plan.gaterollback import UndoPlan, UndoStep, plan_undo
 from helmkit.plan.rollout import StepKind, Wave
 from helmkit.plan.status import Status
@@ -91,7 +92,9 @@ class WaveGates:
         record.clusters = [t.cluster.name for t in targets]
         self.ctx.console.info(f"gates of wave {wave.number}: {len(gates)} gate(s) on {', '.join(record.clusters)}")
         runner = GateRunner(self.ctx.runner, self.ctx.kubeconfig)
-        record.outcomes = runner.run_wave_gates(gates, targets, stop=self.stop, on_event=self._print)
+        with GateProgress(self.ctx.console, self._width, live=self.ctx.console.interactive,
+                          verbose=self.ctx.verbose) as progress:
+            record.outcomes = runner.run_wave_gates(gates, targets, stop=self.stop, on_event=progress.on_event)
         if self.stop.is_set():
             write_records(self.ctx, [t.cluster for t in targets], record)
             self.ctx.console.info(f"interrupted during the gates of wave {wave.number}: nothing was rolled back; "
@@ -122,12 +125,6 @@ class WaveGates:
             else:
                 record.unchanged.append(cluster_plan.cluster)
         return targets
-
-    def _print(self, event: GateEvent) -> None:
-        line = event_line(event, self._width)
-        if line is not None and (event.kind != "check" or self.ctx.console.interactive or self.ctx.verbose
-                                 or (event.observation is not None and not event.observation.ok)):
-            self.ctx.console.info(line)
 
     def _undo(self, plan: UndoPlan) -> list[UndoResult]:
         by_cluster = plan.by_cluster()
