@@ -8,9 +8,11 @@ gates, and cancels the gates still running on the other clusters of the wave (th
 
 Each check is one probe (:class:`Probe`): an HTTP GET or Prometheus query
 (:mod:`helmkit.adapters.probes`), a command through the runner (argv, no shell, its own time
-limit), or a read of the workloads and pods of the releases the wave changed on that cluster
-(:class:`~helmkit.adapters.kube.KubeClient`). Between checks a gate waits ``interval``; a stop
-(SIGINT/SIGTERM) ends every gate at once with the verdict ``interrupted``: nothing is decided.
+limit; ``HELMKIT_ENV``, ``HELMKIT_CLUSTER``, ``HELMKIT_KUBE_CONTEXT``, ``HELMKIT_RELEASES`` and, when
+given, ``KUBECONFIG`` in its environment), or a read of the workloads and pods of the releases
+the wave changed on that cluster (:class:`~helmkit.adapters.kube.KubeClient`). Between checks a
+gate waits ``interval``; a stop (SIGINT/SIGTERM) ends every gate at once with the verdict
+``interrupted``: nothing is decided.
 """
 
 from __future__ import annotations
@@ -166,13 +168,18 @@ class GateRunner:
                                               no_data_passes=config.get("noData") == "pass", error=error)
             return prometheus
         if gate.kind == "command":
-            return self._command_probe(list(config["argv"]), limit)
+            cluster = target.cluster
+            env = {"HELMKIT_ENV": cluster.env, "HELMKIT_CLUSTER": cluster.name, "HELMKIT_KUBE_CONTEXT": cluster.context,
+                   "HELMKIT_RELEASES": ",".join(r.name for r in target.releases)}
+            if self.kubeconfig is not None:
+                env["KUBECONFIG"] = str(self.kubeconfig)
+            return self._command_probe(list(config["argv"]), limit, env)
         return WorkloadProbe(target, self.runner, self.kubeconfig, limit)
 
-    def _command_probe(self, argv: list[str], limit: float) -> Probe:
+    def _command_probe(self, argv: list[str], limit: float, env: dict[str, str]) -> Probe:
         def command() -> Observation:
             try:
-                result = self.runner.run(argv, check=False, timeout=limit, what=f"gate command {argv[0]}")
+                result = self.runner.run(argv, env=env, check=False, timeout=limit, what=f"gate command {argv[0]}")
             except HelmkitError as exc:
                 return command_observation(argv, None, "", error=exc.message)
             return command_observation(argv, result.returncode, result.stdout + result.stderr)

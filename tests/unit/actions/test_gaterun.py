@@ -109,6 +109,12 @@ def test_a_command_gate_runs_argv_without_a_shell() -> None:
     [plain], _ = run([gate("command", {"argv": [sys.executable, "-c", code, "${cluster.name}"]},
                            success_threshold=1, failure_threshold=1)], [GateTarget(C1, [])])
     assert plain.verdict == "passed"
+    show = "import os; print(*(os.environ[k] for k in ('HELMKIT_ENV', 'HELMKIT_CLUSTER', 'HELMKIT_KUBE_CONTEXT', " \
+           "'HELMKIT_RELEASES', 'KUBECONFIG')))"
+    [environ], _ = run([gate("command", {"argv": [sys.executable, "-c", show]}, success_threshold=1)],
+                       [GateTarget(C1, [ChangedRelease("web", "shop", ""), ChangedRelease("api", "shop", "")])],
+                       kubeconfig=Path("/k/config"))
+    assert environ.observations[0].evidence["output"] == "prod c1 c1 web,api /k/config\n"
 
 
 def test_the_first_failed_gate_ends_the_gates_of_its_cluster() -> None:
