@@ -8,11 +8,11 @@ gates, and cancels the gates still running on the other clusters of the wave (th
 
 Each check is one probe (:class:`Probe`): an HTTP GET or Prometheus query
 (:mod:`helmkit.adapters.probes`), a command through the runner (argv, no shell, its own time
-limit; ``HELMKIT_ENV``, ``HELMKIT_CLUSTER``, ``HELMKIT_KUBE_CONTEXT``, ``HELMKIT_RELEASES`` and, when
-given, ``KUBECONFIG`` in its environment), or a read of the workloads and pods of the releases
-the wave changed on that cluster (:class:`~helmkit.adapters.kube.KubeClient`). Between checks a
-gate waits ``interval``; a stop (SIGINT/SIGTERM) ends every gate at once with the verdict
-``interrupted``: nothing is decided.
+limit, run in the repository root with ``HELMKIT_ENV``, ``HELMKIT_CLUSTER``,
+``HELMKIT_KUBE_CONTEXT``, ``HELMKIT_RELEASES`` and, when given, ``KUBECONFIG`` set), or a read
+of the workloads and pods of the releases the wave changed on that cluster
+(:class:`~helmkit.adapters.kube.KubeClient`). Between checks a gate waits ``interval``; a stop
+(SIGINT/SIGTERM) ends every gate at once with the verdict ``interrupted``: nothing is decided.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class GateRunner:
 
     runner: Runner
     kubeconfig: Path | None = None
+    cwd: Path | None = None  # where command gates run (the repository root)
     clock: Callable[[], float] = time.monotonic
     _events_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -179,7 +180,8 @@ class GateRunner:
     def _command_probe(self, argv: list[str], limit: float, env: dict[str, str]) -> Probe:
         def command() -> Observation:
             try:
-                result = self.runner.run(argv, env=env, check=False, timeout=limit, what=f"gate command {argv[0]}")
+                result = self.runner.run(argv, env=env, cwd=self.cwd, check=False, timeout=limit,
+                                         what=f"gate command {argv[0]}")
             except HelmkitError as exc:
                 return command_observation(argv, None, "", error=exc.message)
             return command_observation(argv, result.returncode, result.stdout + result.stderr)
