@@ -144,6 +144,8 @@ class GateRunner:
             if gate.kind != "soak":
                 wait = min(wait, max(0.0, gate.timeout - (self.clock() - started)))
             self._sleep(wait, stop, cancel)
+        if isinstance(probe, WorkloadProbe):
+            probe.close()
         outcome = GateOutcome(cluster, gate, verdict, judgement.reason, tuple(observations[-KEEP_OBSERVATIONS:]),
                               self.clock() - started)
         emit(GateEvent("end", cluster, gate, outcome=outcome))
@@ -205,20 +207,29 @@ class WorkloadProbe:
     kubeconfig: Path | None
     timeout: float
     baseline: dict[str, int] | None = None
+    _client: KubeClient | None = None  # kept from check to check (discovery is read once)
 
     def __call__(self) -> Observation:
         wanted: list[tuple[str, ObjectKey]] = []
         for release in self.target.releases:
             wanted += [(release.name, key) for key in workloads_in(release.manifest, release.namespace)]
         try:
-            config = load_cluster_config(self.target.cluster.context, self.runner, kubeconfig=self.kubeconfig)
-            with KubeClient(config, timeout=self.timeout, retries=1) as client:
-                live = [(release, key, client.get(f"{key.group}/v1", key.kind, key.name, key.namespace))
-                        for release, key in wanted]
-                pods = [pod for namespace in sorted({key.namespace for _, key in wanted})
-                        for pod in client.list("v1", "Pod", namespace=namespace)]
+            if self._client is None:
+                config = load_cluster_config(self.target.cluster.context, self.runner, kubeconfig=self.kubeconfig)
+                self._client = KubeClient(config, timeout=self.timeout, retries=1)
+            client = self._client
+            live = [(release, key, client.get(f"{key.group}/v1", key.kind, key.name, key.namespace))
+                    for release, key in wanted]
+            pods = [pod for namespace in sorted({key.namespace for _, key in wanted})
+                    for pod in client.list("v1", "Pod", namespace=namespace)]
         except HelmkitError as exc:
+            self.close()  # the next check starts over with a new connection
             return Observation(False, f"cannot read the workloads: {exc.message}", {"error": exc.message})
         if self.baseline is None:
             self.baseline = restart_counts(pods)
         return workload_observation(live, pods, self.baseline)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -176,11 +176,15 @@ def create_web(kubeconfig: Path) -> None:
 def test_a_workload_gate_passes_when_the_deployment_is_available(sandbox: tuple[Sandbox, Path]) -> None:
     box, kubeconfig = sandbox
     create_web(kubeconfig)
-    [outcome], _ = run([gate("workload", {}, success_threshold=2)],
+    since = box.requests("c1")[-1].seq
+    [outcome], _ = run([gate("workload", {}, success_threshold=3)],
                        [GateTarget(C1, [ChangedRelease("web", "shop", WEB)])], kubeconfig=kubeconfig)
     assert (outcome.verdict, outcome.observations[-1].summary) == ("passed", "1 workload(s) rolled out and available")
-    reads = [r.path for r in box.requests("c1") if r.method == "GET" and "/shop/" in r.path]
-    assert "/apis/apps/v1/namespaces/shop/deployments/web" in reads and "/api/v1/namespaces/shop/pods" in reads
+    reads = [r.path for r in box.requests("c1", since)]
+    # three checks: discovery once, then one read of the Deployment and one list of its namespace's pods each
+    assert sorted(set(reads)) == ["/api/v1", "/api/v1/namespaces/shop/pods", "/apis/apps/v1",
+                                  "/apis/apps/v1/namespaces/shop/deployments/web"]
+    assert [reads.count(p) for p in ("/api/v1", "/apis/apps/v1", "/api/v1/namespaces/shop/pods")] == [1, 1, 3]
 
 
 def test_a_workload_gate_fails_when_a_deployment_is_missing(sandbox: tuple[Sandbox, Path]) -> None:
