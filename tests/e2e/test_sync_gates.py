@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from helmkit.actions.status import StatusOptions, status
@@ -113,6 +114,7 @@ def test_a_failing_canary_gate_rolls_the_canary_back_and_leaves_later_waves_unto
     assert "gate health failed on c1 in wave 0; wave 0 rolled back" in failed.out  # why c2 and c3 were skipped
 
     document = json.loads(report.read_text())
+    jsonschema.validate(document, json.loads((REPO / "schemas" / "sync-report.schema.json").read_text()))
     wave = document["gates"]["waves"][0]
     assert (wave["wave"], wave["result"], wave["clusters"]) == (0, "failed", ["c1"])
     health = next(g for g in wave["gates"] if g["gate"] == "health")

@@ -1,6 +1,9 @@
 """Gates in sync's output, against golden files (``HELMKIT_UPDATE_GOLDEN=1`` refreshes them)."""
 
+import json
 from pathlib import Path
+
+import jsonschema  # type: ignore[import-untyped]
 
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.runner import Runner
@@ -52,6 +55,8 @@ def test_report_of_a_failed_canary(golden) -> None:
         undo=undo, undone=[UndoResult(undo.steps[0], True), UndoResult(undo.steps[1], False, "helm rollback failed")])])
     golden("gate-report-failed.txt", render_gate_report(report))
     document = report.to_json()
+    schema = json.loads((Path(__file__).resolve().parents[3] / "schemas" / "sync-report.schema.json").read_text())
+    jsonschema.validate({"summary": {}, "gates": document}, schema)
     assert document["failed"] is True
     assert document["waves"][0]["gates"][1]["observations"][0]["evidence"]["status"] == 500
     assert [r["action"] for r in document["waves"][0]["rollback"]] == ["uninstall", "rollback"]
