@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -200,7 +201,8 @@ class GateRunner:
 
 @dataclass
 class WorkloadProbe:
-    """Reads the workloads of the changed releases and the pods of their namespaces (one cluster)."""
+    """Reads the workloads of the changed releases and the pods of their namespaces (one cluster):
+    per check, one list per workload kind and namespace, and one pod list per namespace."""
 
     target: GateTarget
     runner: Runner
@@ -218,8 +220,11 @@ class WorkloadProbe:
                 config = load_cluster_config(self.target.cluster.context, self.runner, kubeconfig=self.kubeconfig)
                 self._client = KubeClient(config, timeout=self.timeout, retries=1)
             client = self._client
-            live = [(release, key, client.get(f"{key.group}/v1", key.kind, key.name, key.namespace))
-                    for release, key in wanted]
+            found: dict[ObjectKey, dict[str, Any]] = {}
+            for group, kind, namespace in sorted({(key.group, key.kind, key.namespace) for _, key in wanted}):
+                for obj in client.list(f"{group}/v1", kind, namespace=namespace):
+                    found[ObjectKey(group, kind, namespace, obj["metadata"]["name"])] = obj
+            live = [(release, key, found.get(key)) for release, key in wanted]
             pods = [pod for namespace in sorted({key.namespace for _, key in wanted})
                     for pod in client.list("v1", "Pod", namespace=namespace)]
         except HelmkitError as exc:
