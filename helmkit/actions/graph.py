@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from helmkit.context import Context
 from helmkit.errors import InputError
+from helmkit.model.gates import gates_of
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import resolve_environment
+from helmkit.output.gates_view import render_wave_gates
 from helmkit.output.graph_view import ClusterGraph, render_graph
 
 
@@ -39,4 +41,16 @@ def cluster_graphs(ctx: Context, options: GraphOptions) -> list[ClusterGraph]:
 
 def run_graph(ctx: Context, options: GraphOptions) -> int:
     ctx.console.print(render_graph(options.env, cluster_graphs(ctx, options), options.fmt))
+    if options.fmt == "text" and (gates := _gates_text(ctx, options.env)):
+        ctx.console.print("\n" + gates)
     return 0
+
+
+def _gates_text(ctx: Context, env: str) -> str:
+    """The rollout gates after each wave (problems with them are validate's and sync's to report)."""
+    repo = load_repository(ctx.repo)
+    policy, _ = gates_of(repo, env)
+    waves: dict[int, list[str]] = {}
+    for spec in sorted(repo.environments[env].clusters, key=lambda c: (c.cluster.wave, c.cluster.name)):
+        waves.setdefault(spec.cluster.wave, []).append(spec.cluster.name)
+    return render_wave_gates(policy, sorted(waves.items()))

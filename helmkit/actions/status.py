@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from tabulate import tabulate
 
+from helmkit.actions.gaterecord import read_records, render_records
 from helmkit.actions.livestate import Assessment, AssessOptions, assess
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK
@@ -51,6 +52,9 @@ def status(ctx: Context, options: StatusOptions) -> int:
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         ctx.console.print(render_status_table(rows))
+        reachable = [c for c in assessment.clusters if c.name not in assessment.unreachable]
+        if gates := render_records(read_records(ctx, reachable)):
+            ctx.console.print("\n" + gates)
     for cluster, error in sorted(assessment.unreachable.items()):
         ctx.console.info(f"error: cluster {cluster} is unreachable: {error.render().removeprefix('error: ')}")
     for instance, error in assessment.render_errors:

@@ -16,6 +16,8 @@
    wait and timeout from the spec, helmkit's ownership labels, and the values -- secrets
    resolved -- on helm's stdin (``-f -``), never in a file. The values passed are exactly the
    instance's values, so the release record afterwards makes ``decide`` report in sync.
+   After each wave that did not fail, its gates decide whether the next wave starts; a failed
+   gate rolls the wave back (:mod:`helmkit.actions.gatesync`).
 6. SIGINT/SIGTERM: no new release starts, running helm processes finish; a second signal
    terminates them. The summary says "interrupted" and the exit code is 130.
 
@@ -30,8 +32,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
+from helmkit.actions.gatesync import WaveGates, load_gate_policy
+from helmkit.actions.gatesync import finish as finish_gates
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
@@ -41,8 +46,9 @@ from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of
 from helmkit.model.secrets import apply_secrets
+from helmkit.output.gates_view import render_gate_plan, skip_warning
 from helmkit.output.progress import Progress, render_plan_summary
-from helmkit.plan.execute import RunResult, StepOutcome, execute
+from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
 
@@ -66,6 +72,8 @@ class SyncOptions:
     adopt: bool = False
     set_values: tuple[str, ...] = ()
     confirm: Confirm | None = None  # asks a person; None: never ask
+    skip_gates: bool = False
+    report: Path | None = None  # --report FILE: the summary and the gates' outcomes as JSON
 
 
 def sync(ctx: Context, options: SyncOptions) -> int:
@@ -83,6 +91,7 @@ def sync(ctx: Context, options: SyncOptions) -> int:
 
 
 def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, ClusterError] | None = None) -> int:
+    policy = load_gate_policy(ctx, options.env)
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
                                            options.concurrency))
     if assessment.render_errors:
@@ -95,16 +104,22 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
         ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
     if options.dry_run:
         ctx.console.print(plan.render_text(ctx.masker).rstrip("\n"))
+        if gate_plan := render_gate_plan(policy, plan):
+            ctx.console.print(gate_plan)
         return EXIT_ERROR if plan.problems else EXIT_OK
     ctx.console.print(render_plan_summary(plan))
+    if options.skip_gates and policy.gates:
+        ctx.console.info(skip_warning(policy, [wave.number for wave in plan.waves]))
     if plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive \
             and not options.confirm("Apply this plan?"):
         ctx.console.info("nothing applied")
         return EXIT_ERROR
-    result = _execute(ctx, plan, assessment, options)
+    stop = threading.Event()
+    gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
+    result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
     summary = summarize(plan, result)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n"))
-    return result.exit_code
+    return finish_gates(ctx, gates, summary, result, options.report)
 
 
 def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
@@ -143,16 +158,17 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
     return Plan(waves, problems, list(plan.notes))
 
 
-def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions) -> RunResult:
+def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions, *, stop: threading.Event,
+             after_wave: AfterWave | None = None) -> RunResult:
     secrets = {item.state.key: item.secrets for item in assessment.releases}
-    stop = threading.Event()
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
     run_step = _StepRunner(ctx, assessment.helm, secrets, revisions)
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
-        return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
+        return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event,
+                       after_wave=after_wave)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Problem, ToolError
 from helmkit.model.charts import LocalChart, read_local_chart
+from helmkit.model.gates import gates_of
 from helmkit.model.instance import Origin, ReleaseInstance
 from helmkit.model.layering import coalesce, merge, record, without_nulls
 from helmkit.model.repository import Repository, read_repository
@@ -62,6 +63,7 @@ def validate(ctx: Context, options: ValidateOptions) -> ValidationReport:
             continue
         report.envs.append(env)
         report.errors.extend(resolution.problems)
+        report.errors.extend(gates_of(repo, env)[1])
         report.warnings.extend(resolution.warnings)
         report.instances.extend(resolution.instances)
     report.errors.extend(check_values_schemas(repo, report.instances))

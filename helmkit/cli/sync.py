@@ -28,12 +28,16 @@ def _ask(question: str) -> bool:
               help="Take over a lock whose lease has not expired yet (never one held by a live process on this host).")
 @click.option("--recover", is_flag=True, help="Roll back or uninstall releases stuck in pending-* first.")
 @click.option("--adopt", is_flag=True, help="Take over releases of the same name not installed by helmkit.")
+@click.option("--skip-gates", is_flag=True,
+              help="Emergencies only: run no rollout gate (a broken wave will not stop the rollout).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary and the gates' outcomes (with evidence) as JSON to FILE.")
 @kubeconfig_option()
 @set_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, concurrency: int | None,
             dry_run: bool, prune: bool, yes: bool, break_lock: bool, recover: bool, adopt: bool,
-            kubeconfig: Path | None, set_values: tuple[str, ...]) -> int:
+            skip_gates: bool, report: Path | None, kubeconfig: Path | None, set_values: tuple[str, ...]) -> int:
     """Roll out releases that are missing or out of sync: needs order per cluster, wave by wave.
 
     On a terminal sync asks before acting (unless --yes); without one (CI) it proceeds.
@@ -42,5 +46,5 @@ def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None
         ctx.kubeconfig = kubeconfig
     return sync(ctx, SyncOptions(env=env, cluster=cluster, selector=selector, concurrency=concurrency,
                                  dry_run=dry_run, prune=prune, yes=yes, break_lock=break_lock, recover=recover,
-                                 adopt=adopt, set_values=set_values,
+                                 adopt=adopt, set_values=set_values, skip_gates=skip_gates, report=report,
                                  confirm=_ask if sys.stdin.isatty() else None))

@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from helmkit.errors import InputError, Problem
 from helmkit.model.yamlfile import Path_, YamlDocument
 
-SCHEMA_FILES = ("helmkit", "release", "environment", "cluster")
+SCHEMA_FILES = ("helmkit", "release", "environment", "cluster", "gates")
 _TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
     "object": "a map", "array": "a list", "null": "empty",

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, HelmkitError
-from helmkit.plan.rollout import Plan, Step, StepKind
+from helmkit.plan.rollout import Plan, Step, StepKind, Wave
 
 EARLIER_WAVE_FAILED = "earlier wave failed"
 INTERRUPTED = "interrupted"
@@ -101,10 +101,13 @@ class RunResult:
 
 RunStep = Callable[[Step], StepOutcome]
 OnEvent = Callable[[Event], None]
+# Called after a wave in which nothing failed, with that wave's results (step id -> result);
+# returns None to go on, or the reason the later waves are skipped (e.g. a gate failed).
+AfterWave = Callable[[Wave, dict[str, StepResult]], str | None]
 
 
 def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.Event,
-            on_event: OnEvent) -> RunResult:
+            on_event: OnEvent, after_wave: AfterWave | None = None) -> RunResult:
     """Run ``plan``'s steps: waves in order, clusters in parallel, ``concurrency`` per cluster."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -127,6 +130,8 @@ def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.
             halted = INTERRUPTED
         elif any(r.outcome is Outcome.FAILED for r in run.results.values()):
             halted = EARLIER_WAVE_FAILED
+        elif after_wave is not None:
+            halted = after_wave(wave, dict(run.results))
     return RunResult([results[step.id] for step in plan.steps()], interrupted=stop.is_set())
 
 
