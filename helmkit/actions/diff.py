@@ -3,7 +3,14 @@
 The decision per release comes from :func:`helmkit.actions.livestate.assess`; this module only
 works out the details a person reads: objects (compared as parsed data by
 :mod:`helmkit.plan.diffmodel`), hooks, the chart and the values, deployed vs desired. CRDs of a
-chart's ``crds/`` folder are left out (helm installs them once and never upgrades them).
+chart's ``crds/`` folder are left out of that comparison (helm installs them once and never
+upgrades them); they are compared with the live CRDs under the release's ``crds`` policy
+(:mod:`helmkit.actions.crds`): ``CreateReplace`` changes are what sync will apply, ``Create``
+changes are shown as not applied.
+
+Live drift (:mod:`helmkit.actions.livecheck`): a release in sync with its record whose live
+objects differ is ``live-drift``, and the diff lists per object and field what sync's ``repair``
+step restores (``--no-repair`` leaves live objects unread).
 
 Secrets: the data of every Kubernetes Secret, resolved secret references and the last-applied
 annotation are masked with digest masks (a change shows as a different mask) unless
@@ -19,6 +26,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from helmkit.actions.livecheck import LiveChecks, check_live, live_lines
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
 from helmkit.adapters.masking import digest_mask
 from helmkit.context import Context
@@ -40,13 +48,17 @@ class DiffOptions:
     show_secrets: bool = False
     set_values: tuple[str, ...] = ()
     concurrency: int | None = None
+    repair: bool = True  # compare the live objects of in-sync releases (what sync --no-repair skips)
 
 
 def diff(ctx: Context, options: DiffOptions) -> int:
     """Print the diff of an environment; return the exit code."""
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
                                            options.concurrency))
-    report = build_report(assessment, show_secrets=options.show_secrets)
+    checks = check_live(ctx, assessment, repair=options.repair)
+    for cluster, message in sorted(checks.errors.items()):
+        ctx.console.info(f"warning: cluster {cluster}: live objects could not be read: {message}")
+    report = build_report(assessment, show_secrets=options.show_secrets, checks=checks)
     if options.fmt == "json":
         text = render_json(report)
     elif options.fmt == "markdown":
@@ -65,8 +77,13 @@ def diff(ctx: Context, options: DiffOptions) -> int:
     return EXIT_OK
 
 
-def build_report(assessment: Assessment, *, show_secrets: bool = False) -> DiffReport:
+def build_report(assessment: Assessment, *, show_secrets: bool = False, checks: LiveChecks | None = None) -> DiffReport:
     releases = [release_diff(item, show_secrets=show_secrets) for item in assessment.releases]
+    if checks is not None:
+        for item, shown in zip(assessment.releases, releases, strict=True):
+            check = checks.releases.get(item.state.key)
+            if check is not None:
+                shown.live, shown.crds = live_lines(check)
     unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
     errors = [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
     return DiffReport(assessment.env, releases, unreachable, errors)

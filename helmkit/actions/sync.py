@@ -5,7 +5,10 @@
 2. Assess (:func:`helmkit.actions.livestate.assess`): render, read every release record, decide.
    A release that cannot be rendered stops the sync before anything is applied. The releases of
    an unreachable cluster become ``blocked`` steps: they count as failed, the cluster's wave
-   fails, later waves do not start, and the other clusters of the wave go on.
+   fails, later waves do not start, and the other clusters of the wave go on. Then the live
+   objects of the releases that are in sync are compared with their records
+   (:func:`helmkit.actions.livecheck.check_live`): live drift becomes a ``repair`` step, unless
+   ``--no-repair``. A cluster whose live objects cannot be read repairs nothing (a warning says so).
 3. Build the plan (:func:`helmkit.plan.rollout.build_plan`) and print its summary; ``--dry-run``
    prints every step with its helm argv (values file as ``<values-file>``, secrets masked) and
    stops there.
@@ -17,14 +20,16 @@
    resolved -- in a 0600 temp file removed whatever happens. The values passed are exactly the
    instance's values, so the release record afterwards makes ``decide`` report in sync.
 6. SIGINT/SIGTERM: no new release starts, running helm processes finish; a second signal
-   terminates them. The summary says "interrupted" and the exit code is 130.
+   terminates them. The summary says "interrupted", names the releases that may be left
+   ``pending-*`` with the ``--recover`` command for each, and the exit code is 130.
+7. A failed step says what it left, decided from the release's history, and helm's own error
+   lines (:mod:`helmkit.actions.sync_steps`).
 
 Exit codes: 0 everything deployed or unchanged, 1 any failure or skip, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -32,24 +37,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 
-from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
+from helmkit.actions.livecheck import LiveChecks, check_live
+from helmkit.actions.livestate import Assessment, AssessOptions, assess
 from helmkit.actions.lock_env import EnvironmentLock
-from helmkit.adapters.helm import HelmClient, values_files
+from helmkit.actions.sync_steps import StepRunner
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
-from helmkit.model.instance import Cluster, ReleaseInstance
+from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of
-from helmkit.model.secrets import apply_secrets
 from helmkit.output.progress import Progress, render_plan_summary
-from helmkit.plan.execute import RunResult, StepOutcome, execute
+from helmkit.plan.execute import RunResult, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
 
 Confirm = Callable[[str], bool]
-ROLLBACK_FAILED = re.compile(r"(error occurred while rolling back|rollback.*failed|failed.*rollback)", re.I)
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-TIMEOUT_MARGIN = 120.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class SyncOptions:
     break_lock: bool = False
     recover: bool = False
     adopt: bool = False
+    repair: bool = True  # --no-repair: leave live drift of in-sync releases alone
     set_values: tuple[str, ...] = ()
     confirm: Confirm | None = None  # asks a person; None: never ask
 
@@ -88,7 +91,11 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
                     for instance, error in assessment.render_errors]
         raise InputError(problems, hint="nothing was applied")
     unreachable = {**(not_locked or {}), **assessment.unreachable}
-    plan = build_sync_plan(ctx, assessment, options, unreachable)
+    checks = check_live(ctx, assessment, repair=options.repair)
+    for cluster, message in sorted(checks.errors.items()):
+        ctx.console.info(f"warning: cluster {cluster}: live objects could not be read, live drift is not repaired: "
+                         f"{message}")
+    plan = build_sync_plan(ctx, assessment, options, unreachable, checks)
     for cluster, error in sorted(unreachable.items()):
         ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
     if options.dry_run:
@@ -106,14 +113,16 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
 
 
 def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
-                    unreachable: dict[str, ClusterError] | dict[str, HelmkitError]) -> Plan:
+                    unreachable: dict[str, ClusterError] | dict[str, HelmkitError],
+                    checks: LiveChecks | None = None) -> Plan:
     helm = assessment.helm
     plan = build_plan(
         [item.state for item in assessment.releases], clusters=assessment.clusters,
         needs_levels=assessment.needs_levels(),
         options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
                             prune=options.prune, recover=options.recover, adopt=options.adopt,
-                            chart_paths=assessment.chart_paths),
+                            chart_paths=assessment.chart_paths,
+                            crds=checks.crds_to_apply() if checks is not None else {}),
     )
     return _block_unreachable(plan, assessment, unreachable)
 
@@ -145,62 +154,12 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     stop = threading.Event()
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
-    run_step = _StepRunner(ctx, assessment.helm, secrets, revisions)
+    run_step = StepRunner(ctx, assessment.helm, secrets, revisions, {c.name: c.context for c in assessment.clusters})
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
-
-
-@dataclass
-class _StepRunner:
-    """Runs one step's helm argv through the runner; values (secrets resolved) via a 0600 file."""
-
-    ctx: Context
-    helm: HelmClient
-    secrets: dict[str, SecretValues]
-    revisions: dict[str, int | None]  # release key -> Helm revision before this sync
-
-    def __call__(self, step: Step) -> StepOutcome:
-        instance = step.instance
-        timeout = _seconds(instance.timeout) if instance is not None else None
-        what = f"helm {step.kind.value} {step.release} on {step.cluster}"
-        if step.uses_values:
-            if not isinstance(instance, ReleaseInstance):
-                raise HelmkitError(f"{step.key}: a step with values has no release instance")
-            resolved = self.secrets.get(step.key, {})
-            values = apply_secrets(instance.values, resolved) if resolved else instance.values
-            with values_files(values) as files:
-                result = self.ctx.runner.run(step.argv_with_values(files[0]), env=self.helm.env, check=False,
-                                             timeout=timeout, what=what)
-        else:
-            result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
-        if result.ok:
-            return StepOutcome(True)
-        error = self.ctx.runner.error(result, what)
-        detail = error.render().removeprefix("error: ")
-        if ROLLBACK_FAILED.search(result.stderr):
-            return StepOutcome(False, self._rollback_failed(step) + "\n" + detail)
-        return StepOutcome(False, detail)
-
-    def _rollback_failed(self, step: Step) -> str:
-        """Helm's own rollback failed: the release needs a person; say which revisions are involved."""
-        before = self.revisions.get(step.key)
-        history = f"see `helm history {step.release} -n {step.namespace} --kube-context {step.cluster}`"
-        if before is None:
-            return f"manual intervention required: the install failed and its rollback failed too ({history})"
-        return (f"manual intervention required: the upgrade to revision {before + 1} failed and helm's rollback "
-                f"to revision {before} failed too ({history})")
-
-
-def _seconds(duration: str) -> float | None:
-    """Go duration (``5m``, ``1h30m``, ``90s``) in seconds plus a margin; None if unreadable."""
-    parts = _DURATION.findall(duration or "")
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        return None
-    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    return sum(float(n) * scale[u] for n, u in parts) + TIMEOUT_MARGIN
 
 
 @contextmanager

@@ -7,7 +7,10 @@ call that talks to a cluster names its kube context explicitly (:class:`KubeTarg
 
 Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and waits with a plain
 ``--wait``; helm 4 rolls back with ``--rollback-on-failure`` and takes a wait strategy
-(``--wait=watcher``).
+(``--wait=watcher``). Helm 4 applies server-side: its upgrades and rollbacks pass
+``--force-conflicts`` so that fields the chart sets and a person changed by hand (``kubectl set
+image`` owns them as ``kubectl-set``) are taken back instead of failing with a conflict, as helm
+3's three-way merge restores them.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class UpgradeRequest:
     create_namespace: bool = True
     history_max: int = 10
     dry_run: bool = False
+    skip_crds: bool = False
 
 
 @dataclass
@@ -165,6 +169,10 @@ class HelmClient:
             argv.append("--atomic" if major < 4 else "--rollback-on-failure")
         if req.wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
+        if major >= 4:
+            argv.append("--force-conflicts")  # server-side apply takes back the fields the chart sets
+        if req.skip_crds:
+            argv.append("--skip-crds")
         argv += ["--timeout", req.timeout, "--history-max", str(req.history_max)]
         if req.create_namespace:
             argv.append("--create-namespace")
@@ -189,6 +197,8 @@ class HelmClient:
         argv += ["--namespace", namespace, *target.argv(), "--timeout", timeout, "--history-max", str(history_max)]
         if wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
+        if major >= 4:
+            argv.append("--force-conflicts")
         return argv
 
     def get_manifest_argv(self, release: str, namespace: str, target: KubeTarget,

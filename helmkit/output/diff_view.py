@@ -39,7 +39,7 @@ Style = Callable[[str, str], str]
 
 OP_SYMBOL = {
     "not-installed": "+", "out-of-sync": "~", "failed": "~", "orphan": "-", "disabled-installed": "-",
-    "pending": "!", "foreign": "!",
+    "pending": "!", "foreign": "!", "live-drift": "~",
 }
 
 
@@ -57,6 +57,8 @@ class ReleaseDiff:
     hook_changes: list[ObjectChange] = field(default_factory=list)
     chart: tuple[str, str] | None = None  # (deployed, desired) "name version"
     values_diff: str = ""  # unified diff of deployed vs desired values
+    live: list[str] = field(default_factory=list)  # live drift a repair restores (header + lines)
+    crds: list[str] = field(default_factory=list)  # the chart's CRD changes under its crds policy
 
     @property
     def summary(self) -> str:
@@ -88,6 +90,7 @@ def render_text(report: DiffReport, *, context: int = DEFAULT_CONTEXT, style: St
         head = f"{symbol} {diff.cluster} {diff.release} (namespace {diff.namespace}): {diff.status} {diff.summary}"
         lines.append(head)
         lines += [f"  {reason}" for reason in diff.reasons]
+        lines += [f"  {line}" for line in [*diff.live, *diff.crds]]
         lines += [f"  {line}" for line in _body(diff, context).splitlines()]
     counts = report.counts()
     total = sum(counts.values())
@@ -110,6 +113,8 @@ def render_markdown(report: DiffReport, *, context: int = DEFAULT_CONTEXT) -> st
     for diff in differing:
         parts.append(f"### {diff.cluster} / {diff.release} — {diff.status} ({diff.summary})")
         parts += [f"- {reason}" for reason in diff.reasons]
+        if diff.live or diff.crds:
+            parts += ["", "```", *diff.live, *diff.crds, "```"]
         body = _body(diff, context)
         if body:
             parts += ["", "```diff", body.rstrip("\n"), "```"]
@@ -138,6 +143,7 @@ def render_json(report: DiffReport) -> str:
                 "differs": d.differs, "summary": d.summary, "reasons": list(d.reasons),
                 "chart": {"deployed": d.chart[0], "desired": d.chart[1]} if d.chart else None,
                 "valuesDiff": d.values_diff, "objects": to_json(d.changes), "hooks": to_json(d.hook_changes),
+                "liveDrift": d.live, "crds": d.crds,
             }
             for d in report.releases
         ],

@@ -91,6 +91,8 @@ class DesiredRelease(Protocol):
     def create_namespace(self) -> bool: ...
     @property
     def history_max(self) -> int: ...
+    @property
+    def crds(self) -> str: ...
 
 
 class TargetCluster(Protocol):
@@ -116,6 +118,7 @@ class Status(enum.Enum):
     DISABLED = "disabled"  # disabled in the specs and not installed: nothing to do
     DISABLED_INSTALLED = "disabled-installed"
     FOREIGN = "foreign"
+    LIVE_DRIFT = "live-drift"  # in sync with Helm's record, but the live objects differ: sync repairs them
 
 
 @dataclass(frozen=True)

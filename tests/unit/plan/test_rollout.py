@@ -116,6 +116,7 @@ def test_upgrade_argv_per_helm_major(major: int, rollback: str, wait: str) -> No
     assert step.argv == [
         "/opt/helm/bin/helm", "upgrade", "--install", "web", "/repo/charts/web", "--namespace", "web",
         "--kube-context", "ctx-eu", "--kubeconfig", "/home/u/.kube/config", rollback, wait,
+        *(["--force-conflicts"] if major >= 4 else []),
         "--timeout", "10m", "--history-max", "10", "--create-namespace", "-f", VALUES_FILE,
         "--labels", "helmkit.dev/managed=true,helmkit.dev/env=prod,helmkit.dev/cluster=prod-eu",
     ]
