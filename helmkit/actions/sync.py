@@ -122,7 +122,10 @@ def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
         options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
                             prune=options.prune, recover=options.recover, adopt=options.adopt,
                             chart_paths=assessment.chart_paths,
-                            crds=checks.crds_to_apply() if checks is not None else {}),
+                            crds=checks.crds_to_apply() if checks is not None else {},
+                            client_side=frozenset(
+                                item.state.key for item in assessment.releases if item.deployed is not None
+                                and item.deployed.status != "uninstalled" and item.deployed.apply_method != "ssa")),
     )
     return _block_unreachable(plan, assessment, unreachable)
 

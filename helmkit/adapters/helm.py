@@ -10,7 +10,9 @@ Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and wait
 (``--wait=watcher``). Helm 4 applies server-side: its upgrades and rollbacks pass
 ``--force-conflicts`` so that fields the chart sets and a person changed by hand (``kubectl set
 image`` owns them as ``kubectl-set``) are taken back instead of failing with a conflict, as helm
-3's three-way merge restores them.
+3's three-way merge restores them -- except for a release whose record was applied client-side
+(installed by helm 3): helm 4 keeps client-side apply for it (``--server-side=auto``), restores
+through the three-way merge, and refuses ``--force-conflicts``.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class UpgradeRequest:
     history_max: int = 10
     dry_run: bool = False
     skip_crds: bool = False
+    force_conflicts: bool = True  # helm 4; False for a release its record says was applied client-side
 
 
 @dataclass
@@ -169,7 +172,7 @@ class HelmClient:
             argv.append("--atomic" if major < 4 else "--rollback-on-failure")
         if req.wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
-        if major >= 4:
+        if major >= 4 and req.force_conflicts:
             argv.append("--force-conflicts")  # server-side apply takes back the fields the chart sets
         if req.skip_crds:
             argv.append("--skip-crds")
@@ -190,14 +193,15 @@ class HelmClient:
         return argv
 
     def rollback_argv(self, release: str, namespace: str, target: KubeTarget, revision: int | None = None, *,
-                      wait: bool = True, timeout: str = "5m", history_max: int = 10, major: int = 4) -> list[str]:
+                      wait: bool = True, timeout: str = "5m", history_max: int = 10, major: int = 4,
+                      force_conflicts: bool = True) -> list[str]:
         argv = [str(self.binary), "rollback", release]
         if revision is not None:
             argv.append(str(revision))
         argv += ["--namespace", namespace, *target.argv(), "--timeout", timeout, "--history-max", str(history_max)]
         if wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
-        if major >= 4:
+        if major >= 4 and force_conflicts:
             argv.append("--force-conflicts")
         return argv
 

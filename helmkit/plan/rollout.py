@@ -125,6 +125,7 @@ class PlanOptions:
     adopt: bool = False
     chart_paths: Mapping[str, Path] = field(default_factory=dict)  # release key -> chart dir or .tgz
     crds: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # key -> CRDs to apply first
+    client_side: frozenset[str] = frozenset()  # keys whose record helm applied client-side: no --force-conflicts
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,7 @@ class _StepBuilder:
                     *self.deploy(state, StepKind.INSTALL, "install again after recovery", target)]
         argv = helm.rollback_argv(state.name, state.namespace, target, state.rollback_revision,
                                   wait=instance.wait, timeout=instance.timeout, history_max=instance.history_max,
-                                  major=major)
+                                  major=major, force_conflicts=state.key not in self.options.client_side)
         return [_step(state, StepKind.RECOVER, argv, f"{why}; rolling back to revision {state.rollback_revision}"),
                 *self.deploy(state, StepKind.UPGRADE, "upgrade after recovery", target)]
 
@@ -323,7 +324,7 @@ class _StepBuilder:
             release=instance.name, chart=chart, namespace=instance.namespace, target=target,
             values_files=(Path(VALUES_FILE),), wait=instance.wait, timeout=instance.timeout,
             atomic=instance.atomic, create_namespace=instance.create_namespace, history_max=instance.history_max,
-            skip_crds=instance.crds == "Skip",
+            skip_crds=instance.crds == "Skip", force_conflicts=state.key not in self.options.client_side,
         )
         argv = self.options.helm.upgrade_install_argv(request, self.options.helm_major)
         argv += Marker(state.env, state.cluster).helm_argv()

@@ -284,3 +284,17 @@ def test_a_second_signal_names_the_release_left_pending_and_the_recover_command(
     assert f"left {history[-1]['status']} at revision {history[-1]['revision']}" in out, out
     recovered = shop.run(sync, SyncOptions(env="prod", yes=True, recover=True))
     assert recovered.code == 0, recovered.out + recovered.err
+
+
+@pytest.mark.parametrize("helm_major", ["4"], ids=["helm4"])
+def test_helm4_repairs_a_release_helm3_installed_client_side(shop: Fleet) -> None:
+    """helm 4 keeps client-side apply for a helm 3 release and refuses --force-conflicts there."""
+    helm3 = Fleet(shop.root, shop.clusters, shop.kubeconfig, binary_path(REPO, "helm-v3.19.0"))
+    assert helm3.run(sync, SyncOptions(env="prod", yes=True)).code == 0
+    hand_edit(shop)
+    planned = shop.run(sync, SyncOptions(env="prod", dry_run=True))
+    assert "repair" in planned.out and "--force-conflicts" not in planned.out, planned.out
+    repaired = shop.run(sync, SyncOptions(env="prod", yes=True))
+    assert repaired.code == 0, repaired.out + repaired.err
+    assert image(shop) == "nginx:1.27"
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0

@@ -6,8 +6,8 @@ from helmkit.adapters.helmerrors import error_lines
 
 HELM4_CONFLICT = """\
 level=WARN msg="upgrade failed" name=web error="conflict occurred while applying object"
-Error: UPGRADE FAILED: conflict occurred while applying object shop/web apps/v1, Kind=Deployment: \
-Apply failed with 1 conflict: conflict with "kubectl-set" using apps/v1: .spec.template.spec.containers[name="app"].image
+Error: UPGRADE FAILED: conflict occurred while applying object shop/web apps/v1, Kind=Deployment: Apply failed \
+with 1 conflict: conflict with "kubectl-set" using apps/v1: .spec.template.spec.containers[name="app"].image
 """
 
 SCHEMA = """\

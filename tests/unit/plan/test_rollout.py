@@ -281,3 +281,11 @@ def test_create_replace_puts_a_crds_step_before_the_helm_step_and_skip_passes_sk
     text = plan.render_text()
     assert "crds      web (namespace web): server-side apply" in text and "needs: web (crds)" in text
     assert plan.counts()[StepKind.REPAIR] == 1 and "1 repair" in text.splitlines()[0]
+
+
+def test_helm4_forces_conflicts_except_for_a_release_applied_client_side() -> None:
+    states = [state(EU, "web", Status.LIVE_DRIFT), state(EU, "ingress", Status.OUT_OF_SYNC)]
+    options = PlanOptions(helm=HELM, helm_major=4, client_side=frozenset({"prod/prod-eu/ingress"}))
+    steps = by_id(build_plan(states, clusters=CLUSTERS, needs_levels=LEVELS, options=options))
+    assert "--force-conflicts" in steps["prod/prod-eu/web"].argv
+    assert "--force-conflicts" not in steps["prod/prod-eu/ingress"].argv
