@@ -298,3 +298,42 @@ def test_helm4_repairs_a_release_helm3_installed_client_side(shop: Fleet) -> Non
     assert repaired.code == 0, repaired.out + repaired.err
     assert image(shop) == "nginx:1.27"
     assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0
+
+
+HELM_PANIC = """\
+panic: runtime error: invalid memory address or nil pointer dereference
+[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1c6a2f1]
+
+goroutine 1 [running]:
+helm.sh/helm/v3/pkg/kube.(*ReadyChecker).deploymentReady(0xc0005a6a80, 0xc000a2e008, 0xc000a36008)
+\t/home/runner/work/helm/helm/pkg/kube/ready.go:400 +0x71
+helm.sh/helm/v3/pkg/kube.(*ReadyChecker).IsReady(0xc0005a6a80, {0x2c4b0f0, 0xc00012e000}, 0xc0008b3b80)
+\t/home/runner/work/helm/helm/pkg/kube/ready.go:123 +0x5d1
+main.main()
+\t/home/runner/work/helm/helm/cmd/helm/helm.go:83 +0x1c5
+
+goroutine 18 [select]:
+k8s.io/klog/v2.(*flushDaemon).run.func1()
+\t/home/runner/go/pkg/mod/k8s.io/klog/v2@v2.130.1/klog.go:1141 +0x117
+"""
+
+
+@pytest.mark.parametrize("helm_major", ["3"], ids=["helm3"])
+def test_a_helm_panic_shows_its_message_and_failing_frame(shop: Fleet, tmp_path: Path) -> None:
+    """A helm whose upgrade panics (helm 3's --wait readiness checker did, on Deployments without a
+    rollingUpdate strategy): a fake at the outer door, the real helm for everything else."""
+    assert shop.run(sync, SyncOptions(env="prod", yes=True)).code == 0
+    (tmp_path / "panic.txt").write_text(HELM_PANIC)
+    fake = tmp_path / "bin" / "helm"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = upgrade ]; then cat "{tmp_path / "panic.txt"}" >&2; exit 2; fi\n'
+                    f'exec "{shop.helm_bin}" "$@"\n')
+    fake.chmod(0o755)
+    panicking = Fleet(shop.root, shop.clusters, shop.kubeconfig, fake)
+    result = panicking.run(sync, SyncOptions(env="prod", yes=True, set_values=("greeting=changed",)))
+    assert result.code == 1, result.out + result.err
+    failed = result.out.split("failed:")[1]
+    assert "failed (exit 2): nothing was changed: revision 1 is still the current one" in failed, result.out
+    assert "panic: runtime error: invalid memory address or nil pointer dereference" in failed, result.out
+    assert "at helm.sh/helm/v3/pkg/kube.(*ReadyChecker).deploymentReady (pkg/kube/ready.go:400)" in failed
+    assert "klog" not in failed  # not the last line of the stack trace
