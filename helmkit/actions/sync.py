@@ -30,28 +30,33 @@ Exit codes: 0 everything deployed or unchanged, 1 any failure or skip, 130 inter
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 from helmkit.actions.livecheck import LiveChecks, check_live
-from helmkit.actions.livestate import Assessment, AssessOptions, assess
+from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
-from helmkit.actions.sync_steps import StepRunner
+from helmkit.actions.sync_steps import apply_crds_step, failed_step
+from helmkit.adapters.helm import HelmClient, values_files
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
-from helmkit.model.instance import Cluster
+from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of
+from helmkit.model.secrets import apply_secrets
 from helmkit.output.progress import Progress, render_plan_summary
-from helmkit.plan.execute import RunResult, execute
+from helmkit.plan.execute import RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
 
 Confirm = Callable[[str], bool]
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+TIMEOUT_MARGIN = 120.0
 
 
 @dataclass(frozen=True)
@@ -157,12 +162,53 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     stop = threading.Event()
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
-    run_step = StepRunner(ctx, assessment.helm, secrets, revisions, {c.name: c.context for c in assessment.clusters})
+    run_step = _StepRunner(ctx, assessment.helm, secrets, revisions, {c.name: c.context for c in assessment.clusters})
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event)
+
+
+@dataclass
+class _StepRunner:
+    """Runs one step's helm argv through the runner; values (secrets resolved) via a 0600 file."""
+
+    ctx: Context
+    helm: HelmClient
+    secrets: dict[str, SecretValues]
+    revisions: dict[str, int | None]  # release key -> Helm revision before this sync
+    contexts: dict[str, str] = field(default_factory=dict)  # cluster name -> kube context
+
+    def __call__(self, step: Step) -> StepOutcome:
+        if step.kind is StepKind.CRDS:
+            return apply_crds_step(self.ctx, step, self.contexts[step.cluster])
+        instance = step.instance
+        timeout = _seconds(instance.timeout) if instance is not None else None
+        what = f"helm {step.kind.value} {step.release} on {step.cluster}"
+        if step.uses_values:
+            if not isinstance(instance, ReleaseInstance):
+                raise HelmkitError(f"{step.key}: a step with values has no release instance")
+            resolved = self.secrets.get(step.key, {})
+            values = apply_secrets(instance.values, resolved) if resolved else instance.values
+            with values_files(values) as files:
+                result = self.ctx.runner.run(step.argv_with_values(files[0]), env=self.helm.env, check=False,
+                                             timeout=timeout, what=what)
+        else:
+            result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
+        if result.ok:
+            return StepOutcome(True)
+        return failed_step(self.ctx, step, result, what, before=self.revisions.get(step.key),
+                           context=self.contexts[step.cluster])
+
+
+def _seconds(duration: str) -> float | None:
+    """Go duration (``5m``, ``1h30m``, ``90s``) in seconds plus a margin; None if unreadable."""
+    parts = _DURATION.findall(duration or "")
+    if not parts or "".join(n + u for n, u in parts) != duration:
+        return None
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * scale[u] for n, u in parts) + TIMEOUT_MARGIN
 
 
 @contextmanager

@@ -1,7 +1,5 @@
-"""How ``helmkit sync`` runs one step of its plan, and what a failed step left behind.
+"""What a failed ``helmkit sync`` step left behind, and the ``crds`` step.
 
-:class:`StepRunner` runs a step's helm argv through the runner (values with secrets resolved in
-a 0600 file removed after the call), or applies a chart's CRDs (:mod:`helmkit.actions.crds`).
 
 A failed helm step is judged from the release's **history**, read from the cluster right after
 the failure (one list call of that release's records), never from helm's English -- helm 3 and
@@ -26,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from helmkit.actions.crds import apply_crds
-from helmkit.actions.livestate import SecretValues
-from helmkit.adapters.helm import HelmClient, values_files
 from helmkit.adapters.helmerrors import error_lines
 from helmkit.adapters.helmstorage import RELEASE_LABEL_SELECTOR, HelmRelease, RecordError, decode_storage_object
 from helmkit.adapters.kube import KubeClient
@@ -35,15 +31,11 @@ from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Result
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
-from helmkit.model.instance import ReleaseInstance
-from helmkit.model.secrets import apply_secrets
 from helmkit.plan.execute import StepOutcome
 from helmkit.plan.rollout import Step, StepKind
 from helmkit.plan.summary import recover_command
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _ROLLED_BACK_TO = re.compile(r"^Rollback to (\d+)$")
-TIMEOUT_MARGIN = 120.0
 HISTORY_KINDS = (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR, StepKind.RECOVER)
 
 
@@ -97,88 +89,52 @@ def judge(step: Step, records: Sequence[HelmRelease], *, before: int | None, ato
                    "it again")
 
 
-@dataclass
-class StepRunner:
-    """Runs one step; values (secrets resolved) reach helm via a 0600 file."""
+def failed_step(ctx: Context, step: Step, result: Result, what: str, *, before: int | None,
+                context: str) -> StepOutcome:
+    """The outcome of a helm step that failed: what it left (from the history) and helm's error lines."""
+    error = ctx.runner.error(result, what)
+    detail = error.render().removeprefix("error: ")
+    verdict: Verdict | None = None
+    if step.kind in HISTORY_KINDS:
+        verdict = _verdict(ctx, step, context, before=before, killed=result.returncode < 0)
+    first = f"{what} failed (exit {result.returncode})"
+    reason = ctx.masker.mask("\n".join([f"{first}: {verdict.text}" if verdict else first,
+                                        *error_lines(error.stderr)]))
+    message = ctx.masker.mask((f"{verdict.text}\n" if verdict else "") + detail)
+    return StepOutcome(False, message, reason=reason, pending=verdict.pending if verdict else False)
 
-    ctx: Context
-    helm: HelmClient
-    secrets: dict[str, SecretValues]
-    revisions: dict[str, int | None]  # release key -> Helm revision before this sync
-    contexts: dict[str, str]  # cluster name -> kube context
 
-    def __call__(self, step: Step) -> StepOutcome:
-        if step.kind is StepKind.CRDS:
-            return self._apply_crds(step)
-        instance = step.instance
-        timeout = seconds(instance.timeout) if instance is not None else None
-        what = f"helm {step.kind.value} {step.release} on {step.cluster}"
-        if step.uses_values:
-            if not isinstance(instance, ReleaseInstance):
-                raise HelmkitError(f"{step.key}: a step with values has no release instance")
-            resolved = self.secrets.get(step.key, {})
-            values = apply_secrets(instance.values, resolved) if resolved else instance.values
-            with values_files(values) as files:
-                result = self.ctx.runner.run(step.argv_with_values(files[0]), env=self.helm.env, check=False,
-                                             timeout=timeout, what=what)
-        else:
-            result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
-        if result.ok:
-            return StepOutcome(True)
-        return self._failed(step, result, what)
+def _verdict(ctx: Context, step: Step, context: str, *, before: int | None, killed: bool) -> Verdict:
+    atomic = step.instance.atomic if step.instance is not None else False
+    try:
+        records = release_history(ctx, context, step.release, step.namespace)
+    except HelmkitError as exc:
+        pending = f"; if it is pending-*, run `{recover_command(step.key)}`" if killed else ""
+        return Verdict(f"could not read its release history to tell what helm left ({exc.message}): see "
+                       f"`helm history {step.release} -n {step.namespace}`{pending}", pending=killed)
+    return judge(step, records, before=before, atomic=atomic, killed=killed)
 
-    def _failed(self, step: Step, result: Result, what: str) -> StepOutcome:
-        error = self.ctx.runner.error(result, what)
-        detail = error.render().removeprefix("error: ")
-        helm_says = error_lines(error.stderr)
-        verdict: Verdict | None = None
-        if step.kind in HISTORY_KINDS:
-            verdict = self._verdict(step, killed=result.returncode < 0)
-        first = f"{what} failed (exit {result.returncode})"
-        reason_lines = [f"{first}: {verdict.text}" if verdict else first, *helm_says]
-        reason = self.ctx.masker.mask("\n".join(reason_lines))
-        message = self.ctx.masker.mask((f"{verdict.text}\n" if verdict else "") + detail)
-        return StepOutcome(False, message, reason=reason, pending=verdict.pending if verdict else False)
 
-    def _verdict(self, step: Step, *, killed: bool) -> Verdict:
-        instance = step.instance
-        atomic = instance.atomic if instance is not None else False
-        before = self.revisions.get(step.key)
+def release_history(ctx: Context, context: str, release: str, namespace: str) -> list[HelmRelease]:
+    """One release's records (one list call, driver ``secret``), oldest first."""
+    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig)
+    with KubeClient(config, timeout=15.0, retries=2) as client:
+        objects = client.list("v1", "secrets", namespace=namespace,
+                              label_selector=f"{RELEASE_LABEL_SELECTOR},name={release}")
+    records: list[HelmRelease] = []
+    for obj in objects:
         try:
-            records = self._history(step)
-        except HelmkitError as exc:
-            pending = f"; if it is pending-*, run `{recover_command(step.key)}`" if killed else ""
-            return Verdict(f"could not read its release history to tell what helm left ({exc.message}): see "
-                           f"`helm history {step.release} -n {step.namespace}`{pending}", pending=killed)
-        return judge(step, records, before=before, atomic=atomic, killed=killed)
-
-    def _history(self, step: Step) -> list[HelmRelease]:
-        """The release's records (one list call, driver ``secret``), oldest first."""
-        config = load_cluster_config(self.contexts[step.cluster], self.ctx.runner, kubeconfig=self.ctx.kubeconfig)
-        with KubeClient(config, timeout=15.0, retries=2) as client:
-            objects = client.list("v1", "secrets", namespace=step.namespace,
-                                  label_selector=f"{RELEASE_LABEL_SELECTOR},name={step.release}")
-        records: list[HelmRelease] = []
-        for obj in objects:
-            try:
-                records.append(decode_storage_object(obj))
-            except RecordError:
-                continue
-        return sorted(records, key=lambda r: r.revision)
-
-    def _apply_crds(self, step: Step) -> StepOutcome:
-        try:
-            applied = apply_crds(self.ctx, self.contexts[step.cluster], step.crds)
-        except HelmkitError as exc:
-            text = self.ctx.masker.mask(exc.render().removeprefix("error: "))
-            return StepOutcome(False, text, reason=f"applying the chart's CRDs failed: {text.splitlines()[0]}")
-        return StepOutcome(True, f"applied {applied} CRD(s)")
+            records.append(decode_storage_object(obj))
+        except RecordError:
+            continue
+    return sorted(records, key=lambda r: r.revision)
 
 
-def seconds(duration: str) -> float | None:
-    """Go duration (``5m``, ``1h30m``, ``90s``) in seconds plus a margin; None if unreadable."""
-    parts = _DURATION.findall(duration or "")
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        return None
-    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    return sum(float(n) * scale[u] for n, u in parts) + TIMEOUT_MARGIN
+def apply_crds_step(ctx: Context, step: Step, context: str) -> StepOutcome:
+    """A ``crds`` step: server-side apply of the chart's CRDs through helmkit's Kubernetes client."""
+    try:
+        applied = apply_crds(ctx, context, step.crds)
+    except HelmkitError as exc:
+        text = ctx.masker.mask(exc.render().removeprefix("error: "))
+        return StepOutcome(False, text, reason=f"applying the chart's CRDs failed: {text.splitlines()[0]}")
+    return StepOutcome(True, f"applied {applied} CRD(s)")

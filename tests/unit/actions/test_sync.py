@@ -7,7 +7,7 @@ import io
 import pytest
 
 from helmkit.actions.lock_env import LockHolder, lock_name
-from helmkit.actions.sync_steps import seconds as _seconds
+from helmkit.actions.sync import _seconds
 from helmkit.adapters.masking import Masker
 from helmkit.output.console import Console
 from helmkit.output.progress import Progress, render_plan_summary
