@@ -84,6 +84,7 @@ def build_report(assessment: Assessment, *, show_secrets: bool = False, checks: 
             check = checks.releases.get(item.state.key)
             if check is not None:
                 shown.live, shown.crds = live_lines(check)
+                shown.live_summary = check.summary()
     unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
     errors = [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
     return DiffReport(assessment.env, releases, unreachable, errors)

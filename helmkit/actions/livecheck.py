@@ -64,6 +64,13 @@ class LiveCheck:
         objects = [o for o in self.drift.objects if o.state == "missing" or o.fields] if self.drift else []
         return objects + (self.crd_changes if self.policy == "CreateReplace" else [])
 
+    def summary(self) -> str:
+        """``restores 1 changed, 1 missing`` (objects of the release and its CRDs)."""
+        repairs = self.repairs
+        changed = sum(1 for o in repairs if o.state != "missing")
+        missing = len(repairs) - changed
+        return f"restores {changed} changed, {missing} missing" if repairs else ""
+
 
 @dataclass
 class LiveChecks:

@@ -15,8 +15,10 @@ Text form, per release that differs (releases in sync are only counted)::
       +++ desired apps/Deployment payments/payments
       ...
 
-The leading symbol says what sync does: ``+`` install, ``~`` upgrade, ``-`` uninstall (prune),
-``!`` needs a person (pending, foreign). The counts are objects added, changed and removed
+The leading symbol says what sync does: ``+`` install, ``~`` upgrade (or repair: a
+``live-drift`` release lists what the repair restores, object by object and field by field,
+``live -> git``), ``-`` uninstall (prune), ``!`` needs a person (pending, foreign). The chart's
+CRD changes follow under its ``crds`` policy. The counts are objects added, changed and removed
 (:func:`helmkit.plan.diffmodel.render_summary`); hooks are listed apart as ``(hook)``. A closing
 line counts releases per status. Unreachable clusters and releases that could not be rendered
 are listed last. On a TTY, ``+``/``-``/``@@`` lines are coloured.
@@ -59,9 +61,12 @@ class ReleaseDiff:
     values_diff: str = ""  # unified diff of deployed vs desired values
     live: list[str] = field(default_factory=list)  # live drift a repair restores (header + lines)
     crds: list[str] = field(default_factory=list)  # the chart's CRD changes under its crds policy
+    live_summary: str = ""  # e.g. "restores 1 changed, 1 missing" (live-drift)
 
     @property
     def summary(self) -> str:
+        if self.status == "live-drift" and self.live_summary:
+            return self.live_summary
         return render_summary(self.changes)
 
 

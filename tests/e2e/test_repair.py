@@ -146,7 +146,7 @@ def test_sync_repairs_a_hand_edit_and_a_deleted_object_and_no_repair_leaves_them
     hand_edit(shop)
     shown = shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True))
     assert shown.code == 2, shown.out + shown.err
-    assert "~ c1 web (namespace shop): live-drift" in shown.out, shown.out
+    assert "~ c1 web (namespace shop): live-drift restores 1 changed, 1 missing" in shown.out, shown.out
     assert "spec.template.spec.containers[name=app].image: nginx:by-hand -> nginx:1.27" in shown.out, shown.out
     assert "+ v1/ConfigMap shop/web-cfg: missing from the cluster; re-created" in shown.out, shown.out
     as_json = json.loads(shop.run(diff, DiffOptions(env="prod", fmt="json")).out)
