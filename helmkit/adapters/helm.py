@@ -7,7 +7,7 @@ call that talks to a cluster names its kube context explicitly (:class:`KubeTarg
 
 Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and waits with a plain
 ``--wait``; helm 4 rolls back with ``--rollback-on-failure`` and takes a wait strategy
-(``--wait=watcher``). Helm 4 applies server-side: its upgrades and rollbacks pass
+(``--wait=watcher``). Helm 4 applies server-side: sync's upgrades and rollbacks pass
 ``--force-conflicts`` so that fields the chart sets and a person changed by hand (``kubectl set
 image`` owns them as ``kubectl-set``) are taken back instead of failing with a conflict, as helm
 3's three-way merge restores them -- except for a release whose record was applied client-side
@@ -92,7 +92,7 @@ class UpgradeRequest:
     history_max: int = 10
     dry_run: bool = False
     skip_crds: bool = False
-    force_conflicts: bool = True  # helm 4; False for a release its record says was applied client-side
+    force_conflicts: bool = False  # helm 4 --force-conflicts (never for a release applied client-side)
 
 
 @dataclass
@@ -194,7 +194,7 @@ class HelmClient:
 
     def rollback_argv(self, release: str, namespace: str, target: KubeTarget, revision: int | None = None, *,
                       wait: bool = True, timeout: str = "5m", history_max: int = 10, major: int = 4,
-                      force_conflicts: bool = True) -> list[str]:
+                      force_conflicts: bool = False) -> list[str]:
         argv = [str(self.binary), "rollback", release]
         if revision is not None:
             argv.append(str(revision))
