@@ -166,7 +166,8 @@ def test_sync_repairs_a_hand_edit_and_a_deleted_object_and_no_repair_leaves_them
 
     repaired = shop.run(sync, SyncOptions(env="prod", yes=True))
     assert repaired.code == 0, repaired.out + repaired.err  # helm 4 too: no "Apply failed with 1 conflict"
-    table = [line.split() for line in repaired.out.splitlines() if line.startswith(("cluster ", "c1 "))]
+    table = [line.lower().split() for line in repaired.out.splitlines()
+             if line.lower().startswith(("cluster ", "c1 "))]
     assert table[-2][-1] == "repaired" and table[-1] == ["c1", "0", "0", "0", "0", "0", "1"], repaired.out
     assert image(shop) == "nginx:1.27"
     assert kubectl(shop, "get", "configmap", "web-cfg", "-n", NS, check=False).ok
