@@ -3,7 +3,14 @@
 The decision per release comes from :func:`helmkit.actions.livestate.assess`; this module only
 works out the details a person reads: objects (compared as parsed data by
 :mod:`helmkit.plan.diffmodel`), hooks, the chart and the values, deployed vs desired. CRDs of a
-chart's ``crds/`` folder are left out (helm installs them once and never upgrades them).
+chart's ``crds/`` folder are left out of that comparison (helm installs them once and never
+upgrades them); they are compared with the live CRDs under the release's ``crds`` policy
+(:mod:`helmkit.actions.crds`): ``CreateReplace`` changes are what sync will apply, ``Create``
+changes are shown as not applied.
+
+Live drift (:mod:`helmkit.actions.livecheck`): a release in sync with its record whose live
+objects differ is ``live-drift``, and the diff lists per object and field what sync's ``repair``
+step restores (``--no-repair`` leaves live objects unread).
 
 Secrets: the data of every Kubernetes Secret, resolved secret references and the last-applied
 annotation are masked with digest masks (a change shows as a different mask) unless
@@ -22,6 +29,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from helmkit.actions.livecheck import LiveChecks, check_live, live_lines
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, SecretValues, assess
 from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.context import Context
@@ -43,13 +51,18 @@ class DiffOptions:
     show_secrets: bool = False
     set_values: tuple[str, ...] = ()
     concurrency: int | None = None
+    repair: bool = True  # compare the live objects of in-sync releases (what sync --no-repair skips)
 
 
 def diff(ctx: Context, options: DiffOptions) -> int:
     """Print the diff of an environment; return the exit code."""
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
                                            options.concurrency))
-    report = build_report(assessment, show_secrets=options.show_secrets, digest=ctx.masker.digest)
+    checks = check_live(ctx, assessment, repair=options.repair)
+    for cluster, message in sorted(checks.errors.items()):
+        ctx.console.info(f"warning: cluster {cluster}: live objects could not be read: {message}")
+    report = build_report(assessment, show_secrets=options.show_secrets, checks=checks,
+                          digest=ctx.masker.digest)
     if options.fmt == "json":
         text = render_json(report)
     elif options.fmt == "markdown":
@@ -68,7 +81,8 @@ def diff(ctx: Context, options: DiffOptions) -> int:
     return EXIT_OK
 
 
-def build_report(assessment: Assessment, *, show_secrets: bool = False, digest: Digest | None = None) -> DiffReport:
+def build_report(assessment: Assessment, *, show_secrets: bool = False, checks: LiveChecks | None = None,
+                 digest: Digest | None = None) -> DiffReport:
     """The report of every release; one that cannot be read is an error of its own, the rest go on."""
     digest = digest or MaskKey.ephemeral().digest
     releases: list[ReleaseDiff] = []
@@ -81,6 +95,12 @@ def build_report(assessment: Assessment, *, show_secrets: bool = False, digest: 
             continue
         if item.state.status is Status.ERROR:
             errors.append(release_error(item))
+            continue
+        check = checks.releases.get(item.state.key) if checks is not None else None
+        if check is not None:
+            shown = releases[-1]
+            shown.live, shown.crds = live_lines(check)
+            shown.live_summary = check.summary()
     unreachable = {name: _message(error) for name, error in assessment.unreachable.items()}
     return DiffReport(assessment.env, releases, unreachable, errors)
 

@@ -106,6 +106,7 @@ def _field_entries(instance: ReleaseInstance, display: Callable[[Path], str]) ->
         ("atomic", instance.atomic),
         ("createNamespace", instance.create_namespace),
         ("historyMax", instance.history_max),
+        ("crds", instance.crds),
     ]
     entries = []
     for name, value in rows:

@@ -5,7 +5,10 @@
 2. Assess (:func:`helmkit.actions.livestate.assess`): render, read every release record, decide.
    A release that cannot be rendered stops the sync before anything is applied. The releases of
    an unreachable cluster become ``blocked`` steps: they count as failed, the cluster's wave
-   fails, later waves do not start, and the other clusters of the wave go on.
+   fails, later waves do not start, and the other clusters of the wave go on. Then the live
+   objects of the releases that are in sync are compared with their records
+   (:func:`helmkit.actions.livecheck.check_live`): live drift becomes a ``repair`` step, unless
+   ``--no-repair``. A cluster whose live objects cannot be read repairs nothing (a warning says so).
 3. Build the plan (:func:`helmkit.plan.rollout.build_plan`) and print its summary; ``--dry-run``
    prints every step with its helm argv (values file as ``<values-file>``, secrets masked) and
    stops there.
@@ -19,7 +22,10 @@
    After each wave that did not fail, its gates decide whether the next wave starts; a failed
    gate rolls the wave back (:mod:`helmkit.actions.gatesync`).
 6. SIGINT/SIGTERM: no new release starts, running helm processes finish; a second signal
-   terminates them. The summary says "interrupted" and the exit code is 130.
+   terminates them. The summary says "interrupted", names the releases that may be left
+   ``pending-*`` with the ``--recover`` command for each, and the exit code is 130.
+7. A failed step says what it left, decided from the release's history, and helm's own error
+   lines (:mod:`helmkit.actions.sync_steps`).
 
 Exit codes: 0 everything deployed or unchanged, 1 any failure or skip, 130 interrupted.
 """
@@ -31,14 +37,16 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 from helmkit.actions.gatesync import WaveGates, load_gate_policy
 from helmkit.actions.gatesync import finish as finish_gates
+from helmkit.actions.livecheck import LiveChecks, check_live
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
+from helmkit.actions.sync_steps import apply_crds_step, failed_step
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
@@ -53,7 +61,6 @@ from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, St
 from helmkit.plan.summary import summarize
 
 Confirm = Callable[[str], bool]
-ROLLBACK_FAILED = re.compile(r"(error occurred while rolling back|rollback.*failed|failed.*rollback)", re.I)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 TIMEOUT_MARGIN = 120.0
 
@@ -70,6 +77,7 @@ class SyncOptions:
     break_lock: bool = False
     recover: bool = False
     adopt: bool = False
+    repair: bool = True  # --no-repair: leave live drift of in-sync releases alone
     set_values: tuple[str, ...] = ()
     confirm: Confirm | None = None  # asks a person; None: never ask
     skip_gates: bool = False
@@ -99,7 +107,11 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
                     for instance, error in assessment.render_errors]
         raise InputError(problems, hint="nothing was applied")
     unreachable = {**(not_locked or {}), **assessment.unreachable}
-    plan = build_sync_plan(ctx, assessment, options, unreachable)
+    checks = check_live(ctx, assessment, repair=options.repair)
+    for cluster, message in sorted(checks.errors.items()):
+        ctx.console.info(f"warning: cluster {cluster}: live objects could not be read, live drift is not repaired: "
+                         f"{message}")
+    plan = build_sync_plan(ctx, assessment, options, unreachable, checks)
     for cluster, error in sorted(unreachable.items()):
         ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
     if options.dry_run:
@@ -123,14 +135,19 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
 
 
 def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
-                    unreachable: dict[str, ClusterError] | dict[str, HelmkitError]) -> Plan:
+                    unreachable: dict[str, ClusterError] | dict[str, HelmkitError],
+                    checks: LiveChecks | None = None) -> Plan:
     helm = assessment.helm
     plan = build_plan(
         [item.state for item in assessment.releases], clusters=assessment.clusters,
         needs_levels=assessment.needs_levels(),
         options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
                             prune=options.prune, recover=options.recover, adopt=options.adopt,
-                            chart_paths=assessment.chart_paths),
+                            chart_paths=assessment.chart_paths,
+                            crds=checks.crds_to_apply() if checks is not None else {},
+                            client_side=frozenset(
+                                item.state.key for item in assessment.releases if item.deployed is not None
+                                and item.deployed.status != "uninstalled" and item.deployed.apply_method != "ssa")),
     )
     return _block_unreachable(plan, assessment, unreachable)
 
@@ -162,7 +179,7 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
              after_wave: AfterWave | None = None) -> RunResult:
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
-    run_step = _StepRunner(ctx, assessment.helm, secrets, revisions)
+    run_step = _StepRunner(ctx, assessment.helm, secrets, revisions, {c.name: c.context for c in assessment.clusters})
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
@@ -179,8 +196,11 @@ class _StepRunner:
     helm: HelmClient
     secrets: dict[str, SecretValues]
     revisions: dict[str, int | None]  # release key -> Helm revision before this sync
+    contexts: dict[str, str] = field(default_factory=dict)  # cluster name -> kube context
 
     def __call__(self, step: Step) -> StepOutcome:
+        if step.kind is StepKind.CRDS:
+            return apply_crds_step(self.ctx, step, self.contexts[step.cluster])
         instance = step.instance
         timeout = _seconds(instance.timeout) if instance is not None else None
         what = f"helm {step.kind.value} {step.release} on {step.cluster}"
@@ -195,20 +215,8 @@ class _StepRunner:
             result = self.ctx.runner.run(step.argv, env=self.helm.env, check=False, timeout=timeout, what=what)
         if result.ok:
             return StepOutcome(True)
-        error = self.ctx.runner.error(result, what)
-        detail = error.render().removeprefix("error: ")
-        if ROLLBACK_FAILED.search(result.stderr):
-            return StepOutcome(False, self._rollback_failed(step) + "\n" + detail)
-        return StepOutcome(False, detail)
-
-    def _rollback_failed(self, step: Step) -> str:
-        """Helm's own rollback failed: the release needs a person; say which revisions are involved."""
-        before = self.revisions.get(step.key)
-        history = f"see `helm history {step.release} -n {step.namespace} --kube-context {step.cluster}`"
-        if before is None:
-            return f"manual intervention required: the install failed and its rollback failed too ({history})"
-        return (f"manual intervention required: the upgrade to revision {before + 1} failed and helm's rollback "
-                f"to revision {before} failed too ({history})")
+        return failed_step(self.ctx, step, result, what, before=self.revisions.get(step.key),
+                           context=self.contexts[step.cluster])
 
 
 def _seconds(duration: str) -> float | None:

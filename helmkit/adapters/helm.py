@@ -8,7 +8,12 @@ on a command line. Every call that talks to a cluster names its kube context exp
 
 Helm 3 and 4 differ in a few flags: helm 3 rolls back with ``--atomic`` and waits with a plain
 ``--wait``; helm 4 rolls back with ``--rollback-on-failure`` and takes a wait strategy
-(``--wait=watcher``).
+(``--wait=watcher``). Helm 4 applies server-side: sync's upgrades and rollbacks pass
+``--force-conflicts`` so that fields the chart sets and a person changed by hand (``kubectl set
+image`` owns them as ``kubectl-set``) are taken back instead of failing with a conflict, as helm
+3's three-way merge restores them -- except for a release whose record was applied client-side
+(installed by helm 3): helm 4 keeps client-side apply for it (``--server-side=auto``), restores
+through the three-way merge, and refuses ``--force-conflicts``.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ class UpgradeRequest:
     create_namespace: bool = True
     history_max: int = 10
     dry_run: bool = False
+    skip_crds: bool = False
+    force_conflicts: bool = False  # helm 4 --force-conflicts (never for a release applied client-side)
 
 
 @dataclass
@@ -169,6 +176,10 @@ class HelmClient:
             argv.append("--atomic" if major < 4 else "--rollback-on-failure")
         if req.wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
+        if major >= 4 and req.force_conflicts:
+            argv.append("--force-conflicts")  # server-side apply takes back the fields the chart sets
+        if req.skip_crds:
+            argv.append("--skip-crds")
         argv += ["--timeout", req.timeout, "--history-max", str(req.history_max)]
         if req.create_namespace:
             argv.append("--create-namespace")
@@ -186,13 +197,16 @@ class HelmClient:
         return argv
 
     def rollback_argv(self, release: str, namespace: str, target: KubeTarget, revision: int | None = None, *,
-                      wait: bool = True, timeout: str = "5m", history_max: int = 10, major: int = 4) -> list[str]:
+                      wait: bool = True, timeout: str = "5m", history_max: int = 10, major: int = 4,
+                      force_conflicts: bool = False) -> list[str]:
         argv = [str(self.binary), "rollback", release]
         if revision is not None:
             argv.append(str(revision))
         argv += ["--namespace", namespace, *target.argv(), "--timeout", timeout, "--history-max", str(history_max)]
         if wait:
             argv.append("--wait" if major < 4 else "--wait=watcher")
+        if major >= 4 and force_conflicts:
+            argv.append("--force-conflicts")
         return argv
 
     def get_manifest_argv(self, release: str, namespace: str, target: KubeTarget,

@@ -32,6 +32,8 @@ from helmkit.errors import InputError
 @format_option(("text", "json", "markdown", "github"))
 @click.option("--context", "context_lines", type=click.IntRange(min=0), default=3, show_default=True,
               help="Lines of context around each change.")
+@click.option("--no-repair", is_flag=True,
+              help="Do not read live objects: leave out the live drift that sync repairs (as sync --no-repair).")
 @click.option("--show-secrets", is_flag=True,
               help="Show Secret data and secret values unmasked (text format on a terminal only; refused in CI).")
 @kubeconfig_option()
@@ -40,9 +42,11 @@ from helmkit.errors import InputError
 @git_base_options()
 @click.pass_obj
 def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str | None, detailed_exitcode: bool,
-            fmt: str, context_lines: int, show_secrets: bool, kubeconfig: Path | None, concurrency: int | None,
-            set_values: tuple[str, ...], git_base: str | None, git_head: str | None, max_comment_chars: int) -> int:
-    """Show what sync would change in each cluster: objects, hooks, chart and values (secrets masked).
+            fmt: str, context_lines: int, no_repair: bool, show_secrets: bool, kubeconfig: Path | None,
+            concurrency: int | None, set_values: tuple[str, ...], git_base: str | None, git_head: str | None,
+            max_comment_chars: int) -> int:
+    """Show what sync would change in each cluster: objects, hooks, chart and values (secrets masked),
+    and live drift that sync repairs (what each field is restored to).
 
     With --git-base REF, compare two git revisions instead of a cluster (pre-merge review): every
     release instance the change reaches, in every environment, rendered at both revisions.
@@ -68,7 +72,7 @@ def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str
         ctx.kubeconfig = kubeconfig
     return diff(ctx, DiffOptions(env=env, cluster=cluster, selector=selector, detailed_exitcode=detailed_exitcode,
                                  fmt=fmt, context=context_lines, show_secrets=show_secrets, set_values=set_values,
-                                 concurrency=concurrency))
+                                 concurrency=concurrency, repair=not no_repair))
 
 
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI", "TRAVIS", "JENKINS_URL", "TF_BUILD",

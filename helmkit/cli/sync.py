@@ -32,19 +32,25 @@ def _ask(question: str) -> bool:
               help="Emergencies only: run no rollout gate (a broken wave will not stop the rollout).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the summary and the gates' outcomes (with evidence) as JSON to FILE.")
+@click.option("--no-repair", is_flag=True,
+              help="Leave live drift of releases in sync with their record (hand edits, deleted objects) alone.")
 @kubeconfig_option()
 @set_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, concurrency: int | None,
-            dry_run: bool, prune: bool, yes: bool, break_lock: bool, recover: bool, adopt: bool,
+            dry_run: bool, prune: bool, yes: bool, break_lock: bool, recover: bool, adopt: bool, no_repair: bool,
             skip_gates: bool, report: Path | None, kubeconfig: Path | None, set_values: tuple[str, ...]) -> int:
     """Roll out releases that are missing or out of sync: needs order per cluster, wave by wave.
 
-    On a terminal sync asks before acting (unless --yes); without one (CI) it proceeds.
+    Live drift of releases in sync with their record (a hand `kubectl set image`, a deleted
+    object) is repaired by a `repair` step: helm upgrade with the same chart and values
+    (unless --no-repair). On a terminal sync asks before acting (unless --yes); without one (CI)
+    it proceeds.
     """
     if kubeconfig is not None:
         ctx.kubeconfig = kubeconfig
     return sync(ctx, SyncOptions(env=env, cluster=cluster, selector=selector, concurrency=concurrency,
                                  dry_run=dry_run, prune=prune, yes=yes, break_lock=break_lock, recover=recover,
-                                 adopt=adopt, set_values=set_values, skip_gates=skip_gates, report=report,
+                                 adopt=adopt, repair=not no_repair, set_values=set_values, skip_gates=skip_gates,
+                                 report=report,
                                  confirm=_ask if sys.stdin.isatty() else None))

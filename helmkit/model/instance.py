@@ -82,6 +82,7 @@ class ReleaseInstance:
     atomic: bool = True
     create_namespace: bool = True
     history_max: int = 10
+    crds: str = "Create"  # chart crds/ policy: Skip, Create (helm's behaviour), CreateReplace
     ignore_differences: list[dict[str, Any]] = field(default_factory=list)  # drift: this release's ignore rules
     # provenance of each merged value leaf (key: path in values) and field (key: ("$field", name))
     provenance: dict[tuple[str | int, ...], Origin] = field(default_factory=dict)

@@ -28,6 +28,7 @@ DEFAULT_FIELDS: dict[str, Any] = {
     "atomic": True,
     "createNamespace": True,
     "historyMax": 10,
+    "crds": "Create",
 }
 
 

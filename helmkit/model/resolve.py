@@ -26,7 +26,7 @@ from helmkit.model.selectors import Selector
 from helmkit.model.yamlfile import Path_, load_yaml
 
 FIELDS = ("chart", "namespace", "enabled", "needs", "labels", "wait", "timeout", "atomic", "createNamespace",
-          "historyMax", "ignoreDifferences")
+          "historyMax", "ignoreDifferences", "crds")
 LAYER_ORDER = ("chart", "defaults", "release", "environment", "cluster", "set")
 
 
@@ -257,6 +257,7 @@ class _Resolver:
             atomic=_flag(fields, "atomic"),
             create_namespace=_flag(fields, "createNamespace"),
             history_max=int(fields.get("historyMax") or 0) if fields.get("historyMax") is not None else 10,
+            crds=str(fields.get("crds") or DEFAULT_FIELDS["crds"]),
             ignore_differences=[dict(rule) for rule in fields.get("ignoreDifferences") or [] if isinstance(rule, dict)],
             provenance=provenance,
             source=self.repo.releases[name].layer.location(()),

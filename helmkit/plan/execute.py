@@ -45,6 +45,7 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
     PRUNED = "pruned"
     RECOVERED = "recovered"
+    REPAIRED = "repaired"
     FAILED = "failed"
     SKIPPED = "skipped"
 
@@ -55,10 +56,16 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What running one step gave: success or failure, and a message for a person (masked)."""
+    """What running one step gave: success or failure, and a message for a person (masked).
+
+    ``reason`` is the one line a summary shows (empty: taken from ``message``); ``pending`` says
+    the release may be left ``pending-*`` (its helm process was killed mid-operation).
+    """
 
     ok: bool
     message: str = ""
+    reason: str = ""
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class StepResult:
     outcome: Outcome
     message: str = ""
     duration: float | None = None  # seconds, for steps that ran
+    reason: str = ""
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,12 +257,12 @@ class _WaveRun:
             outcome = StepOutcome(False, f"internal error: {type(exc).__name__}")
         kind = Outcome.FAILED
         if outcome.ok:
-            kind = {StepKind.UNINSTALL: Outcome.PRUNED, StepKind.RECOVER: Outcome.RECOVERED}.get(
-                step.kind, Outcome.DEPLOYED)
-        result = StepResult(step, kind, outcome.message, time.monotonic() - started)
+            kind = {StepKind.UNINSTALL: Outcome.PRUNED, StepKind.RECOVER: Outcome.RECOVERED,
+                    StepKind.REPAIR: Outcome.REPAIRED}.get(step.kind, Outcome.DEPLOYED)
+        result = StepResult(step, kind, outcome.message, time.monotonic() - started, outcome.reason, outcome.pending)
         self.results[step.id] = self.events.end(result)
 
 
 def _release_of(step_id: str) -> str:
     name = step_id.rsplit("/", 1)[-1]
-    return name.replace("#recover", " (recovery)")
+    return name.replace("#recover", " (recovery)").replace("#crds", " (CRDs)")

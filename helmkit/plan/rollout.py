@@ -10,6 +10,11 @@ What each status becomes:
 
 - NOT_INSTALLED -> ``install``; OUT_OF_SYNC -> ``upgrade`` (both ``helm upgrade --install``
   with helmkit's ownership labels); IN_SYNC -> ``skip`` (reported as unchanged, never run).
+- LIVE_DRIFT -> ``repair``: the same ``helm upgrade --install`` with the same chart and values,
+  which restores the live objects to the release (git is the desired state).
+- A release whose ``crds`` policy is ``CreateReplace`` and whose chart has ``crds/``: its
+  install, upgrade or repair is preceded by a ``crds`` step (server-side apply of the chart's
+  CRDs, never a delete); ``Skip`` adds helm's ``--skip-crds``.
 - FAILED -> ``upgrade``. Helm upgrades from a failed revision by itself, and the new attempt
   is covered by ``--atomic``/``--rollback-on-failure``; rolling back first would add a second
   mutation nobody asked for, and would fail anyway when the failed revision was the first.
@@ -32,6 +37,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from helmkit.adapters.helm import HelmClient, KubeTarget, UpgradeRequest
 from helmkit.adapters.masking import Masker
@@ -47,12 +53,15 @@ class StepKind(enum.Enum):
     UPGRADE = "upgrade"
     UNINSTALL = "uninstall"
     RECOVER = "recover"
+    REPAIR = "repair"  # upgrade with the same chart and values: restores live drift
+    CRDS = "crds"  # server-side apply of the chart's crds/ before its helm step (crds: CreateReplace)
     SKIP = "skip"  # nothing to do (in sync)
     BLOCKED = "blocked"  # cannot be done safely; counts as failed, never run
 
     @property
     def runs(self) -> bool:
-        return self in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.UNINSTALL, StepKind.RECOVER)
+        return self in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.UNINSTALL, StepKind.RECOVER, StepKind.REPAIR,
+                        StepKind.CRDS)
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,14 @@ class Step:
     release: str = ""
     namespace: str = ""
     instance: DesiredRelease | None = field(default=None, compare=False, repr=False)
+    crds: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # CRDS: what it applies
 
     @property
     def id(self) -> str:
-        """Unique in a plan: a recover step and the step after it share a release key."""
-        return f"{self.key}#recover" if self.kind is StepKind.RECOVER else self.key
+        """Unique in a plan: a recover or crds step and the step after it share a release key."""
+        if self.kind in (StepKind.RECOVER, StepKind.CRDS):
+            return f"{self.key}#{self.kind.value}"
+        return self.key
 
     @property
     def uses_values(self) -> bool:
@@ -113,6 +125,8 @@ class PlanOptions:
     recover: bool = False
     adopt: bool = False
     chart_paths: Mapping[str, Path] = field(default_factory=dict)  # release key -> chart dir or .tgz
+    crds: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # key -> CRDs to apply first
+    client_side: frozenset[str] = frozenset()  # keys whose record helm applied client-side: no --force-conflicts
 
 
 @dataclass(frozen=True)
@@ -213,9 +227,11 @@ def _needs_of(step: Step, ids: set[str], env: str) -> list[str]:
     after a recover step, that recover step."""
     if step.kind is StepKind.RECOVER:
         return []
-    needs: list[str] = []
-    if f"{step.key}#recover" in ids:
-        needs.append(f"{step.key}#recover")
+    needs = [f"{step.key}#recover"] if f"{step.key}#recover" in ids else []
+    if step.kind is StepKind.CRDS:
+        return needs
+    if f"{step.key}#crds" in ids:
+        needs.append(f"{step.key}#crds")
     for name in step.instance.needs if step.instance is not None else ():
         wanted = f"{env}/{step.cluster}/{name}"
         if wanted in ids:
@@ -225,7 +241,7 @@ def _needs_of(step: Step, ids: set[str], env: str) -> list[str]:
 
 def _with_needs(step: Step, needs: list[str]) -> Step:
     return Step(step.kind, step.key, step.cluster, step.argv, list(needs), step.reason, step.release,
-                step.namespace, step.instance)
+                step.namespace, step.instance, step.crds)
 
 
 @dataclass
@@ -241,11 +257,12 @@ class _StepBuilder:
         status = state.status
         if status is Status.IN_SYNC:
             return [_step(state, StepKind.SKIP, [], "in sync")]
-        if status in (Status.NOT_INSTALLED, Status.OUT_OF_SYNC, Status.FAILED):
-            kind = StepKind.INSTALL if status is Status.NOT_INSTALLED else StepKind.UPGRADE
-            reason = {Status.NOT_INSTALLED: "not installed", Status.OUT_OF_SYNC: why,
+        if status in (Status.NOT_INSTALLED, Status.OUT_OF_SYNC, Status.FAILED, Status.LIVE_DRIFT):
+            kind = {Status.NOT_INSTALLED: StepKind.INSTALL, Status.LIVE_DRIFT: StepKind.REPAIR}.get(
+                status, StepKind.UPGRADE)
+            reason = {Status.NOT_INSTALLED: "not installed", Status.OUT_OF_SYNC: why, Status.LIVE_DRIFT: why,
                       Status.FAILED: f"{why}; upgrading again"}[status]
-            return [self.deploy(state, kind, reason, target)]
+            return self.deploy(state, kind, reason, target)
         if status in (Status.ORPHAN, Status.DISABLED_INSTALLED):
             if self.options.prune:
                 return [self.uninstall(state, why, target)]
@@ -256,7 +273,7 @@ class _StepBuilder:
                 self.notes.append(f"{state.key}: {why}; left alone")
                 return []
             if self.options.adopt:
-                return [self.deploy(state, StepKind.UPGRADE, f"{why}; adopting it", target)]
+                return self.deploy(state, StepKind.UPGRADE, f"{why}; adopting it", target)
             return [self.blocked(state, why, "pass --adopt to let helmkit take it over")]
         if status is Status.PENDING:
             return self.pending(state, why, target)
@@ -292,28 +309,37 @@ class _StepBuilder:
             argv = helm.uninstall_argv(state.name, state.namespace, target, wait=True, timeout=instance.timeout,
                                        major=major)
             return [_step(state, StepKind.RECOVER, argv, f"{why}; uninstalling the unfinished install"),
-                    self.deploy(state, StepKind.INSTALL, "install again after recovery", target)]
+                    *self.deploy(state, StepKind.INSTALL, "install again after recovery", target)]
         argv = helm.rollback_argv(state.name, state.namespace, target, state.rollback_revision,
                                   wait=instance.wait, timeout=instance.timeout, history_max=instance.history_max,
-                                  major=major)
+                                  major=major, force_conflicts=state.key not in self.options.client_side)
         return [_step(state, StepKind.RECOVER, argv, f"{why}; rolling back to revision {state.rollback_revision}"),
-                self.deploy(state, StepKind.UPGRADE, "upgrade after recovery", target)]
+                *self.deploy(state, StepKind.UPGRADE, "upgrade after recovery", target)]
 
-    def deploy(self, state: ReleaseState, kind: StepKind, reason: str, target: KubeTarget) -> Step:
+    def deploy(self, state: ReleaseState, kind: StepKind, reason: str, target: KubeTarget) -> list[Step]:
+        """The helm step, preceded by a ``crds`` step when the release replaces its chart's CRDs."""
         instance = state.instance
         assert instance is not None
         chart = self.options.chart_paths.get(state.key) or instance.chart.path
         if chart is None:
-            return self.blocked(state, f"chart {instance.chart.display} is not available locally",
-                                "run `helmkit lock`, then render again")
+            return [self.blocked(state, f"chart {instance.chart.display} is not available locally",
+                                 "run `helmkit lock`, then render again")]
         request = UpgradeRequest(
             release=instance.name, chart=chart, namespace=instance.namespace, target=target,
             values_files=(Path(VALUES_FILE),), wait=instance.wait, timeout=instance.timeout,
             atomic=instance.atomic, create_namespace=instance.create_namespace, history_max=instance.history_max,
+            skip_crds=instance.crds == "Skip", force_conflicts=state.key not in self.options.client_side,
         )
         argv = self.options.helm.upgrade_install_argv(request, self.options.helm_major)
         argv += Marker(state.env, state.cluster).helm_argv()
-        return _step(state, kind, argv, reason)
+        crds = tuple(self.options.crds.get(state.key, ()))
+        if not crds:
+            return [_step(state, kind, argv, reason)]
+        names = ", ".join(str((crd.get("metadata") or {}).get("name", "")) for crd in crds)
+        apply = Step(StepKind.CRDS, state.key, state.cluster, [], [],
+                     f"server-side apply of the chart's CRDs (crds: CreateReplace, field manager helmkit, force): "
+                     f"{names}", state.name, state.namespace, state.instance, crds)
+        return [apply, _step(state, kind, argv, reason)]
 
     def uninstall(self, state: ReleaseState, reason: str, target: KubeTarget) -> Step:
         argv = self.options.helm.uninstall_argv(state.name, state.namespace, target, wait=True,
@@ -344,7 +370,7 @@ def _step_lines(step: Step) -> list[str]:
 
 def _need_name(step_id: str) -> str:
     release = step_id.rsplit("/", 1)[-1]
-    return release.replace("#recover", " (recover)")
+    return release.replace("#recover", " (recover)").replace("#crds", " (crds)")
 
 
 def _problem_text(problem: PlanProblem) -> str:

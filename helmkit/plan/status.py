@@ -97,6 +97,8 @@ class DesiredRelease(Protocol):
     def create_namespace(self) -> bool: ...
     @property
     def history_max(self) -> int: ...
+    @property
+    def crds(self) -> str: ...
 
 
 class TargetCluster(Protocol):
@@ -123,6 +125,7 @@ class Status(enum.Enum):
     DISABLED_INSTALLED = "disabled-installed"
     FOREIGN = "foreign"
     ERROR = "error"  # a manifest of the release cannot be read: that release is not decided
+    LIVE_DRIFT = "live-drift"  # in sync with Helm's record, but the live objects differ: sync repairs them
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,12 @@ recovery included), else ``skipped`` if a step was skipped, else what its last s
     skipped:
     ...
 
-followed by ``interrupted: ...`` when the run was interrupted. A reason is the first line of
-the step's message plus helm's last stderr line, if any. The JSON form (:meth:`Summary.to_json`)
-holds the same data, with the full messages.
+A ``repaired`` column (releases whose live drift a ``repair`` step restored) appears when the
+run repaired any. ``interrupted: ...`` follows when the run was interrupted, and a list of the
+releases that may be left ``pending-*`` (their helm process was killed) with the exact
+``helmkit sync ... --recover`` command for each. A failed step's reason is what it left (from
+the release history) and helm's own error lines. The JSON form (:meth:`Summary.to_json`) holds
+the same data, with the full messages.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from helmkit.adapters.masking import Masker
 from helmkit.plan.execute import Outcome, RunResult, StepResult
 from helmkit.plan.rollout import Plan
 
-COLUMNS = ("deployed", "unchanged", "failed", "skipped", "pruned")
+COLUMNS = ("deployed", "unchanged", "failed", "skipped", "pruned", "repaired")
+SHOWN_ALWAYS = COLUMNS[:5]  # "repaired" only when the run repaired a release
 
 
 @dataclass
@@ -45,12 +49,13 @@ class ClusterCounts:
     failed: int = 0
     skipped: int = 0
     pruned: int = 0
+    repaired: int = 0
 
     def add(self, column: str) -> None:
         setattr(self, column, getattr(self, column) + 1)
 
-    def row(self) -> list[Any]:
-        return [self.cluster, *(getattr(self, column) for column in COLUMNS)]
+    def row(self, columns: tuple[str, ...] = SHOWN_ALWAYS) -> list[Any]:
+        return [self.cluster, *(getattr(self, column) for column in columns)]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Summary:
     clusters: list[ClusterCounts]
     failed: list[ListedRelease] = field(default_factory=list)
     skipped: list[ListedRelease] = field(default_factory=list)
+    pending: list[ListedRelease] = field(default_factory=list)  # may be left pending-*: reason is the command
     interrupted: bool = False
     exit_code: int = 0
 
@@ -80,8 +86,9 @@ class Summary:
         return total
 
     def render_text(self, masker: Masker | None = None) -> str:
-        rows = [counts.row() for counts in self.clusters] + [self.total.row()]
-        parts = [tabulate(rows, headers=["cluster", *COLUMNS])]
+        columns = COLUMNS if self.total.repaired else SHOWN_ALWAYS
+        rows = [counts.row(columns) for counts in self.clusters] + [self.total.row(columns)]
+        parts = [tabulate(rows, headers=["cluster", *columns])]
         for title, listed in (("failed", self.failed), ("skipped", self.skipped)):
             if listed:
                 table = tabulate([[r.cluster, r.release, r.step, r.reason] for r in listed],
@@ -90,6 +97,10 @@ class Summary:
         if self.interrupted:
             parts.append("interrupted: no new release was started after the signal; "
                          "releases that had not started are listed as skipped")
+        if self.pending:
+            lines = [f"  {r.env}/{r.cluster}/{r.release}: {r.reason}" for r in self.pending]
+            parts.append("may be left pending (helm was stopped mid-operation); once no helm process works on "
+                         "them, recover with:\n" + "\n".join(lines))
         text = "\n\n".join(parts) + "\n"
         return masker.mask(text) if masker is not None else text
 
@@ -101,6 +112,7 @@ class Summary:
             "total": {column: getattr(self.total, column) for column in COLUMNS},
             "failed": [asdict(r) for r in self.failed],
             "skipped": [asdict(r) for r in self.skipped],
+            "pending": [asdict(r) for r in self.pending],
         }
 
 
@@ -115,6 +127,9 @@ def summarize(plan: Plan, result: RunResult) -> Summary:
         counts = clusters.setdefault(results[0].step.cluster, ClusterCounts(results[0].step.cluster))
         failed = [r for r in results if r.outcome is Outcome.FAILED]
         skipped = [r for r in results if r.outcome is Outcome.SKIPPED]
+        if any(r.pending for r in results):
+            env, cluster, release = key.split("/", 2)
+            summary.pending.append(ListedRelease(env, cluster, release, "recover", recover_command(key)))
         if failed:
             counts.add("failed")
             summary.failed.append(_listed(key, failed[0]))
@@ -125,6 +140,12 @@ def summarize(plan: Plan, result: RunResult) -> Summary:
             last = results[-1].outcome
             counts.add(last.value if last.value in COLUMNS else "deployed")
     return summary
+
+
+def recover_command(key: str) -> str:
+    """The command that recovers one release left ``pending-*``."""
+    env, cluster, release = key.split("/", 2)
+    return f"helmkit sync --env {env} --cluster {cluster} -l name={release} --recover"
 
 
 def short_reason(message: str) -> str:
@@ -138,4 +159,5 @@ def short_reason(message: str) -> str:
 
 def _listed(key: str, result: StepResult) -> ListedRelease:
     env, cluster, release = key.split("/", 2)
-    return ListedRelease(env, cluster, release, result.step.kind.value, short_reason(result.message), result.message)
+    reason = result.reason or short_reason(result.message)
+    return ListedRelease(env, cluster, release, result.step.kind.value, reason, result.message)

@@ -136,6 +136,9 @@ def test_a_failed_release_is_rolled_back_its_dependents_skipped_and_later_waves_
     assert table["c1"] == ["1", "0", "1", "1", "0"]  # log-shipper deployed, cert-manager failed, issuer skipped
     assert table["c2"] == ["0", "0", "0", "3", "0"]  # its wave never started
     assert "needs cert-manager, which failed" in result.out
+    # the failed install was removed by helm (rollback on failure): read from the history, not helm's words
+    assert "helm removed the failed install: nothing is left installed" in result.out, result.out
+    assert "manual intervention required" not in result.out + result.err, result.out
     assert "earlier wave failed" in result.out
     assert not stage.writes("c2")
 

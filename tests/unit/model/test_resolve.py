@@ -178,3 +178,21 @@ def test_chart_holding_a_symlink_out_is_refused(basic_repo: Path):
         problems[0].message)
     assert str(problems[0].location) == "releases/ingress.yaml:2:3"
     assert SECRET_CONTENT not in problems[0].render()
+
+
+def test_crds_policy_is_layered_with_provenance_and_validated(basic_repo: Path):
+    helmkit_yaml = basic_repo / "helmkit.yaml"
+    helmkit_yaml.write_text(helmkit_yaml.read_text().replace("  historyMax: 10\n", "  historyMax: 10\n  crds: Skip\n"))
+    env = basic_repo / "environments" / "prod.yaml"
+    env.write_text(env.read_text().replace("  web:\n    values:", "  web:\n    crds: CreateReplace\n    values:"))
+    instances = resolve_instances(load_repository(basic_repo), "prod", cluster="prod-eu-west-1")
+    by_name = {i.name: i for i in instances}
+    assert by_name["web"].crds == "CreateReplace" and by_name["ingress"].crds == "Skip"
+    assert str(by_name["web"].provenance[("$field", "crds")]) == "environment (environments/prod.yaml:12:5)"
+
+    env.write_text(env.read_text().replace("crds: CreateReplace", "crds: Replace"))
+    with pytest.raises(InputError) as info:
+        load_repository(basic_repo)
+    rendered = [p.render() for p in info.value.problems]
+    assert any("environments/prod.yaml:12" in r and "'Replace' is not one of ['Skip', 'Create', 'CreateReplace']" in r
+               for r in rendered), rendered

@@ -116,6 +116,7 @@ def test_upgrade_argv_per_helm_major(major: int, rollback: str, wait: str) -> No
     assert step.argv == [
         "/opt/helm/bin/helm", "upgrade", "--install", "web", "/repo/charts/web", "--namespace", "web",
         "--kube-context", "ctx-eu", "--kubeconfig", "/home/u/.kube/config", rollback, wait,
+        *(["--force-conflicts"] if major >= 4 else []),
         "--timeout", "10m", "--history-max", "10", "--create-namespace", "-f", VALUES_FILE,
         "--labels", "helmkit.dev/managed=true,helmkit.dev/env=prod,helmkit.dev/cluster=prod-eu",
     ]
@@ -246,3 +247,45 @@ def test_dry_run_text(golden: Callable[[str, str], None], major: int) -> None:
 
 def test_dry_run_text_with_recovery(golden: Callable[[str, str], None]) -> None:
     golden("rollout-recover.txt", plan_for(fleet(), major=4, recover=True).render_text())
+
+
+CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+       "metadata": {"name": "widgets.example.com"}}
+
+
+def test_live_drift_becomes_a_repair_step_with_the_same_upgrade_argv() -> None:
+    drifted = [state(EU, "web", Status.LIVE_DRIFT, reasons=("live drift: ConfigMap web/web-cfg is missing",))]
+    changed = [state(EU, "web", Status.OUT_OF_SYNC, reasons=("values changed at x",))]
+    repair = by_id(plan_for(drifted, major=4))["prod/prod-eu/web"]
+    upgrade = by_id(plan_for(changed, major=4))["prod/prod-eu/web"]
+    assert repair.kind is StepKind.REPAIR and repair.kind.runs and repair.uses_values
+    assert repair.reason == "live drift: ConfigMap web/web-cfg is missing"
+    assert repair.argv == upgrade.argv and "--force-conflicts" in repair.argv
+
+
+def test_create_replace_puts_a_crds_step_before_the_helm_step_and_skip_passes_skip_crds() -> None:
+    web = inst(EU, "web")
+    web.crds = "CreateReplace"
+    ingress = inst(EU, "ingress")
+    ingress.crds = "Skip"
+    states = [state(EU, "web", Status.OUT_OF_SYNC, instance=web), state(EU, "ingress", Status.LIVE_DRIFT,
+                                                                        instance=ingress)]
+    options = PlanOptions(helm=HELM, helm_major=3, crds={"prod/prod-eu/web": [CRD]})
+    plan = build_plan(states, clusters=CLUSTERS, needs_levels=LEVELS, options=options)
+    steps = by_id(plan)
+    crds = steps["prod/prod-eu/web#crds"]
+    assert crds.kind is StepKind.CRDS and crds.argv == [] and crds.crds == (CRD,)
+    assert "widgets.example.com" in crds.reason and "server-side apply" in crds.reason
+    assert steps["prod/prod-eu/web"].needs == ["prod/prod-eu/web#crds"]
+    assert "--skip-crds" in steps["prod/prod-eu/ingress"].argv and "--skip-crds" not in steps["prod/prod-eu/web"].argv
+    text = plan.render_text()
+    assert "crds      web (namespace web): server-side apply" in text and "needs: web (crds)" in text
+    assert plan.counts()[StepKind.REPAIR] == 1 and "1 repair" in text.splitlines()[0]
+
+
+def test_helm4_forces_conflicts_except_for_a_release_applied_client_side() -> None:
+    states = [state(EU, "web", Status.LIVE_DRIFT), state(EU, "ingress", Status.OUT_OF_SYNC)]
+    options = PlanOptions(helm=HELM, helm_major=4, client_side=frozenset({"prod/prod-eu/ingress"}))
+    steps = by_id(build_plan(states, clusters=CLUSTERS, needs_levels=LEVELS, options=options))
+    assert "--force-conflicts" in steps["prod/prod-eu/web"].argv
+    assert "--force-conflicts" not in steps["prod/prod-eu/ingress"].argv

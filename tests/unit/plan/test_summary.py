@@ -119,3 +119,24 @@ def test_interrupted_golden(golden: Callable[[str, str], None]) -> None:
     assert summary.interrupted
     assert summary.exit_code == EXIT_INTERRUPTED
     golden("summary-interrupted.txt", summary.render_text())
+
+
+def test_a_release_left_pending_is_named_with_its_recover_command_and_a_repair_is_counted() -> None:
+    plan = Plan([Wave(0, [ClusterPlan("c1", "ctx", [[step("c1", "web"), step("c1", "api", kind=StepKind.REPAIR)]])])])
+
+    def run_step(s: Step) -> StepOutcome:
+        if s.release == "web":
+            return StepOutcome(False, "killed", reason="helm upgrade web failed (exit -9): left pending-rollback",
+                               pending=True)
+        return StepOutcome(True)
+
+    stop = threading.Event()
+    result = execute(plan, run_step, concurrency=1, stop=stop, on_event=lambda e: None)
+    summary = summarize(plan, result)
+    text = summary.render_text()
+    assert "repaired" in text.splitlines()[0].lower()
+    assert [r.release for r in summary.pending] == ["web"]
+    assert "may be left pending" in text
+    assert "prod/c1/web: helmkit sync --env prod --cluster c1 -l name=web --recover" in text
+    assert "helm upgrade web failed (exit -9): left pending-rollback" in text  # the step's own reason
+    assert summary.to_json()["pending"][0]["reason"].endswith("--recover")

@@ -1,0 +1,240 @@
+"""Live drift that ``diff`` shows and ``sync`` repairs: git is the desired state, not Helm's record.
+
+A release whose record matches git (``in-sync``) can still differ in the cluster: a hand
+``kubectl set image``, a deleted ConfigMap. :func:`check_live` reads, per reachable cluster,
+the live objects of those releases with the drift check's reader (one list call per kind the
+deployed manifests hold, :mod:`helmkit.adapters.liveobjects`; one cluster at a time per client,
+all clusters in parallel) and compares them with Helm's record on the fields the manifest sets
+(:func:`helmkit.plan.livediff.live_drift`, with the ``ignoreDifferences`` rules of helmkit.yaml
+and the release). A release with live drift becomes ``live-drift``: sync runs a ``repair`` step
+(a helm upgrade with the same chart and values; helm 3 restores through its three-way merge,
+helm 4 through server-side apply with ``--force-conflicts``; both re-create deleted objects).
+Only releases that are otherwise in sync are read: any other upgrade repairs them anyway.
+
+The chart's ``crds/`` (policy ``crds``, :mod:`helmkit.actions.crds`) are compared in the same
+pass, with one more list call (all CRDs of the cluster) when a release has any. Under
+``CreateReplace`` a CRD difference is live drift that sync repairs; under ``Create`` it is
+shown as not applied.
+
+``repair=False`` (``--no-repair``) reads no live objects of releases; CRDs are still compared.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
+from helmkit.actions.livestate import AssessedRelease, Assessment
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
+from helmkit.adapters.masking import Digest
+from helmkit.context import Context
+from helmkit.errors import HelmkitError, InputError
+from helmkit.model.instance import Cluster
+from helmkit.model.repository import load_repository
+from helmkit.plan.livediff import IgnoreRule, ObjectDrift, ReleaseLiveDiff, live_drift, parse_rules
+from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.status import Status
+
+MAX_NAMED = 3  # objects named in a status reason; the rest are counted
+MAX_VALUE_CHARS = 100  # a value shown in a live-drift line is cut here
+LIVE_HEADER = "live drift: sync repairs it (git is the desired state); what it restores:"
+CRD_HEADERS = {
+    "CreateReplace": "chart CRDs (crds: CreateReplace): sync applies them with server-side apply before helm:",
+    "Create": "chart CRDs differ from the live ones and are NOT applied (crds: Create: helm installs crds/ once and "
+              "never upgrades them; set crds: CreateReplace to apply them):",
+}
+
+
+@dataclass
+class LiveCheck:
+    """What the live check found for one release."""
+
+    drift: ReleaseLiveDiff | None = None  # in-sync releases only
+    policy: str = "Create"
+    crds: list[ManifestObject] = field(default_factory=list)  # the chart's crds/ CRDs
+    crd_changes: list[ObjectDrift] = field(default_factory=list)  # chart CRDs that differ from the live ones
+
+    @property
+    def repairs(self) -> list[ObjectDrift]:
+        """Objects a repair restores (objects only another release claims are left to a person)."""
+        objects = [o for o in self.drift.objects if o.state == "missing" or o.fields] if self.drift else []
+        return objects + (self.crd_changes if self.policy == "CreateReplace" else [])
+
+    def summary(self) -> str:
+        """``restores 1 changed, 1 missing`` (objects of the release and its CRDs)."""
+        repairs = self.repairs
+        changed = sum(1 for o in repairs if o.state != "missing")
+        missing = len(repairs) - changed
+        return f"restores {changed} changed, {missing} missing" if repairs else ""
+
+
+@dataclass
+class LiveChecks:
+    releases: dict[str, LiveCheck] = field(default_factory=dict)  # release key -> check
+    errors: dict[str, str] = field(default_factory=dict)  # cluster -> why its live objects could not be read
+    api_calls: int = 0
+
+    def crds_to_apply(self) -> dict[str, tuple[dict[str, Any], ...]]:
+        """Release key -> CRD bodies that sync applies before its helm step (policy CreateReplace)."""
+        return {key: tuple(obj.body for obj in check.crds) for key, check in self.releases.items()
+                if check.policy == "CreateReplace" and check.crds}
+
+
+def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> LiveChecks:
+    """Compare the live cluster with git for ``assessment``; mark releases with live drift ``live-drift``."""
+    rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
+    result = LiveChecks()
+    by_cluster: dict[str, list[AssessedRelease]] = {}
+    for item in assessment.releases:
+        if item.instance is None or not item.instance.enabled or item.desired_manifest is None:
+            continue
+        check = LiveCheck(policy=item.instance.crds)
+        if check.policy != "Skip":
+            try:
+                check.crds = chart_crds(item.desired_manifest, item.state.namespace)
+            except InputError:
+                check.crds = []
+        result.releases[item.state.key] = check
+        by_cluster.setdefault(item.state.cluster, []).append(item)
+    candidates = {id(item): _deployed(item) for items in by_cluster.values() for item in items
+                  if repair and item.state.status is Status.IN_SYNC}
+
+    def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError | None]:
+        items = by_cluster.get(cluster.name, [])
+        kinds = {(obj.api_version, obj.key.kind) for item in items for obj in candidates.get(id(item), [])}
+        wants_crds = any(result.releases[item.state.key].crds for item in items)
+        if not kinds and not wants_crds:
+            return cluster.name, None
+        return cluster.name, _read(ctx, cluster, kinds, wants_crds)
+
+    clusters = [c for c in assessment.clusters if assessment.live[c.name].reachable and c.name in by_cluster]
+    live: dict[str, LiveObjects | HelmkitError | None] = {}
+    if clusters:
+        with ThreadPoolExecutor(max_workers=min(16, len(clusters)), thread_name_prefix="helmkit-livecheck") as pool:
+            live = dict(pool.map(read, clusters))
+    for name, objects in live.items():
+        if isinstance(objects, HelmkitError):
+            result.errors[name] = objects.render().removeprefix("error: ")
+            continue
+        if objects is None:
+            continue
+        result.api_calls += objects.api_calls
+        for item in by_cluster[name]:
+            check = result.releases[item.state.key]
+            check.crd_changes = _crd_changes(check.crds, objects)
+            deployed = candidates.get(id(item))
+            if deployed:
+                check.drift = _release_drift(item, deployed, objects, rules, ctx.masker.digest)
+            _mark(item, check)
+    return result
+
+
+def _read(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]], crds: bool) -> LiveObjects | HelmkitError:
+    try:
+        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+        with KubeClient(config, timeout=15.0, retries=2) as client:
+            objects = read_live_objects(client, kinds)
+            if crds:  # crds/ CRDs carry no Helm label: all CRDs of the cluster, one list call
+                extra = read_live_objects(client, {(CRD_API_VERSION, CRD_KIND)}, selector="")
+                objects.objects.setdefault(CRD_API_VERSION, {}).update(extra.objects.get(CRD_API_VERSION, {}))
+                objects.api_calls += extra.api_calls
+                objects.lists += extra.lists
+            return objects
+    except HelmkitError as exc:
+        return exc
+
+
+def _deployed(item: AssessedRelease) -> list[ManifestObject]:
+    if item.deployed is None or not item.deployed.manifest:
+        return []
+    try:
+        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest")
+    except InputError:
+        return []
+    return list(manifest.objects.values())
+
+
+def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
+                   rules: list[IgnoreRule], digest: Digest) -> ReleaseLiveDiff:
+    expected: dict[ObjectKey, tuple[str, dict[str, Any]]] = {}
+    present: dict[ObjectKey, dict[str, Any]] = {}
+    for obj in deployed:
+        key = obj.key
+        if key.namespace and (key.group, key.kind) in objects.cluster_scoped:
+            key = ObjectKey(key.group, key.kind, "", key.name)
+        if (obj.api_version, key.kind) in objects.unserved:
+            continue
+        expected[key] = (obj.api_version, obj.body)
+        found = objects.get(obj.api_version, key.kind, key.namespace, key.name)
+        if found is not None:
+            present[key] = found
+    assert item.instance is not None
+    release_rules = rules + [IgnoreRule.from_mapping(rule, release=item.state.name)
+                             for rule in item.instance.ignore_differences]
+    return live_drift(item.state.name, item.state.namespace, expected, present, rules=release_rules,
+                      secret_values=list(item.secrets.values()), digest=digest)
+
+
+def _crd_changes(crds: list[ManifestObject], objects: LiveObjects) -> list[ObjectDrift]:
+    if not crds:
+        return []
+    expected = {obj.key: (obj.api_version, obj.body) for obj in crds}
+    present: dict[ObjectKey, dict[str, Any]] = {}
+    for obj in crds:
+        found = objects.get(obj.api_version, CRD_KIND, "", obj.key.name)
+        if found is not None:
+            present[obj.key] = found
+    return [o for o in live_drift("", "", expected, present).objects if o.state == "missing" or o.fields]
+
+
+def _mark(item: AssessedRelease, check: LiveCheck) -> None:
+    """An in-sync release with something to repair becomes ``live-drift``, its reason naming what."""
+    repairs = check.repairs
+    if not repairs or item.state.status is not Status.IN_SYNC:
+        return
+    names = [_short(o) for o in repairs[:MAX_NAMED]]
+    more = f" and {len(repairs) - MAX_NAMED} more" if len(repairs) > MAX_NAMED else ""
+    reason = f"live drift: {', '.join(names)}{more}; sync repairs it"
+    item.state = replace(item.state, status=Status.LIVE_DRIFT, reasons=(reason,))
+
+
+def _short(drift: ObjectDrift) -> str:
+    key = drift.key
+    what = f"{key.kind} {key.namespace}/{key.name}" if key.namespace else f"{key.kind} {key.name}"
+    if drift.state == "missing":
+        return f"{what} is missing"
+    return f"{what} changed at {', '.join(f.path for f in drift.fields[:2])}" + (
+        " ..." if len(drift.fields) > 2 else "")
+
+
+def live_lines(check: LiveCheck) -> tuple[list[str], list[str]]:
+    """What a person reads: the objects and fields a repair restores, and the chart's CRD changes."""
+    objects = [o for o in check.drift.objects if o.state == "missing" or o.fields] if check.drift else []
+    live = [LIVE_HEADER, *(line for o in objects for line in _object_lines(o))] if objects else []
+    crds = [CRD_HEADERS[check.policy], *(line for o in check.crd_changes for line in _object_lines(o))] \
+        if check.crd_changes and check.policy in CRD_HEADERS else []
+    return live, crds
+
+
+def _object_lines(drift: ObjectDrift) -> list[str]:
+    what = f"{drift.api_version}/{drift.key.kind} " + (
+        f"{drift.key.namespace}/{drift.key.name}" if drift.key.namespace else drift.key.name)
+    if drift.state == "missing":
+        return [f"  + {what}: missing from the cluster; re-created"]
+    lines = [f"  ~ {what}" + (f" ({drift.owner_note})" if drift.owner_note else "")]
+    for found in drift.fields:
+        if found.op == "remove":
+            lines.append(f"      {found.path}: absent -> {_value(found.expected)}")
+        else:
+            lines.append(f"      {found.path}: {_value(found.live)} -> {_value(found.expected)}")
+    return lines
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "..."
