@@ -25,7 +25,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from helmkit.actions.charttext import crd_api_versions
@@ -63,12 +63,17 @@ def state_file(ctx: Context, env: str, cluster: str) -> Path:
 
 
 def save_last_known(ctx: Context, cluster: Cluster, capabilities: Capabilities) -> None:
-    """Remember what a cluster served (atomically; a failure to write is not an error of the command)."""
+    """Remember what a cluster served. Unchanged capabilities only touch the file (its time is when they
+    were last confirmed); a failure to write is not an error of the command."""
     path = state_file(ctx, cluster.env, cluster.name)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file() and Capabilities.from_json(path.read_text(encoding="utf-8")) == capabilities:
-            return
+        if path.is_file():
+            saved = Capabilities.from_json(path.read_text(encoding="utf-8"))
+            if saved is not None and (saved.kube_version, saved.api_versions) == (
+                    capabilities.kube_version, capabilities.api_versions):
+                os.utime(path)
+                return
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".capabilities-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(capabilities.to_json())
@@ -76,11 +81,17 @@ def save_last_known(ctx: Context, cluster: Cluster, capabilities: Capabilities) 
 
 
 def last_known(ctx: Context, env: str, cluster: str) -> Capabilities | None:
+    """The saved capabilities of a cluster, ``observed_at`` being when they were last confirmed."""
+    path = state_file(ctx, env, cluster)
     try:
-        text = state_file(ctx, env, cluster).read_text(encoding="utf-8")
+        text, confirmed = path.read_text(encoding="utf-8"), path.stat().st_mtime
     except OSError:
         return None
-    return Capabilities.from_json(text)
+    found = Capabilities.from_json(text)
+    if found is None:
+        return None
+    return Capabilities(found.kube_version, found.api_versions,
+                        datetime.fromtimestamp(confirmed, UTC).isoformat(timespec="seconds"))
 
 
 def declared(cluster: Cluster) -> Capabilities | None:

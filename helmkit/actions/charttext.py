@@ -1,7 +1,16 @@
-"""What a chart's files say before helm renders it: the CRDs it ships, the generator functions it calls.
+"""What a chart's files say before helm renders it: the CRDs it ships, and what its output can depend on.
 
 A chart is a directory or a packaged ``.tgz``; its subcharts are folders or packages under
 ``charts/`` (packages inside a package are read too).
+
+:func:`chart_traits` reads the template actions (``{{ ... }}``) of the chart and its subcharts:
+whether they call a generator function, whether they read ``.Release.IsUpgrade``/``IsInstall``,
+and which API versions they test. A chart that only ever tests literal API versions
+(``.Capabilities.APIVersions.Has "policy/v1"``) renders the same with just the served ones of
+those literals as with the whole served set; one that reads ``.Capabilities.APIVersions``
+otherwise (a variable, ``toJson``, a helper taking the version as an argument) needs the whole
+set. Rendering passes only what the output can depend on, so the render cache stays warm when a
+cluster gains an unrelated API or a release goes from install to upgrade.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ import io
 import re
 import tarfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +31,10 @@ GENERATORS = ("randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randByte
               "genSignedCertWithKey", "uuidv4", "now", "htpasswd", "bcrypt", "encryptAES", "shuffle")
 _GENERATOR = re.compile(r"\b(?:" + "|".join(GENERATORS) + r")\b")
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_PHASE = re.compile(r"\b(?:IsUpgrade|IsInstall)\b|\.Release\s*[|)}]|\$\.Release\b(?!\.)")
+_API_USE = re.compile(r"APIVersions|\.Capabilities\b(?!\.)")
+_API_LITERAL = re.compile(r"APIVersions\.Has\s+(?:\"([^\"]+)\"|`([^`]+)`)")
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
 
 
@@ -37,10 +51,26 @@ def crd_api_versions(chart: Path) -> set[str]:
     return apis
 
 
-def uses_generators(chart: Path) -> bool:
-    """Whether a template of the chart or a subchart calls a function that differs on every render."""
-    return any(_GENERATOR.search(action) for _, text in _texts(chart, _is_template)
-               for action in _ACTION.findall(text))
+@dataclass(frozen=True)
+class ChartTraits:
+    generates: bool = False  # calls a function that differs on every render
+    release_phase: bool = False  # reads .Release.IsUpgrade or .Release.IsInstall
+    api_literals: frozenset[str] | None = frozenset()  # API versions it tests; None: any of them
+
+
+def chart_traits(chart: Path) -> ChartTraits:
+    """What the templates of a chart and its subcharts can make their output depend on."""
+    generates = phase = False
+    literals: set[str] = set()
+    dynamic = False
+    for _, text in _texts(chart, _is_template):
+        for action in (_COMMENT.sub("", a) for a in _ACTION.findall(text)):
+            generates = generates or bool(_GENERATOR.search(action))
+            phase = phase or bool(_PHASE.search(action))
+            found = [a or b for a, b in _API_LITERAL.findall(action)]
+            literals.update(found)
+            dynamic = dynamic or len(_API_USE.findall(action)) > len(found)
+    return ChartTraits(generates, phase, None if dynamic else frozenset(literals))
 
 
 def _is_template(name: str) -> bool:

@@ -15,7 +15,8 @@ What a real ``helm upgrade`` sees besides the values: its cluster's ``.Capabilit
 ``--kube-version`` and ``--api-versions``, from a :class:`RenderTarget` per instance: the
 cluster's discovery online, else :mod:`helmkit.actions.capabilities` chooses declared,
 last-known or computed ones) and ``.Release.IsUpgrade`` (``--is-upgrade`` when a release is
-deployed). A chart whose templates call generator functions (``randAlphaNum``, ``genCA``,
+deployed); of these, only what the chart's templates can read (:func:`chart_traits`) reaches
+helm and the key. A chart whose templates call generator functions (``randAlphaNum``, ``genCA``,
 ``now``...) is rendered twice with identical input; the paths that differ are kept with the
 cached render (:mod:`helmkit.plan.generated`), so comparisons leave them out.
 """
@@ -44,7 +45,7 @@ from helmkit.actions.capabilities import (
     describe_all,
     enabled_instances_by_cluster,
 )
-from helmkit.actions.charttext import uses_generators
+from helmkit.actions.charttext import ChartTraits, chart_traits
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.chartrepo import ChartRepositoryClient, ChartVersion
@@ -84,17 +85,20 @@ class _Run:
     default_kube_version: str | None
     read_secrets: bool = True
     digests: TreeDigests = field(default_factory=TreeDigests)
-    generators: dict[Path, bool] = field(default_factory=dict)
+    chart_traits: dict[Path, ChartTraits] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def generates(self, chart: Path) -> bool:
+    def traits(self, chart: Path) -> ChartTraits:
         with self.guard:
-            known = self.generators.get(chart)
+            known = self.chart_traits.get(chart)
         if known is None:
-            known = uses_generators(chart)
+            known = chart_traits(chart)
             with self.guard:
-                self.generators[chart] = known
+                self.chart_traits[chart] = known
         return known
+
+    def generates(self, chart: Path) -> bool:
+        return self.traits(chart).generates
 
 
 def helm_client(ctx: Context) -> HelmClient:
@@ -230,7 +234,10 @@ class _Job:
 def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget) -> _Job:
     resolved = _resolve_secrets(run.ctx, instance) if run.read_secrets else _placeholder_secrets(instance)
     kube_version = target.capabilities.kube_version or instance.cluster.kube_version or run.default_kube_version
-    api_versions = target.capabilities.api_versions
+    traits = run.traits(chart)  # pass only what the chart's output can depend on: the cache stays warm
+    literals = traits.api_literals
+    api_versions = tuple(a for a in target.capabilities.api_versions if literals is None or a in literals)
+    is_upgrade = target.is_upgrade and traits.release_phase
     key = content_key({
         "format": CACHE_FORMAT,
         "chart": run.digests.digest(chart),
@@ -239,12 +246,12 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget
         "helm": str(run.helm_version),
         "kube": kube_version,
         "apis": list(api_versions),
-        "upgrade": target.is_upgrade,
+        "upgrade": is_upgrade,
         "release": instance.name,
         "namespace": instance.namespace,
     })
     values = _apply_secrets(instance.values, resolved) if resolved else instance.values
-    return _Job(instance, chart, values, kube_version, api_versions, target.is_upgrade, key,
+    return _Job(instance, chart, values, kube_version, api_versions, is_upgrade, key,
                 cacheable=not (run.read_secrets and resolved))
 
 

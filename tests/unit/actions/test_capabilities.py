@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -84,13 +86,21 @@ def test_computed_from_all_the_clusters_releases_whatever_is_selected(fleet: tup
 
 def test_last_known_capabilities_beat_the_computed_ones(fleet: tuple[Context, HelmClient]) -> None:
     ctx, helm = fleet
-    seen = Capabilities("v1.31.4", ("apps/v1", "apps/v1/Deployment", "v1"), "2026-12-01T14:03:09+00:00")
+    seen = Capabilities("v1.31.4", ("apps/v1", "apps/v1/Deployment", "v1"), "2026-11-30T09:00:00+00:00")
     save_last_known(ctx, Cluster("c1", "prod", "c1"), seen)
-    assert last_known(ctx, "prod", "c1") == seen
-    assert "Secret" not in state_file(ctx, "prod", "c1").read_text()
+    saved = state_file(ctx, "prod", "c1")
+    confirmed = datetime(2026, 12, 1, 14, 3, 9, tzinfo=UTC).timestamp()
+    os.utime(saved, (confirmed, confirmed))
+    assert last_known(ctx, "prod", "c1") == Capabilities(seen.kube_version, seen.api_versions,
+                                                          "2026-12-01T14:03:09+00:00")
+    assert "Secret" not in saved.read_text()
     data, said = render_user(ctx, helm)
     assert data == {"kube": "v1.31.4", "widget": "false"}
     assert "capabilities: prod/c1 last-known (2026-12-01 14:03)\n" in said
+    later = Capabilities(seen.kube_version, seen.api_versions, "2026-12-02T10:00:00+00:00")
+    save_last_known(ctx, Cluster("c1", "prod", "c1"), later)  # unchanged: only confirmed, not rewritten
+    assert '"observedAt": "2026-11-30T09:00:00+00:00"' in saved.read_text()
+    assert saved.stat().st_mtime > confirmed
     state_file(ctx, "prod", "c1").write_text("{broken")
     assert render_user(ctx, helm)[1].endswith("capabilities: prod/c1 computed\n")
 
