@@ -93,11 +93,12 @@ def test_bad_promql_fails_with_prometheus_error() -> None:
 
 def test_no_data_fails_unless_told_otherwise() -> None:
     with prometheus_server(Prometheus()) as url:
-        outcomes, _ = run([gate("prometheus", {"url": url, "query": "up", "condition": "> 0"}, name="strict",
-                                failure_threshold=1),
-                           gate("prometheus", {"url": url, "query": "up", "condition": "> 0", "noData": "pass"},
-                                name="lenient", success_threshold=1)], [GateTarget(C1, []), GateTarget(C2, [])])
-    assert [o.verdict for o in outcomes if o.gate.name == "strict"] == ["failed", "failed"]
+        [strict], _ = run([gate("prometheus", {"url": url, "query": "up", "condition": "> 0"}, failure_threshold=1)],
+                          [GateTarget(C1, [])])
+        [lenient], _ = run([gate("prometheus", {"url": url, "query": "up", "condition": "> 0", "noData": "pass"},
+                                 success_threshold=1)], [GateTarget(C1, [])])
+    assert (strict.verdict, strict.reason) == ("failed", "1 consecutive check(s) failed: up: no data")
+    assert (lenient.verdict, lenient.observations[0].summary) == ("passed", "up: no data (passes)")
 
 
 def test_a_command_gate_runs_argv_without_a_shell() -> None:
@@ -204,9 +205,15 @@ def test_an_unreachable_cluster_fails_the_workload_check(sandbox: tuple[Sandbox,
     assert outcome.verdict == "failed" and "cannot read the workloads" in outcome.reason
 
 
-def test_a_failed_gate_on_one_cluster_cancels_the_gates_still_running_on_the_others() -> None:
-    code = "import sys; sys.exit(0 if sys.argv[1] == 'c1' else 1)"
-    outcomes, _ = run([gate("command", {"argv": [sys.executable, "-c", code, "${cluster.name}"]},
+def test_a_failed_gate_on_one_cluster_cancels_the_gates_still_running_on_the_others(tmp_path: Path) -> None:
+    # c1's check passes and leaves a mark; c2's waits for that mark, then fails (no race between them)
+    mark = tmp_path / "c1-checked"
+    code = ("import pathlib, sys, time; mark = pathlib.Path(sys.argv[2])\n"
+            "if sys.argv[1] == 'c1': mark.touch(); sys.exit(0)\n"
+            "deadline = time.time() + 30\n"
+            "while not mark.exists() and time.time() < deadline: time.sleep(0.01)\n"
+            "sys.exit(1)")
+    outcomes, _ = run([gate("command", {"argv": [sys.executable, "-c", code, "${cluster.name}", str(mark)]},
                             success_threshold=1, failure_threshold=1),
                        gate("soak", {"duration": "1h"}, soak=3600.0)], [GateTarget(C1, []), GateTarget(C2, [])])
     assert [(o.cluster, o.gate.kind, o.verdict) for o in outcomes] == [
