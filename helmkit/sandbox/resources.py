@@ -176,8 +176,8 @@ def create(cluster: ClusterState, req: ResourceRequest) -> Reply:
     meta.pop("resourceVersion", None)
     if req.rtype.namespaced:
         _namespace_must_exist(cluster, req, meta["namespace"])
-    ip = admission.allocate_cluster_ip(meta.get("namespace", ""), meta["name"])
-    obj = admission.apply_defaults(req.rtype, obj, None, ip)
+    admission.new_uid(obj)
+    obj = admission.apply_defaults(req.rtype, obj, None)
     obj = record_update(None, obj, manager=req.manager, now=now_rfc3339())
     created = cluster.store.create(
         req.key, obj, dry_run=req.dry_run,
@@ -230,8 +230,8 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
                                                    for manager, path in exc.conflicts]}) from None
             if live is None:
                 result = admission.check_object(req.rtype, result, req.namespace, req.name)
-                ip = admission.allocate_cluster_ip(result["metadata"].get("namespace", ""), result["metadata"]["name"])
-                result = admission.apply_defaults(req.rtype, result, None, ip)
+                admission.new_uid(result)
+                result = admission.apply_defaults(req.rtype, result, None)
                 created = cluster.store.create(
                     req.key, result, dry_run=req.dry_run,
                     error=lambda: already_exists(req.rtype.plural, req.name or "", req.rtype.group))
@@ -282,8 +282,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
 
 def _store_update(cluster: ClusterState, req: ResourceRequest, live: Obj, new: Obj, expected: str | None,
                   *, record: Any) -> Reply:
-    ip = admission.allocate_cluster_ip(live["metadata"].get("namespace", ""), live["metadata"]["name"])
-    new = admission.apply_defaults(req.rtype, new, live, ip)
+    new = admission.apply_defaults(req.rtype, new, live)
     if record is not None:
         new = record(live, new, manager=req.manager, now=now_rfc3339())
     stored = cluster.store.replace(req.key, new, expected_rv=expected, dry_run=req.dry_run, what=req.ident)
