@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helmkit.sandbox import defaults as table
+from helmkit.sandbox import quantity
 from helmkit.sandbox.defaults import UNSET, Computed, Each, Nested, Value
 
 Obj = dict[str, Any]
@@ -129,6 +130,14 @@ _VOLUME_NON_SOURCE = frozenset({"name"})
 def _empty_dir_volume(node: Obj, ctx: Context) -> None:
     if not set(node) - _VOLUME_NON_SOURCE:
         node["emptyDir"] = {}
+
+
+def _canonical_quantities(node: Obj, ctx: Context) -> None:
+    for name in ("limits", "requests", "hard"):
+        if isinstance(node.get(name), dict):
+            node[name] = quantity.canonical_list(node[name])
+    if "sizeLimit" in node:
+        node["sizeLimit"] = quantity.canonical(node["sizeLimit"])
 
 
 def _pod_requests_from_limits(node: Obj, ctx: Context) -> None:
@@ -297,6 +306,7 @@ COMPUTED: dict[str, Callable[[Obj, Context], None]] = {
     "image_pull_policy": _image_pull_policy,
     "empty_dir_volume": _empty_dir_volume,
     "pod_requests_from_limits": _pod_requests_from_limits,
+    "canonical_quantities": _canonical_quantities,
     "selector_from_template": _selector_from_template,
     "session_affinity_config": _session_affinity_config,
     "target_port": _target_port,
