@@ -90,12 +90,18 @@ def check_object(rtype: ResourceType, obj: Any, namespace: str | None, name: str
     return obj
 
 
-def apply_defaults(rtype: ResourceType, obj: Obj, old: Obj | None) -> Obj:
+def apply_defaults(rtype: ResourceType, obj: Obj, old: Obj | None, crd: Obj | None = None) -> Obj:
     """The object with the defaults a Kubernetes 1.34 API server fills in (:mod:`helmkit.sandbox.defaults`).
 
-    Runs on create, update, patch and server-side apply; custom resources are stored as sent.
+    Runs on create, update, patch and server-side apply. A custom resource gets the ``default``
+    values of its CustomResourceDefinition's schema (``crd``) for the version it is written in.
     """
     if builtin_type(rtype.api_version, rtype.kind) is None:
+        for version in ((crd or {}).get("spec") or {}).get("versions") or ():
+            if isinstance(version, dict) and version.get("name") == rtype.version:
+                schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                if isinstance(schema, dict):
+                    defaulting.schema_defaults(obj, schema, top=True)
         return obj
     return defaulting.apply(rtype.group, rtype.version, rtype.kind, obj, old)
 

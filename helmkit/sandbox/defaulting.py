@@ -62,6 +62,28 @@ def apply(group: str, version: str, kind: str, obj: Obj, old: Obj | None) -> Obj
     return obj
 
 
+def schema_defaults(node: Any, schema: Obj, *, top: bool = False) -> None:
+    """Fill in the ``default`` values of a structural OpenAPI schema (a CRD's), as the server does for
+    custom resources: absent properties get their default, then defaulting descends into
+    properties, ``additionalProperties`` and array ``items`` (never into ``metadata``)."""
+    if isinstance(node, dict):
+        for name, prop in (schema.get("properties") or {}).items():
+            if not isinstance(prop, dict) or (top and name in ("apiVersion", "kind", "metadata")):
+                continue
+            if node.get(name) is None and "default" in prop:
+                node[name] = copy.deepcopy(prop["default"])
+            if name in node:
+                schema_defaults(node[name], prop)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key, value in node.items():
+                if key not in (schema.get("properties") or {}):
+                    schema_defaults(value, extra)
+    elif isinstance(node, list) and isinstance(schema.get("items"), dict):
+        for item in node:
+            schema_defaults(item, schema["items"])
+
+
 def _drop_nulls(node: Any) -> None:
     if isinstance(node, dict):
         for key in [k for k, v in node.items() if v is None]:

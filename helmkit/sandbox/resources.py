@@ -96,6 +96,14 @@ def _table(cluster: ClusterState, req: ResourceRequest, objects: list[Obj], rv: 
                     now=datetime.now(UTC), resource_version=rv, printer_columns=columns)
 
 
+def _crd_of(cluster: ClusterState, req: ResourceRequest) -> Obj | None:
+    """The CustomResourceDefinition serving a custom resource (None for built-in kinds)."""
+    if not req.rtype.group or "." not in req.rtype.group:
+        return None
+    return cluster.store.get("apiextensions.k8s.io/customresourcedefinitions", "",
+                             f"{req.rtype.plural}.{req.rtype.group}")
+
+
 def _namespace_must_exist(cluster: ClusterState, req: ResourceRequest, namespace: str) -> None:
     if cluster.store.get("/namespaces", "", namespace) is None:
         raise ApiError(404, f'namespaces "{namespace}" not found',
@@ -177,7 +185,7 @@ def create(cluster: ClusterState, req: ResourceRequest) -> Reply:
     if req.rtype.namespaced:
         _namespace_must_exist(cluster, req, meta["namespace"])
     admission.new_uid(obj)
-    obj = admission.apply_defaults(req.rtype, obj, None)
+    obj = admission.apply_defaults(req.rtype, obj, None, _crd_of(cluster, req))
     obj = record_update(None, obj, manager=req.manager, now=now_rfc3339())
     created = cluster.store.create(
         req.key, obj, dry_run=req.dry_run,
@@ -231,7 +239,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
             if live is None:
                 result = admission.check_object(req.rtype, result, req.namespace, req.name)
                 admission.new_uid(result)
-                result = admission.apply_defaults(req.rtype, result, None)
+                result = admission.apply_defaults(req.rtype, result, None, _crd_of(cluster, req))
                 created = cluster.store.create(
                     req.key, result, dry_run=req.dry_run,
                     error=lambda: already_exists(req.rtype.plural, req.name or "", req.rtype.group))
@@ -282,7 +290,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
 
 def _store_update(cluster: ClusterState, req: ResourceRequest, live: Obj, new: Obj, expected: str | None,
                   *, record: Any) -> Reply:
-    new = admission.apply_defaults(req.rtype, new, live)
+    new = admission.apply_defaults(req.rtype, new, live, _crd_of(cluster, req))
     if record is not None:
         new = record(live, new, manager=req.manager, now=now_rfc3339())
     stored = cluster.store.replace(req.key, new, expected_rv=expected, dry_run=req.dry_run, what=req.ident)

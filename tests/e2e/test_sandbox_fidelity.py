@@ -67,11 +67,13 @@ def test_life_cycle_with_wait(tools: Tools, namespace: str, helm_major: str) -> 
     assert upgraded["spec"]["revisionHistoryLimit"] == 10
     replica_sets = tools.get("replicasets", "-n", namespace, "-l", "app.kubernetes.io/component=web")["items"]
     assert sorted(rs["spec"]["replicas"] for rs in replica_sets) == [0, 2]
+    assert upgraded["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
 
     _helm_ok(tools, "rollback", "fid", "1", *ns, *WAIT)
     assert _releases(tools, namespace) == [("fid", "3", "deployed")]
     rolled = tools.get("deployment", "fid-web", "-n", namespace)
     assert rolled["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert rolled["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"  # as a real controller
     assert tools.get("configmap", "fid-config", "-n", namespace)["data"]["greeting"] == "hello"
 
     _helm_ok(tools, "uninstall", "fid", *ns, "--wait", "--timeout", "90s")

@@ -113,3 +113,23 @@ def test_every_type_and_computed_default_the_table_names_exists() -> None:
                 assert rule.type in TYPES, rule
             if isinstance(rule, Computed):
                 assert rule.name in defaulting.COMPUTED, rule
+
+
+def test_crd_schema_defaults_fill_absent_fields_where_their_parent_exists() -> None:
+    schema = {"type": "object", "properties": {
+        "metadata": {"type": "object", "properties": {"name": {"type": "string", "default": "x"}}},
+        "spec": {"type": "object", "properties": {
+            "color": {"type": "string", "default": "blue"},
+            "tls": {"type": "object", "properties": {"enabled": {"type": "boolean", "default": False}}},
+            "ports": {"type": "array", "items": {"type": "object", "properties": {
+                "protocol": {"type": "string", "default": "TCP"}}}},
+            "labels": {"type": "object", "additionalProperties": {
+                "type": "object", "properties": {"weight": {"type": "integer", "default": 1}}}},
+        }},
+    }}
+    obj: dict[str, Any] = {"metadata": {}, "spec": {"color": None, "ports": [{"port": 80}, {"protocol": "UDP"}],
+                                                    "labels": {"a": {}}}}
+    defaulting.schema_defaults(obj, schema, top=True)
+    assert obj == {"metadata": {}, "spec": {"color": "blue", "ports": [{"port": 80, "protocol": "TCP"},
+                                                                      {"protocol": "UDP"}],
+                                            "labels": {"a": {"weight": 1}}}}
