@@ -1,4 +1,4 @@
-"""`helmkit sandbox up|status|down|serve`."""
+"""`helmkit sandbox up|status|down|reset|serve`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions import sandbox as action
-from helmkit.cli.options import env_option, kubeconfig_option
+from helmkit.cli.options import kubeconfig_option
 from helmkit.context import Context
 
 KUBECONFIG_HELP = "Where to write the kubeconfig (mode 0600). Default: .helmkit/sandbox/kubeconfig."
@@ -19,12 +19,14 @@ def command() -> None:
 
 
 @command.command("up")
-@env_option()
+@click.option("--env", "-e", "envs", required=True, multiple=True, metavar="ENV",
+              help="Environment (environments/<env>.yaml). Repeat for several.")
 @kubeconfig_option(KUBECONFIG_HELP)
 @click.pass_obj
-def up(ctx: Context, env: str, kubeconfig: Path | None) -> None:
-    """Start a background sandbox for every cluster of ENV and write its kubeconfig."""
-    action.up(ctx, action.SandboxOptions(env=env, kubeconfig=kubeconfig))
+def up(ctx: Context, envs: tuple[str, ...], kubeconfig: Path | None) -> None:
+    """Start a background sandbox for every cluster of ENV (or add them to the running one) and write
+    a kubeconfig with the contexts of every environment it serves."""
+    action.up(ctx, action.SandboxOptions(envs=envs, kubeconfig=kubeconfig))
 
 
 @command.command("status")
@@ -41,10 +43,18 @@ def down(ctx: Context) -> None:
     action.down(ctx)
 
 
+@command.command("reset")
+@click.pass_obj
+def reset(ctx: Context) -> None:
+    """Stop the background sandbox and forget its objects (the next `up` starts empty)."""
+    action.reset(ctx)
+
+
 @command.command("serve")
-@env_option()
+@click.option("--env", "-e", "envs", required=True, multiple=True, metavar="ENV",
+              help="Environment (environments/<env>.yaml). Repeat for several.")
 @kubeconfig_option(KUBECONFIG_HELP)
 @click.pass_obj
-def serve(ctx: Context, env: str, kubeconfig: Path | None) -> None:
+def serve(ctx: Context, envs: tuple[str, ...], kubeconfig: Path | None) -> None:
     """Serve the clusters of ENV in the foreground until Ctrl-C."""
-    action.serve(ctx, action.SandboxOptions(env=env, kubeconfig=kubeconfig))
+    action.serve(ctx, action.SandboxOptions(envs=envs, kubeconfig=kubeconfig))

@@ -5,7 +5,10 @@ the live objects of the cluster, **on the fields the manifest sets only**. Every
 server or a controller adds (``status``, ``metadata.uid``, ``managedFields``, defaulted fields
 such as ``spec.strategy``, extra labels) is not looked at; a field the manifest sets and the
 live object lacks or holds with another value is drift. A ``null``, empty map, empty list or
-empty string in the manifest equals a missing live field (the API server drops them).
+empty string in the manifest equals a missing live field (the API server drops them), and an
+empty value of a field the API server defaults when empty (``imagePullPolicy: ""``, a Service
+``type: ""``, a probe's ``periodSeconds: 0``: the table of :mod:`helmkit.sandbox.defaults`) is
+compared with the value the server fills in.
 
 Maps are compared key by key (the manifest's keys). Lists that Kubernetes merges by a key
 (:data:`helmkit.plan.diffmodel.KEYED_LISTS`: containers by ``name``...) are compared item by
@@ -29,6 +32,7 @@ Paths shown to people use the diff model's format (``spec.template.spec.containe
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +44,7 @@ from helmkit.model.schemas import json_pointer
 from helmkit.plan.diffmodel import list_merge_key, merge_key_value, path_segment
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import is_secret, mask_object
+from helmkit.sandbox import defaulting
 
 ObjectState = Literal["modified", "missing"]
 _ABSENT: Any = object()
@@ -164,7 +169,7 @@ def live_drift(
         if current is None:
             result.objects.append(ObjectDrift(key, api_version, "missing"))
             continue
-        expected = _normalized(_masked(body, secrets, digest_of))
+        expected = _normalized(_masked(_with_server_defaults(api_version, key.kind, body), secrets, digest_of))
         actual = _normalized(_masked(current, secrets, digest_of))
         found: list[LiveField] = []
         _compare(expected, actual, [], [], found)
@@ -279,6 +284,42 @@ def _compare(expected: Any, actual: Any, path: list[str], pointer: list[str], ou
     _add(out, path, pointer, expected, actual)
 
 
+def _with_server_defaults(api_version: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The manifest object with each empty value the API server replaces by its default replaced the
+    same way (``imagePullPolicy: ""`` becomes ``IfNotPresent`` for ``nginx:1.27``, a probe's
+    ``periodSeconds: 0`` becomes 10), from the server's table (:mod:`helmkit.sandbox.defaults`);
+    allocated values (a Service's ``clusterIP: ""``) become "not set". Nothing else is added."""
+    group, _, version = api_version.rpartition("/")
+    if defaulting.type_of(group, version, kind) is None or not isinstance(body.get("metadata"), dict):
+        return body
+    filled = defaulting.apply(group, version, kind, copy.deepcopy(body), None)
+    result: dict[str, Any] = _fill_empty(body, filled, skip=_FREE_FORM)
+    return result
+
+
+def _fill_empty(node: Any, filled: Any, skip: frozenset[str] = frozenset()) -> Any:
+    if isinstance(node, dict) and isinstance(filled, dict):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            other = filled.get(key, _ABSENT)
+            if key in skip:
+                result[key] = value
+            elif _is_empty_leaf(value) and key in _ALLOCATED:
+                result[key] = None
+            elif _is_empty_leaf(value) and other is not _ABSENT and not _is_empty_leaf(other):
+                result[key] = other
+            else:
+                result[key] = _fill_empty(value, other)
+        return result
+    if isinstance(node, list) and isinstance(filled, list) and len(node) == len(filled):
+        return [_fill_empty(item, other) for item, other in zip(node, filled, strict=True)]
+    return node
+
+
+def _is_empty_leaf(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, str | int) and value in ("", 0)
+
+
 def _add(out: list[LiveField], path: list[str], pointer: list[str], expected: Any, actual: Any) -> None:
     text = "".join(path).lstrip(".") or "(object)"
     where = json_pointer(pointer)
@@ -297,6 +338,8 @@ def _normalized(obj: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+_FREE_FORM = frozenset({"metadata", "data", "stringData", "binaryData"})
+_ALLOCATED = frozenset({"clusterIP", "nodePort", "healthCheckNodePort"})
 QUANTITY_PARENTS = frozenset({"requests", "limits", "hard", "capacity", "overhead"})
 _QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))((?:[eE][+-]?\d+)|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|)$")
 _SUFFIX = {"": Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10) ** 3,

@@ -15,9 +15,10 @@ Other processes reach faults and request logs through the admin endpoint
 --cluster NAME ...`` serves in the foreground; :mod:`helmkit.sandbox.daemon` starts and stops a
 background one (``helmkit sandbox up/down``). With a state file, objects survive restarts.
 
-What is not served: protobuf bodies of kinds other than Secret, ConfigMap, Namespace and
-DeleteOptions (typed clients such as ``kubectl create deployment`` get 415; ``kubectl apply`` and
-helm use JSON), admission webhooks, finalizers (deletes are immediate), Pods behind workloads.
+Objects of built-in kinds get the defaults of a Kubernetes 1.34 API server
+(:mod:`helmkit.sandbox.defaults`). What is not served: protobuf bodies of kinds other than those
+typed clients create (:mod:`helmkit.sandbox.protoschema`; ``kubectl apply`` and helm use JSON),
+admission webhooks, finalizers (deletes are immediate), Pods behind workloads.
 This package imports nothing else from helmkit.
 """
 

@@ -1,21 +1,19 @@
 """What the API server does to an object before storing it: decoding, naming, defaults.
 
 Request bodies are JSON, YAML (server-side apply) or Kubernetes protobuf (Secret, ConfigMap,
-DeleteOptions). Defaults are the few a client can observe: Secret ``stringData`` folded into
-``data``, a Service ``clusterIP``, Job/Deployment/StatefulSet replica counts.
+DeleteOptions). Defaults come from the table of :mod:`helmkit.sandbox.defaults`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import string
+import uuid
 from typing import Any
 
-from helmkit.sandbox import protobuf
-from helmkit.sandbox.catalog import ResourceType
+from helmkit.sandbox import defaulting, protobuf
+from helmkit.sandbox.catalog import ResourceType, builtin_type
 from helmkit.sandbox.status import ApiError, bad_request, invalid
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -92,47 +90,25 @@ def check_object(rtype: ResourceType, obj: Any, namespace: str | None, name: str
     return obj
 
 
-def apply_defaults(rtype: ResourceType, obj: Obj, old: Obj | None, cluster_ip: str) -> Obj:
-    """Defaults the server sets on create and keeps on update."""
-    kind = (rtype.group, rtype.kind)
-    if kind == ("", "Secret"):
-        string_data = obj.pop("stringData", None)
-        if string_data:
-            data = dict(obj.get("data") or {})
-            for key, value in string_data.items():
-                data[key] = base64.b64encode(str(value).encode()).decode()
-            obj["data"] = data
-        obj.setdefault("type", "Opaque")
-    elif kind == ("", "Service"):
-        spec = obj.setdefault("spec", {})
-        old_spec = (old or {}).get("spec") or {}
-        spec.setdefault("type", "ClusterIP")
-        if spec["type"] != "ExternalName":
-            ip = spec.get("clusterIP") or old_spec.get("clusterIP") or cluster_ip
-            spec["clusterIP"] = ip
-            spec.setdefault("clusterIPs", [ip] if ip != "None" else ["None"])
-        for port in spec.get("ports") or ():
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
-                port.setdefault("targetPort", port.get("port"))
-    elif kind in (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")):
-        obj.setdefault("spec", {}).setdefault("replicas", 1)
-    elif kind == ("batch", "Job"):
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("completions", 1)
-        spec.setdefault("parallelism", 1)
-        spec.setdefault("backoffLimit", 6)
-    elif kind == ("", "Namespace"):
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        obj.setdefault("status", {})["phase"] = "Active"
-        labels = obj["metadata"].setdefault("labels", {})
-        labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-    return obj
+def apply_defaults(rtype: ResourceType, obj: Obj, old: Obj | None, crd: Obj | None = None) -> Obj:
+    """The object with the defaults a Kubernetes 1.34 API server fills in (:mod:`helmkit.sandbox.defaults`).
+
+    Runs on create, update, patch and server-side apply. A custom resource gets the ``default``
+    values of its CustomResourceDefinition's schema (``crd``) for the version it is written in.
+    """
+    if builtin_type(rtype.api_version, rtype.kind) is None:
+        for version in ((crd or {}).get("spec") or {}).get("versions") or ():
+            if isinstance(version, dict) and version.get("name") == rtype.version:
+                schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                if isinstance(schema, dict):
+                    defaulting.schema_defaults(obj, schema, top=True)
+        return obj
+    return defaulting.apply(rtype.group, rtype.version, rtype.kind, obj, old)
 
 
-def allocate_cluster_ip(namespace: str, name: str) -> str:
-    digest = hashlib.sha256(f"{namespace}/{name}".encode()).digest()
-    return f"10.96.{digest[0]}.{max(digest[1], 1)}"
+def new_uid(obj: Obj) -> None:
+    """Give an object being created its uid (before defaulting: a Job's selector is made from it)."""
+    obj["metadata"]["uid"] = str(uuid.uuid4())
 
 
 def immutable_error(rtype: ResourceType, name: str, field: str) -> ApiError:

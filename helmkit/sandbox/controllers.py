@@ -5,7 +5,8 @@ the client reads it again:
 
 - Deployment → an owned ReplicaSet ``{name}-{template-hash}`` whose template equals the
   Deployment's (plus the ``pod-template-hash`` label); older ReplicaSets are scaled to zero;
-  Deployment status with ``observedGeneration``, replica counts, Available/Progressing conditions.
+  Deployment status with ``observedGeneration``, replica counts, Available/Progressing conditions,
+  and the ``deployment.kubernetes.io/revision`` annotation of its current ReplicaSet.
 - ReplicaSet, StatefulSet, DaemonSet: every replica ready at once.
 - Job: complete; Pod: Running and Ready (helm hook pods: Succeeded); PVC: Bound;
   LoadBalancer Service: an ingress IP; CRD: NamesAccepted and Established; APIService: Available.
@@ -43,12 +44,20 @@ def _condition(old_status: dict[str, Any], ctype: str, status: str, reason: str,
             "lastTransitionTime": now, "lastUpdateTime": now}
 
 
-def _set_status(store: Store, key: str, obj: Obj, status: dict[str, Any]) -> None:
-    if obj.get("status") == status:
+def _set_status(store: Store, key: str, obj: Obj, status: dict[str, Any],
+                annotations: dict[str, str] | None = None) -> None:
+    meta = obj["metadata"]
+    wanted = {**(meta.get("annotations") or {}), **(annotations or {})}
+    if obj.get("status") == status and (not annotations or wanted == meta.get("annotations")):
         return
-    new = {**obj, "metadata": dict(obj["metadata"]), "status": status}
+    new = {**obj, "metadata": {**meta, "annotations": wanted} if annotations else dict(meta), "status": status}
     with contextlib.suppress(ApiError):  # a newer write won; its own controller pass sets the status
         store.replace(key, new, expected_rv=obj["metadata"]["resourceVersion"])
+
+
+def _revision(rs: Obj) -> int:
+    value = (rs["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")
+    return int(value) if str(value).isdigit() else 0
 
 
 def _replicas(obj: Obj) -> int:
@@ -70,8 +79,7 @@ def deployment(store: Store, obj: Obj) -> None:
              "controller": True, "blockOwnerDeletion": True}
     owned, _ = store.select(RS_KEY, namespace, lambda o: any(
         r.get("uid") == meta.get("uid") for r in o["metadata"].get("ownerReferences") or ()))
-    revision = str(1 + max((int((o["metadata"].get("annotations") or {}).get(
-        "deployment.kubernetes.io/revision", "0")) for o in owned), default=0))
+    revision = str(1 + max((_revision(o) for o in owned), default=0))
     current = next((o for o in owned if o["metadata"]["name"] == rs_name), None)
     if current is None:
         rs = {
@@ -85,9 +93,12 @@ def deployment(store: Store, obj: Obj) -> None:
             store.create(RS_KEY, rs, error=lambda: ApiError(409, "exists"))
         except ApiError:
             return
-    elif _replicas(current) != replicas:
+    elif _replicas(current) != replicas or _revision(current) + 1 < int(revision):
         updated = copy.deepcopy(current)
         updated["spec"]["replicas"] = replicas
+        if _revision(current) + 1 < int(revision):  # an older template again (a rollback): the newest revision
+            updated["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = revision
+            current = updated
         try:
             store.replace(RS_KEY, updated, expected_rv=current["metadata"]["resourceVersion"])
         except ApiError:
@@ -116,7 +127,9 @@ def deployment(store: Store, obj: Obj) -> None:
     if replicas == 0:
         for key in ("readyReplicas", "availableReplicas", "updatedReplicas", "replicas"):
             status.pop(key)
-    _set_status(store, "apps/deployments", latest, status)
+    rs_revision = ((current or {}).get("metadata", {}).get("annotations") or {}).get(
+        "deployment.kubernetes.io/revision", revision)
+    _set_status(store, "apps/deployments", latest, status, {"deployment.kubernetes.io/revision": rs_revision})
 
 
 def replica_set(store: Store, obj: Obj) -> None:

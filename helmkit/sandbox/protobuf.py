@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from helmkit.sandbox.protomessages import decode_message
 from helmkit.sandbox.protowire import Fields, field_bytes, field_str, field_varint, int64, last, parse
 
 MAGIC = b"k8s\x00"
@@ -212,7 +213,13 @@ def _namespace(fields: Fields, out: dict[str, Any]) -> None:
 
 _WITH_METADATA = {"Secret": _secret, "ConfigMap": _config_map, "Namespace": _namespace}
 _WITHOUT_METADATA = {"DeleteOptions": _delete_options, "Status": _status}
-SUPPORTED_KINDS = (*_WITH_METADATA, *_WITHOUT_METADATA)
+# kinds decoded from the field table of helmkit.sandbox.protoschema
+GENERIC_KINDS = frozenset({
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ServiceAccount", "ResourceQuota", "Pod",
+    "PersistentVolumeClaim", "Endpoints", "Job", "CronJob", "Role", "ClusterRole", "RoleBinding",
+    "ClusterRoleBinding", "PriorityClass", "PodDisruptionBudget", "Ingress", "IngressClass", "NetworkPolicy",
+})
+SUPPORTED_KINDS = (*_WITH_METADATA, *_WITHOUT_METADATA, *sorted(GENERIC_KINDS))
 
 
 def decode(body: bytes) -> dict[str, Any]:
@@ -234,6 +241,8 @@ def decode(body: bytes) -> dict[str, Any]:
         _WITH_METADATA[kind](fields, out)
     elif kind in _WITHOUT_METADATA:
         _WITHOUT_METADATA[kind](fields, out)
+    elif kind in GENERIC_KINDS:
+        out.update(decode_message(kind, raw, _object_meta))
     else:
         supported = ", ".join(SUPPORTED_KINDS)
         raise ValueError(f"protobuf: kind {kind or '(none)'!r} is not supported (supported: {supported})")

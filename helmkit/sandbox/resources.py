@@ -96,6 +96,14 @@ def _table(cluster: ClusterState, req: ResourceRequest, objects: list[Obj], rv: 
                     now=datetime.now(UTC), resource_version=rv, printer_columns=columns)
 
 
+def _crd_of(cluster: ClusterState, req: ResourceRequest) -> Obj | None:
+    """The CustomResourceDefinition serving a custom resource (None for built-in kinds)."""
+    if not req.rtype.group or "." not in req.rtype.group:
+        return None
+    return cluster.store.get("apiextensions.k8s.io/customresourcedefinitions", "",
+                             f"{req.rtype.plural}.{req.rtype.group}")
+
+
 def _namespace_must_exist(cluster: ClusterState, req: ResourceRequest, namespace: str) -> None:
     if cluster.store.get("/namespaces", "", namespace) is None:
         raise ApiError(404, f'namespaces "{namespace}" not found',
@@ -176,8 +184,8 @@ def create(cluster: ClusterState, req: ResourceRequest) -> Reply:
     meta.pop("resourceVersion", None)
     if req.rtype.namespaced:
         _namespace_must_exist(cluster, req, meta["namespace"])
-    ip = admission.allocate_cluster_ip(meta.get("namespace", ""), meta["name"])
-    obj = admission.apply_defaults(req.rtype, obj, None, ip)
+    admission.new_uid(obj)
+    obj = admission.apply_defaults(req.rtype, obj, None, _crd_of(cluster, req))
     obj = record_update(None, obj, manager=req.manager, now=now_rfc3339())
     created = cluster.store.create(
         req.key, obj, dry_run=req.dry_run,
@@ -230,8 +238,8 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
                                                    for manager, path in exc.conflicts]}) from None
             if live is None:
                 result = admission.check_object(req.rtype, result, req.namespace, req.name)
-                ip = admission.allocate_cluster_ip(result["metadata"].get("namespace", ""), result["metadata"]["name"])
-                result = admission.apply_defaults(req.rtype, result, None, ip)
+                admission.new_uid(result)
+                result = admission.apply_defaults(req.rtype, result, None, _crd_of(cluster, req))
                 created = cluster.store.create(
                     req.key, result, dry_run=req.dry_run,
                     error=lambda: already_exists(req.rtype.plural, req.name or "", req.rtype.group))
@@ -282,8 +290,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
 
 def _store_update(cluster: ClusterState, req: ResourceRequest, live: Obj, new: Obj, expected: str | None,
                   *, record: Any) -> Reply:
-    ip = admission.allocate_cluster_ip(live["metadata"].get("namespace", ""), live["metadata"]["name"])
-    new = admission.apply_defaults(req.rtype, new, live, ip)
+    new = admission.apply_defaults(req.rtype, new, live, _crd_of(cluster, req))
     if record is not None:
         new = record(live, new, manager=req.manager, now=now_rfc3339())
     stored = cluster.store.replace(req.key, new, expected_rv=expected, dry_run=req.dry_run, what=req.ident)

@@ -122,7 +122,7 @@ class Store:
             bucket = self._objects.setdefault(key, {})
             if ident in bucket:
                 raise error()
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = meta.get("uid") or str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
             meta.pop("deletionTimestamp", None)
             if _spec_part(obj):

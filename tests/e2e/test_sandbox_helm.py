@@ -138,6 +138,8 @@ def test_crd_and_custom_resources(tools: Tools, namespace: str) -> None:
     tools.helm("install", "defs", str(CHARTS / "crd"), *ns, "--create-namespace", "--wait", "--timeout", "60s")
     crd = tools.get("crd", "widgets.e2e.helmkit.dev")
     assert {c["type"] for c in crd["status"]["conditions"]} >= {"Established"}
+    widget = tools.get("widget", "defs-widget", *ns)  # the CRD schema's defaults are filled in
+    assert widget["spec"] == {"size": 3, "color": "blue", "ports": [{"port": 8080, "protocol": "TCP"}]}
     tools.helm("install", "users", str(CHARTS / "widget-user"), *ns, "--wait", "--timeout", "60s")
     widgets = tools.get("widgets", *ns)["items"]
     assert sorted((w["metadata"]["name"], w["spec"]["size"]) for w in widgets) == [

@@ -165,7 +165,7 @@ def test_encoding_matches_what_helm_sends() -> None:
     ("body", "message"),
     [
         (b"{}", "magic"),
-        (unknown("apps/v1", "Deployment", b""), "not supported"),
+        (unknown("apps/v1", "ControllerRevision", b""), "not supported"),
         (b"k8s\x00\x0a\x05\x0a", "truncated"),
         (b"k8s\x00\x0b", "wire type"),
     ],
