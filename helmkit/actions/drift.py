@@ -49,6 +49,7 @@ FORMATS = ("table", "json", "markdown", "junit", "html")
 RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "junit": render_junit,
              "html": render_html}
 LIVE_STATUSES = (Status.IN_SYNC, Status.OUT_OF_SYNC)  # a deployed release whose objects Helm applied
+CLUSTERS_AT_ONCE = 4  # clusters compared in parallel: their reads overlap, their memory adds up
 
 
 @dataclass(frozen=True)
@@ -121,40 +122,48 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
 
 def _env_findings(ctx: Context, assessment: Assessment,
                   rules: list[IgnoreRule]) -> tuple[list[Finding], list[ClusterScan]]:
-    env = assessment.env
+    """Cluster by cluster, a few at a time: parse that cluster's deployed manifests, list its live
+    objects, compare, and keep only the findings. Parsed manifests and live objects of a cluster are
+    dropped when it is done, so memory grows with the largest cluster, not with the fleet."""
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    deployed = {id(item): _deployed_objects(item) for item in assessment.releases}  # parsed once per release
-    reachable = [c for c in assessment.clusters if assessment.live[c.name].reachable]
 
-    def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError]:
-        kinds = {(obj.api_version, obj.key.kind) for item in by_cluster.get(cluster.name, [])
-                 for obj in deployed[id(item)]}
-        return cluster.name, _read_cluster(ctx, cluster, kinds)
+    def one(cluster: Cluster) -> tuple[list[Finding], ClusterScan]:
+        return _cluster_findings(ctx, assessment, cluster, by_cluster.get(cluster.name, []), rules)
 
-    live: dict[str, LiveObjects | HelmkitError] = {}
-    if reachable:
-        with ThreadPoolExecutor(max_workers=min(16, len(reachable)), thread_name_prefix="helmkit-drift") as pool:
-            live = dict(pool.map(read, reachable))
+    if not assessment.clusters:
+        return [], []
+    workers = min(CLUSTERS_AT_ONCE, len(assessment.clusters))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="helmkit-drift") as pool:
+        done = list(pool.map(one, assessment.clusters))
+    return [f for findings, _ in done for f in findings], [scan for _, scan in done]
+
+
+def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, items: list[AssessedRelease],
+                      rules: list[IgnoreRule]) -> tuple[list[Finding], ClusterScan]:
+    env, gathered = assessment.env, assessment.live[cluster.name]
+    error: HelmkitError | None = gathered.error
+    objects: LiveObjects | None = None
+    deployed: list[list[ManifestObject]] = []
+    if error is None:
+        deployed = [_deployed_objects(item) for item in items]  # parsed once per release
+        kinds = {(obj.api_version, obj.key.kind) for objs in deployed for obj in objs}
+        read = _read_cluster(ctx, cluster, kinds)
+        if isinstance(read, HelmkitError):
+            error = read
+        else:
+            objects = read
+    if error is not None or objects is None:
+        message = _message(error) if error is not None else "not read"
+        return ([unreachable_finding(env, cluster.name, message)],
+                ClusterScan(env, cluster.name, False, 0, gathered.api_calls, message))
     findings: list[Finding] = []
-    scans: list[ClusterScan] = []
-    for cluster in assessment.clusters:
-        gathered = assessment.live[cluster.name]
-        objects = live.get(cluster.name)
-        error = gathered.error or (objects if isinstance(objects, HelmkitError) else None)
-        if error is not None:
-            findings.append(unreachable_finding(env, cluster.name, _message(error)))
-            scans.append(ClusterScan(env, cluster.name, False, 0, gathered.api_calls, _message(error)))
-            continue
-        assert isinstance(objects, LiveObjects)
-        items = by_cluster.get(cluster.name, [])
-        for item in items:
-            findings += _release_findings(item, deployed[id(item)], objects, rules)
-        names = tuple(sorted({item.state.name for item in items}))
-        scans.append(ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
-                                 release_names=names))
-    return findings, scans
+    for item, objs in zip(items, deployed, strict=True):
+        findings += _release_findings(item, objs, objects, rules)
+    names = tuple(sorted({item.state.name for item in items}))
+    return findings, ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
+                                 release_names=names)
 
 
 def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -> LiveObjects | HelmkitError:

@@ -26,7 +26,7 @@ import yaml
 
 from helmkit.actions.render import RenderResult, helm_client, render_instances
 from helmkit.adapters.helm import HelmClient
-from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, latest_releases, read_releases
+from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
@@ -66,13 +66,13 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=kubeconfig)
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
-                    snapshot = read_releases(client)
+                    snapshot = read_current_releases(client)  # only the revision that counts is decoded
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
             live.error = exc
             return live
-        live.histories = latest_releases(snapshot.records)
+        live.histories = snapshot.histories
         live.undecodable = len(snapshot.undecodable)
         return live
 
