@@ -77,7 +77,8 @@ def drift(ctx: Context, options: DriftOptions) -> int:
     envs = _environments(sorted(repo.environments), options)
     baseline = read_baseline(options.baseline) if options.baseline is not None else None  # bad input: fail first
     report = scan(ctx, envs, selector=options.selector, concurrency=options.concurrency,
-                  rules=parse_rules(repo.settings.ignore_differences))
+                  rules=parse_rules(repo.settings.ignore_differences),
+                  diffs=any(target.fmt != "table" for target in options.reports))  # a table shows no diff
     if baseline is not None:
         report = apply_baseline(report, baseline, source=str(options.baseline))
     report = report.mask(ctx.masker.mask)
@@ -103,8 +104,11 @@ def write_report(path: Path, text: str) -> None:
 
 
 def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, concurrency: int | None = None,
-         rules: list[IgnoreRule] | None = None) -> DriftReport:
-    """Every finding of ``envs`` (no baseline, not yet masked); ``rules`` default to helmkit.yaml's."""
+         rules: list[IgnoreRule] | None = None, diffs: bool = True) -> DriftReport:
+    """Every finding of ``envs`` (no baseline, not yet masked); ``rules`` default to helmkit.yaml's.
+
+    ``diffs=False`` leaves out the text and field changes of spec-drift findings (rendering them is
+    the costly part of a big release's spec drift); kinds, ids and summaries are the same."""
     if rules is None:
         rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
     findings: list[Finding] = []
@@ -112,7 +116,7 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     errors: list[str] = []
     for env in envs:
         assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
-        env_findings, env_clusters = _env_findings(ctx, assessment, rules)
+        env_findings, env_clusters = _env_findings(ctx, assessment, rules, diffs)
         findings += env_findings
         clusters += env_clusters
         errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
@@ -120,8 +124,8 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     return DriftReport(list(envs), clusters, findings, errors, now)
 
 
-def _env_findings(ctx: Context, assessment: Assessment,
-                  rules: list[IgnoreRule]) -> tuple[list[Finding], list[ClusterScan]]:
+def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],
+                  diffs: bool) -> tuple[list[Finding], list[ClusterScan]]:
     """Cluster by cluster, a few at a time: parse that cluster's deployed manifests, list its live
     objects, compare, and keep only the findings. Parsed manifests and live objects of a cluster are
     dropped when it is done, so memory grows with the largest cluster, not with the fleet."""
@@ -130,7 +134,8 @@ def _env_findings(ctx: Context, assessment: Assessment,
         by_cluster.setdefault(item.state.cluster, []).append(item)
 
     def one(cluster: Cluster) -> tuple[list[Finding], ClusterScan]:
-        return _cluster_findings(ctx, assessment, cluster, by_cluster.get(cluster.name, []), rules)
+        return _cluster_findings(ctx, assessment, cluster, by_cluster.get(cluster.name, []), rules=rules,
+                                 diffs=diffs)
 
     if not assessment.clusters:
         return [], []
@@ -140,8 +145,8 @@ def _env_findings(ctx: Context, assessment: Assessment,
     return [f for findings, _ in done for f in findings], [scan for _, scan in done]
 
 
-def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, items: list[AssessedRelease],
-                      rules: list[IgnoreRule]) -> tuple[list[Finding], ClusterScan]:
+def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, items: list[AssessedRelease], *,
+                      rules: list[IgnoreRule], diffs: bool) -> tuple[list[Finding], ClusterScan]:
     env, gathered = assessment.env, assessment.live[cluster.name]
     error: HelmkitError | None = gathered.error
     objects: LiveObjects | None = None
@@ -160,7 +165,7 @@ def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, it
                 ClusterScan(env, cluster.name, False, 0, gathered.api_calls, message))
     findings: list[Finding] = []
     for item, objs in zip(items, deployed, strict=True):
-        findings += _release_findings(item, objs, objects, rules)
+        findings += _release_findings(item, objs, objects, rules=rules, diffs=diffs)
     names = tuple(sorted({item.state.name for item in items}))
     return findings, ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
                                  release_names=names)
@@ -186,11 +191,11 @@ def _deployed_objects(item: AssessedRelease) -> list[ManifestObject]:
     return list(manifest.objects.values())
 
 
-def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
-                      rules: list[IgnoreRule]) -> list[Finding]:
+def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects, *,
+                      rules: list[IgnoreRule], diffs: bool) -> list[Finding]:
     state = item.state
     spec_diff, spec_changes = "", []
-    if state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
+    if diffs and state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
         detail = release_diff(item)
         spec_diff = (detail.values_diff + render_unified(detail.changes)).strip("\n")
         spec_changes = to_json(detail.changes)
