@@ -1,36 +1,34 @@
-"""Generate a fleet of any size from the example charts: a helmkit repository and the same fleet as a helmfile.
+"""Generate a fleet of any size: a helmkit repository and the same fleet as a helmfile.
 
-:func:`generate_fleet` writes, under ``dest``:
+:func:`generate_fleet` writes under ``dest`` a helmkit repository (``helmkit.yaml``, ``releases/``,
+``environments/`` with cluster layers, ``charts/`` copied from this repository, ``schemas/``) and
+``helmfile.yaml`` (helmfile 0.166) with the same release instances: one entry per (cluster,
+release) with ``kubeContext``, ``namespace``, ``chart: ./charts/<chart>``, ``needs`` as
+``<kubeContext>/<namespace>/<name>`` and ``values:`` files under ``helmfile-values/`` in helmkit's
+layer order (release, environment, cluster; ``${cluster.name}``... resolved into the cluster's
+file; ``ref+env://PAYMENTS_DB_PASSWORD`` as a ``requiredEnv`` in a ``.gotmpl`` file). Both describe
+the same helm work (charts, values, namespaces, needs, kube version), so ``helmkit template`` and
+``helmfile template --skip-deps`` compare like with like.
 
-* a helmkit repository: ``helmkit.yaml``, ``releases/``, ``environments/<env>.yaml`` and cluster
-  layers, ``charts/`` (copied from this repository) and ``schemas/``;
-* ``helmfile.yaml`` with the same release instances for helmfile 0.166: one entry per (cluster,
-  release) with ``kubeContext``, ``namespace``, ``chart: ./charts/<chart>``, ``needs`` in helmfile's
-  ``<kubeContext>/<namespace>/<name>`` form and ``values:`` files under ``helmfile-values/`` in the same
-  layer order (release base, environment, cluster). Strings that helmkit interpolates
-  (``${cluster.name}``...) are resolved into the cluster's values file. The secret reference
-  ``ref+env://PAYMENTS_DB_PASSWORD`` becomes a ``requiredEnv`` in a ``.gotmpl`` values file.
+Each cluster gets ``releases_per_cluster`` releases: the example fleet's first (every prefix holds
+the releases it needs), then ``svc-NNN`` services on ``web-service``. With ``heavy=True`` the fleet
+weighs what a real one does: :mod:`heavychart` writes ``heavy-stack`` (megabytes of CRDs in the
+chart's and its subchart's ``crds/``, dashboards, Capabilities-gated objects) and its releases
+(``monitoring-stack``, a second log shipper, an exporter) come after the example ones.
 
-Both describe exactly the same helm work: the same charts, values, namespaces, needs and kube
-version, so a benchmark of ``helmkit template`` against
-``helmfile --helm-binary <helm> -f helmfile.yaml template --skip-deps`` compares like with like.
-
-Each cluster gets ``releases_per_cluster`` releases: the example fleet's releases first (in an
-order where every prefix holds the releases it needs), then ``svc-NNN`` services on the
-``web-service`` chart. ``clusters`` is the number of clusters of each environment.
-
-Run ``python benchmarks/fleetgen.py DEST --releases-per-cluster 40 --clusters 20 --envs 1``.
+Run ``python benchmarks/fleetgen.py DEST --releases-per-cluster 40 --clusters 20 --envs 1 [--heavy]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import re
+import importlib.util
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -44,6 +42,25 @@ SECRET_REF = f"ref+env://{SECRET_ENV}"
 HELMFILE_VALUES = "helmfile-values"
 
 Values = dict[str, Any]
+
+
+def sibling(name: str) -> ModuleType:
+    """A module of this folder, loaded from its file (this one may be loaded the same way)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def heavychart() -> ModuleType:
+    """:mod:`heavychart`: the heavy chart and its releases."""
+    return sibling("heavychart")
+
+
+_values = sibling("fleetvalues")
+merge, interpolate, split_templated, _overlap = (_values.merge, _values.interpolate, _values.split_templated,
+                                                 _values.overlap)
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,8 @@ EXAMPLE_RELEASES: tuple[ReleaseBlueprint, ...] = (
 )
 
 
+
+
 def _extra_service(number: int, present: set[str], previous: str | None) -> ReleaseBlueprint:
     name = f"svc-{number:03d}"
     needs = [n for n in ("ingress-nginx",) if n in present]
@@ -182,9 +201,10 @@ def _extra_service(number: int, present: set[str], previous: str | None) -> Rele
     )
 
 
-def blueprints(count: int) -> list[ReleaseBlueprint]:
+def blueprints(count: int, *, heavy: bool = False) -> list[ReleaseBlueprint]:
     """The first ``count`` releases of a generated cluster."""
-    chosen = list(EXAMPLE_RELEASES[:count])
+    heavy_ones = tuple(ReleaseBlueprint(**fields) for fields in heavychart().RELEASES) if heavy else ()
+    chosen = list((EXAMPLE_RELEASES + heavy_ones)[:count])
     present = {b.name for b in chosen}
     previous: str | None = None
     for number in range(1, count - len(chosen) + 1):
@@ -193,65 +213,6 @@ def blueprints(count: int) -> list[ReleaseBlueprint]:
         present.add(service.name)
         previous = service.name
     return chosen
-
-
-def merge(low: Values, high: Values) -> Values:
-    """Helm's rule: maps merge deeply, everything else (lists included) replaces."""
-    out = copy.deepcopy(low)
-    for key, value in high.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def interpolate(value: Any, context: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return re.sub(r"\$\{([a-z.]+)\}", lambda m: context[m.group(1)], value)
-    if isinstance(value, dict):
-        return {k: interpolate(v, context) for k, v in value.items()}
-    if isinstance(value, list):
-        return [interpolate(v, context) for v in value]
-    return value
-
-
-def _templated(value: Any) -> bool:
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, list):
-        return any(_templated(v) for v in value)
-    return False
-
-
-def split_templated(values: Values) -> tuple[Values, Values]:
-    """(static part, part with ``${...}`` strings); a list holding one templated string counts as templated."""
-    static: Values = {}
-    templated: Values = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            low, high = split_templated(value)
-            if low:
-                static[key] = low
-            if high:
-                templated[key] = high
-        elif _templated(value):
-            templated[key] = value
-        else:
-            static[key] = value
-    return static, templated
-
-
-def _overlap(a: Values, b: Values, path: str = "") -> str | None:
-    for key, value in a.items():
-        if key in b:
-            if isinstance(value, dict) and isinstance(b[key], dict):
-                found = _overlap(value, b[key], f"{path}/{key}")
-                if found:
-                    return found
-            else:
-                return f"{path}/{key}"
-    return None
 
 
 def _secret_split(values: Values) -> tuple[Values, bool]:
@@ -277,7 +238,7 @@ def _places(clusters: int, envs: int) -> list[ClusterPlace]:
 
 
 def generate_fleet(dest: Path, *, releases_per_cluster: int, clusters: int, envs: int = 1,
-                   source: Path = REPO_ROOT) -> FleetInfo:
+                   source: Path = REPO_ROOT, heavy: bool = False) -> FleetInfo:
     """Write a helmkit repository and the equivalent helmfile.yaml under ``dest`` (created if missing)."""
     if releases_per_cluster < 1 or clusters < 1 or envs < 1:
         raise ValueError("releases_per_cluster, clusters and envs must be at least 1")
@@ -285,9 +246,11 @@ def generate_fleet(dest: Path, *, releases_per_cluster: int, clusters: int, envs
     for stale in ("releases", "environments", HELMFILE_VALUES):  # a smaller fleet must not keep old files
         shutil.rmtree(dest / stale, ignore_errors=True)
     shutil.copytree(source / "charts", dest / "charts", dirs_exist_ok=True)
+    if heavy:
+        heavychart().write_heavy_chart(dest / "charts")
     if (source / "schemas").is_dir():
         shutil.copytree(source / "schemas", dest / "schemas", dirs_exist_ok=True)
-    chosen = blueprints(releases_per_cluster)
+    chosen = blueprints(releases_per_cluster, heavy=heavy)
     places = _places(clusters, envs)
     env_names = list(dict.fromkeys(p.env for p in places))
     _dump(dest / "helmkit.yaml", {
@@ -386,9 +349,10 @@ def main() -> None:
     parser.add_argument("--releases-per-cluster", type=int, default=len(EXAMPLE_RELEASES))
     parser.add_argument("--clusters", type=int, default=4, help="clusters of each environment")
     parser.add_argument("--envs", type=int, default=1)
+    parser.add_argument("--heavy", action="store_true", help="add the heavy chart and its releases")
     args = parser.parse_args()
     info = generate_fleet(args.dest, releases_per_cluster=args.releases_per_cluster, clusters=args.clusters,
-                          envs=args.envs)
+                          envs=args.envs, heavy=args.heavy)
     print(f"{info.instances} release instances on {len(info.clusters)} clusters in {info.root}")
     print(f"helmfile: {info.helmfile}")
     for name in info.secret_env:

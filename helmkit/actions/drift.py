@@ -53,6 +53,7 @@ FORMATS = ("table", "json", "markdown", "junit", "html")
 RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "junit": render_junit,
              "html": render_html}
 LIVE_STATUSES = (Status.IN_SYNC, Status.OUT_OF_SYNC)  # a deployed release whose objects Helm applied
+CLUSTERS_AT_ONCE = 4  # clusters compared in parallel: their reads overlap, their memory adds up
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def drift(ctx: Context, options: DriftOptions) -> int:
     envs = _environments(sorted(repo.environments), options)
     baseline = read_baseline(options.baseline) if options.baseline is not None else None  # bad input: fail first
     report = scan(ctx, envs, selector=options.selector, concurrency=options.concurrency,
-                  rules=parse_rules(repo.settings.ignore_differences))
+                  rules=parse_rules(repo.settings.ignore_differences),
+                  diffs=any(target.fmt != "table" for target in options.reports))  # a table shows no diff
     if baseline is not None:
         report = apply_baseline(report, baseline, source=str(options.baseline))
     report = report.mask(ctx.masker.mask)
@@ -106,8 +108,11 @@ def write_report(path: Path, text: str) -> None:
 
 
 def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, concurrency: int | None = None,
-         rules: list[IgnoreRule] | None = None) -> DriftReport:
-    """Every finding of ``envs`` (no baseline, not yet masked); ``rules`` default to helmkit.yaml's."""
+         rules: list[IgnoreRule] | None = None, diffs: bool = True) -> DriftReport:
+    """Every finding of ``envs`` (no baseline, not yet masked); ``rules`` default to helmkit.yaml's.
+
+    ``diffs=False`` leaves out the text and field changes of spec-drift findings (rendering them is
+    the costly part of a big release's spec drift); kinds, ids and summaries are the same."""
     if rules is None:
         rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
     findings: list[Finding] = []
@@ -115,63 +120,67 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     errors: list[str] = []
     for env in envs:
         assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
-        env_findings, env_clusters = _env_findings(ctx, assessment, rules, errors)
+        env_findings, env_clusters = _env_findings(ctx, assessment, rules, errors, diffs)
         findings += env_findings
         clusters += env_clusters
         errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
         errors += [release_error(item) for item in assessment.releases if item.state.status is Status.ERROR]
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return DriftReport(list(envs), clusters, findings, errors, now)
+    return DriftReport(list(envs), clusters, findings, sorted(errors), now)
 
 
 def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],
-                  errors: list[str]) -> tuple[list[Finding], list[ClusterScan]]:
-    """Findings and cluster scans of one environment; a release that cannot be read is added to
-    ``errors`` and the others go on."""
-    env = assessment.env
+                  errors: list[str], diffs: bool) -> tuple[list[Finding], list[ClusterScan]]:
+    """Cluster by cluster, a few at a time: parse that cluster's deployed manifests, list its live
+    objects, compare, and keep only the findings. Live objects of a cluster are dropped when it is
+    done, so memory grows with the largest cluster, not with the fleet; a document read once (the
+    same chart on many clusters) is shared through the scan's :class:`DocumentCache`. A release that
+    cannot be read is added to ``errors`` and the others go on."""
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    deployed: dict[int, list[ManifestObject]] = {}  # parsed once per release; a document once per scan
     cache = DocumentCache()
-    for item in assessment.releases:
-        parsed = _deployed_objects(item, cache)
-        if isinstance(parsed, InputError):
-            errors.append(release_error(item, parsed) + " (live drift not checked)")
-            parsed = []
-        deployed[id(item)] = parsed
-    reachable = [c for c in assessment.clusters if assessment.live[c.name].reachable]
 
-    def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError]:
-        kinds = {(obj.api_version, obj.key.kind) for item in by_cluster.get(cluster.name, [])
-                 for obj in deployed[id(item)]}
-        return cluster.name, _read_cluster(ctx, cluster, kinds)
+    def one(cluster: Cluster) -> tuple[list[Finding], ClusterScan]:
+        return _cluster_findings(ctx, assessment, cluster, by_cluster.get(cluster.name, []), rules=rules,
+                                 diffs=diffs, cache=cache, errors=errors)
 
-    live: dict[str, LiveObjects | HelmkitError] = {}
-    if reachable:
-        with ThreadPoolExecutor(max_workers=min(16, len(reachable)), thread_name_prefix="helmkit-drift") as pool:
-            live = dict(pool.map(read, reachable))
+    if not assessment.clusters:
+        return [], []
+    workers = min(CLUSTERS_AT_ONCE, len(assessment.clusters))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="helmkit-drift") as pool:
+        done = list(pool.map(one, assessment.clusters))
+    return [f for findings, _ in done for f in findings], [scan for _, scan in done]
+
+
+def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, items: list[AssessedRelease], *,
+                      rules: list[IgnoreRule], diffs: bool, cache: DocumentCache,
+                      errors: list[str]) -> tuple[list[Finding], ClusterScan]:
+    env, gathered = assessment.env, assessment.live[cluster.name]
+    error: HelmkitError | None = gathered.error
+    objects: LiveObjects | None = None
+    deployed: list[list[ManifestObject]] = []
+    if error is None:
+        deployed = [_deployed_or_error(item, cache, errors) for item in items]  # parsed once per release
+        kinds = {(obj.api_version, obj.key.kind) for objs in deployed for obj in objs}
+        read = _read_cluster(ctx, cluster, kinds)
+        if isinstance(read, HelmkitError):
+            error = read
+        else:
+            objects = read
+    if error is not None or objects is None:
+        message = _message(error) if error is not None else "not read"
+        return ([unreachable_finding(env, cluster.name, message)],
+                ClusterScan(env, cluster.name, False, 0, gathered.api_calls, message))
     findings: list[Finding] = []
-    scans: list[ClusterScan] = []
-    for cluster in assessment.clusters:
-        gathered = assessment.live[cluster.name]
-        objects = live.get(cluster.name)
-        error = gathered.error or (objects if isinstance(objects, HelmkitError) else None)
-        if error is not None:
-            findings.append(unreachable_finding(env, cluster.name, _message(error)))
-            scans.append(ClusterScan(env, cluster.name, False, 0, gathered.api_calls, _message(error)))
-            continue
-        assert isinstance(objects, LiveObjects)
-        items = by_cluster.get(cluster.name, [])
-        for item in items:
-            try:
-                findings += _release_findings(item, deployed[id(item)], objects, rules, ctx.masker.digest)
-            except InputError as exc:
-                errors.append(release_error(item, exc))
-        names = tuple(sorted({item.state.name for item in items}))
-        scans.append(ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
-                                 release_names=names))
-    return findings, scans
+    for item, objs in zip(items, deployed, strict=True):
+        try:
+            findings += _release_findings(item, objs, objects, rules=rules, diffs=diffs, digest=ctx.masker.digest)
+        except InputError as exc:
+            errors.append(release_error(item, exc))
+    names = tuple(sorted({item.state.name for item in items}))
+    return findings, ClusterScan(env, cluster.name, True, len(items), gathered.api_calls + objects.api_calls,
+                                 release_names=names)
 
 
 def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -> LiveObjects | HelmkitError:
@@ -194,11 +203,19 @@ def _deployed_objects(item: AssessedRelease, cache: DocumentCache) -> list[Manif
     return list(manifest.objects.values())
 
 
-def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
-                      rules: list[IgnoreRule], digest: Digest) -> list[Finding]:
+def _deployed_or_error(item: AssessedRelease, cache: DocumentCache, errors: list[str]) -> list[ManifestObject]:
+    parsed = _deployed_objects(item, cache)
+    if isinstance(parsed, InputError):
+        errors.append(release_error(item, parsed) + " (live drift not checked)")
+        return []
+    return parsed
+
+
+def _release_findings(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects, *,
+                      rules: list[IgnoreRule], diffs: bool, digest: Digest) -> list[Finding]:
     state = item.state
     spec_diff, spec_changes = "", []
-    if state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
+    if diffs and state.status in (Status.OUT_OF_SYNC, Status.DISABLED_INSTALLED):
         detail = release_diff(item, digest=digest)
         spec_diff = (detail.values_diff + render_unified(detail.changes)).strip("\n")
         spec_changes = to_json(detail.changes)

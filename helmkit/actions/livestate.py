@@ -32,7 +32,7 @@ from helmkit.actions.capabilities import RenderTarget, save_last_known
 from helmkit.actions.render import RenderResult, helm_client, render_instances
 from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helm import HelmClient
-from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, latest_releases, read_releases
+from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
@@ -81,13 +81,13 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
                     live.capabilities = read_capabilities(client)
-                    snapshot = read_releases(client)
+                    snapshot = read_current_releases(client)  # only the revision that counts is decoded
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
             live.error = exc
             return live
-        live.histories = latest_releases(snapshot.records)
+        live.histories = snapshot.histories
         live.undecodable = len(snapshot.undecodable)
         return live
 

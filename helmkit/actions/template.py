@@ -91,6 +91,8 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
 
 def mask_secret_data(manifest: str, digest: Digest) -> str:
     """Replace the values of ``data``/``stringData`` of every Secret with digest masks."""
+    if "Secret" not in manifest or not _SECRET_KIND.search(manifest):
+        return manifest  # no Secret: nothing to mask, and no need to split megabytes into documents
     parts = _DOC_SPLIT.split(manifest)
     return "---".join(_mask_document(part, digest) if _SECRET_KIND.search(part) else part for part in parts)
 

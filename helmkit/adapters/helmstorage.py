@@ -8,6 +8,13 @@ is JSON, gzip-compressed, then base64-encoded; in a Secret the API base64-encode
 :func:`read_releases` lists every record of the cluster with one paginated list call
 (``labelSelector=owner=helm`` across all namespaces), decodes them into :class:`HelmRelease`, and
 :func:`latest_releases` groups them into one :class:`ReleaseHistory` per release.
+
+:func:`read_current_releases` is the same list call for commands that only need the revision that
+counts now (status, diff, sync, drift): it picks that revision from the labels Helm keeps on every
+record (``version``, ``status``) and decodes only it; the other revisions of the history are
+summaries made from their labels (``summary=True``: revision and status, no manifest). A release
+record of a big chart is megabytes of gzip+JSON, so this skips most of the decoding work when
+releases keep a history. A record whose labels are incomplete is decoded as before.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ class HelmRelease:
     labels: dict[str, str] = field(default_factory=dict)
     apply_method: str = ""  # helm 4: "csa" or "ssa"; empty for helm 3 records
     storage_name: str = ""  # name of the Secret/ConfigMap holding it
+    summary: bool = False  # made from the storage labels only: revision and status, no manifest/values/chart
 
     @property
     def pending(self) -> bool:
@@ -112,6 +120,74 @@ def read_releases(client: KubeClient, *, namespace: str | None = None, driver: D
             bad.append(UndecodableRecord(str(meta.get("namespace", "")), str(meta.get("name", "")), str(exc)))
     records.sort(key=lambda r: (r.namespace, r.name, r.revision))
     return StorageSnapshot(tuple(records), tuple(bad))
+
+
+@dataclass(frozen=True)
+class CurrentReleases:
+    """One cluster's releases, each with only its current revision decoded."""
+
+    histories: dict[tuple[str, str], ReleaseHistory]
+    undecodable: tuple[UndecodableRecord, ...] = ()
+
+
+def read_current_releases(client: KubeClient, *, namespace: str | None = None,
+                          driver: Driver = "secret") -> CurrentReleases:
+    """Like :func:`read_releases` + :func:`latest_releases`, decoding only each release's current revision.
+
+    The current revision is chosen by :func:`latest_releases`' rule from the records' labels; if it
+    cannot be decoded it is reported undecodable and the rule picks again among the others.
+    """
+    kind = "secrets" if driver == "secret" else "configmaps"
+    grouped: dict[tuple[str, str], list[HelmRelease]] = {}
+    stored: dict[tuple[str, str], dict[str, Any]] = {}  # (namespace, storage name) -> object, until decoded
+    bad: list[UndecodableRecord] = []
+    for obj in client.list("v1", kind, namespace=namespace, label_selector=RELEASE_LABEL_SELECTOR):
+        meta = obj.get("metadata") or {}
+        where = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+        record = _summary(obj)
+        if record is None:  # labels do not say enough: decode now
+            try:
+                record = decode_storage_object(obj)
+            except RecordError as exc:
+                bad.append(UndecodableRecord(where[0], where[1], str(exc)))
+                continue
+        else:
+            stored[where] = obj
+        grouped.setdefault((record.namespace, record.name), []).append(record)
+    histories: dict[tuple[str, str], ReleaseHistory] = {}
+    for key in sorted(grouped):
+        records = sorted(grouped[key], key=lambda r: r.revision)
+        while records:
+            history = latest_releases(records)[key]
+            current = history.current
+            if not current.summary:
+                histories[key] = history
+                break
+            obj = stored.pop((current.namespace, current.storage_name))
+            try:
+                decoded = decode_storage_object(obj)
+            except RecordError as exc:
+                bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
+                records.remove(current)
+                continue
+            histories[key] = replace(history, current=decoded,
+                                     history=tuple(decoded if r is current else r for r in history.history))
+            break
+    return CurrentReleases(histories, tuple(bad))
+
+
+def _summary(obj: dict[str, Any]) -> HelmRelease | None:
+    """A record from its storage labels alone, or None when they lack the name, revision or status."""
+    meta = obj.get("metadata") or {}
+    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    name, version, status = labels.get("name"), labels.get("version", ""), labels.get("status")
+    if not name or not status or not version.isdigit() or int(version) < 1:
+        return None
+    return HelmRelease(
+        name=name, namespace=str(meta.get("namespace", "")), revision=int(version), status=status,
+        chart_name="", chart_version="", app_version="", values={}, manifest="", hooks=(), first_deployed="",
+        last_deployed="", description="", labels={k: v for k, v in labels.items() if k not in SYSTEM_LABELS},
+        storage_name=str(meta.get("name", "")), summary=True)
 
 
 def decode_storage_object(obj: dict[str, Any]) -> HelmRelease:

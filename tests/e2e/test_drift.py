@@ -200,6 +200,8 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
         for kind in ("live-drift", "spec-drift", "missing", "unhealthy", "orphan", "unreachable"):
             assert kind in texts[fmt], (fmt, kind)
     assert texts["table"].rstrip("\n") == run.stdout.rstrip("\n")
+    table_only = fleet.drift("--env", "prod")  # no report needs a diff: spec diffs are not rendered
+    assert table_only.returncode == 1 and table_only.stdout == run.stdout
     junit = ET.fromstring(texts["junit"])  # noqa: S314 -- our own output
     failures = {(case.get("classname"), case.get("name"), f.get("type"))
                 for case in junit.iter("testcase") for f in [*case.findall("failure"), *case.findall("error")]}

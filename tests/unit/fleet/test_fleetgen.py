@@ -133,8 +133,8 @@ def test_one_release_is_generated_without_needs(tmp_path: Path) -> None:
 
 
 
-def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None:
-    info = fleetgen.generate_fleet(tmp_path / "fleet", releases_per_cluster=9, clusters=1, envs=2)
+def render_both_sides(info: Any, tmp_path: Path, only: set[str] | None = None) -> dict[str, tuple[str, str]]:
+    """instance -> (helm template with helmkit's layers, with the helmfile entry's values files)."""
     root, work = info.root, tmp_path / "values"
     work.mkdir()
     helm = str(binary_path(REPO, "helm-v3.19.0"))
@@ -145,6 +145,8 @@ def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None
     jobs: list[tuple[str, list[str], list[str]]] = []
     for entry in read(info.helmfile)["releases"]:
         name, cluster = entry["name"], entry["kubeContext"]
+        if only is not None and name not in only:
+            continue
         env_name = entry["labels"]["env"]
         environment = read(root / "environments" / f"{env_name}.yaml")
         place = next(c for c in environment["clusters"] if c["name"] == cluster)
@@ -178,11 +180,17 @@ def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None
     with ThreadPoolExecutor(2) as pool:
         helmkit_side = list(pool.map(render, [j[1] for j in jobs]))
         helmfile_side = list(pool.map(render, [j[2] for j in jobs]))
-    assert len(jobs) == 18
-    for (what, _, _), mine, theirs in zip(jobs, helmkit_side, helmfile_side, strict=True):
+    return {job[0]: (mine, theirs) for job, mine, theirs in zip(jobs, helmkit_side, helmfile_side, strict=True)}
+
+
+def test_helm_renders_the_same_manifests_from_both_sides(tmp_path: Path) -> None:
+    info = fleetgen.generate_fleet(tmp_path / "fleet", releases_per_cluster=9, clusters=1, envs=2)
+    rendered = render_both_sides(info, tmp_path)
+    assert len(rendered) == 18
+    for what, (mine, theirs) in rendered.items():
         assert mine == theirs, what
         assert "${" not in mine, what
-    storefront = helmkit_side[[j[0] for j in jobs].index("prod-us-east-1-01/storefront")]
+    storefront = rendered["prod-us-east-1-01/storefront"][0]
     assert "kind: ServiceMonitor" in storefront and "storefront:3.15.0" in storefront  # the canary's tag
 
 
@@ -192,3 +200,63 @@ def test_helmkit_validate_accepts_the_generated_fleet(tmp_path: Path) -> None:
                           check=False, capture_output=True, text=True, env=helm_env(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"{info.instances} release instances in 2 environments" in proc.stdout
+
+
+def test_the_heavy_fleet_weighs_what_a_real_one_does(tmp_path: Path) -> None:
+    info = fleetgen.generate_fleet(tmp_path / "fleet", releases_per_cluster=11, clusters=4, heavy=True)
+    assert info.instances == 44
+    assert info.releases[8:] == ("monitoring-stack", "log-aggregator", "blackbox-exporter")
+    assert {c.split("-", 1)[1].rsplit("-", 1)[0] for _, c in info.clusters} == set(fleetgen.REGIONS)
+    chart = info.root / "charts" / "heavy-stack"
+    crds = sorted(chart.glob("crds/*.yaml")) + sorted(chart.glob("charts/*/crds/*.yaml"))
+    assert len(crds) >= 8 and len(list(chart.glob("charts/*/crds/*.yaml"))) >= 3
+    assert sum(p.stat().st_size for p in crds) >= 3_000_000
+    assert sum(1 for p in crds if p.read_text().startswith("#") and "\n---\n" in p.read_text()[:400]) >= 3
+    templates = [p for p in chart.rglob("templates/*.yaml")]
+    assert len(templates) >= 50
+    gated = [p for p in templates if '.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"' in p.read_text()]
+    assert any("charts" in p.relative_to(chart).parts for p in gated) and len(gated) >= 10
+    for crd in crds:
+        docs = [d for d in yaml.safe_load_all(crd.read_text()) if d]
+        assert [d["kind"] for d in docs] == ["CustomResourceDefinition"], crd
+        schema = docs[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        assert "enum" in json.dumps(schema) and _depth(schema) >= 6, crd
+
+    helm = str(binary_path(REPO, "helm-v3.19.0"))
+    base = [helm, "template", "stack", str(chart), "-n", "mon", "--kube-version", info.kube_version]
+    plain = subprocess.run(base, check=True, capture_output=True, text=True, env=helm_env(tmp_path), timeout=60)
+    served = subprocess.run([*base, "--api-versions", "monitoring.coreos.com/v1"], check=True, capture_output=True,
+                            text=True, env=helm_env(tmp_path), timeout=60)
+    kinds_plain, kinds_served = kinds(plain.stdout), kinds(served.stdout)
+    assert "ServiceMonitor" not in kinds_plain and kinds_served["ServiceMonitor"] >= 10
+    assert kinds_served["PrometheusRule"] >= 5
+    assert len(plain.stdout) >= 2_000_000  # dashboards: megabytes of JSON in ConfigMaps
+    dashboards = [d for d in yaml.safe_load_all(plain.stdout) if d and "grafana_dashboard" in d["metadata"]["labels"]]
+    assert len(dashboards) >= 8
+    board = json.loads(next(iter(dashboards[0]["data"].values())))
+    assert "{{namespace}}/{{pod}}" in json.dumps(board)  # the escaped legend comes out literally
+    config = next(d for d in yaml.safe_load_all(plain.stdout) if d and d["metadata"]["name"].endswith("grafana-config"))
+    assert config["data"]["config.yaml"].count("\n") >= 20  # a multi-line config file
+
+
+def test_the_heavy_releases_render_the_same_from_both_sides(tmp_path: Path) -> None:
+    info = fleetgen.generate_fleet(tmp_path / "fleet", releases_per_cluster=11, clusters=2, heavy=True)
+    rendered = render_both_sides(info, tmp_path, only={"monitoring-stack", "log-aggregator", "blackbox-exporter"})
+    assert len(rendered) == 6
+    for what, (mine, theirs) in rendered.items():
+        assert mine == theirs, what
+    stack = rendered["prod-us-east-1-01/monitoring-stack"][0]
+    assert "--log.level=debug" in stack and "prod-us-east-1-01" in stack  # canary layer, interpolated value
+
+
+def _depth(schema: Any) -> int:
+    children = list((schema.get("properties") or {}).values()) + ([schema["items"]] if "items" in schema else [])
+    return 1 + max((_depth(c) for c in children), default=0)
+
+
+def kinds(manifest: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for doc in yaml.safe_load_all(manifest):
+        if doc:
+            counts[doc["kind"]] = counts.get(doc["kind"], 0) + 1
+    return counts

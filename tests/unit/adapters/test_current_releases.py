@@ -1,0 +1,79 @@
+"""Reading only the revision that counts: each release's current record decoded, the rest of its
+history summarised from the storage labels, against a real (in-process) sandbox API server."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_helmstorage import helm3_record, secret
+
+from helmkit.adapters.helmstorage import latest_releases, read_current_releases, read_releases
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.runner import Runner
+from helmkit.sandbox import Sandbox
+
+
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[KubeClient]:
+    with Sandbox(["one"], admin=False) as sandbox:
+        kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
+        with KubeClient(load_cluster_config("one", Runner(), kubeconfig=kubeconfig)) as client:
+            for ns in ("prod", "other"):
+                client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            yield client
+
+
+def store(client: KubeClient, obj: dict[str, Any]) -> None:
+    body = copy.deepcopy(obj)
+    body.pop("apiVersion")
+    client.create({"apiVersion": "v1", **body})
+
+
+def corrupt(obj: dict[str, Any]) -> dict[str, Any]:
+    bad = copy.deepcopy(obj)
+    bad["data"]["release"] = base64.b64encode(b"not base64 of gzip!").decode()
+    return bad
+
+
+def test_only_the_current_revision_is_decoded(kube: KubeClient) -> None:
+    history = [("superseded", 1), ("superseded", 2), ("deployed", 3)]
+    for status, revision in history:
+        store(kube, secret(helm3_record(revision=revision, status=status, manifest=f"rev: {revision}\n")))
+    store(kube, secret(helm3_record("api", 1, "superseded", "other")))
+    store(kube, secret(helm3_record("api", 2, "failed", "other", manifest="failed: yes\n")))
+    store(kube, corrupt(secret(helm3_record("api", 3, "uninstalled", "other"))) | {"metadata": {
+        "name": "sh.helm.release.v1.api.v0", "namespace": "other",
+        "labels": {"owner": "helm", "name": "api", "version": "zero"}}})  # labels unusable: decoded, and bad
+    before = kube.calls
+    current = read_current_releases(kube)
+    assert kube.calls - before == 1  # one list call, whatever the history
+    assert [(u.namespace, u.name) for u in current.undecodable] == [("other", "sh.helm.release.v1.api.v0")]
+    web = current.histories[("prod", "web")]
+    assert (web.current.revision, web.current.manifest, web.current.summary) == (3, "rev: 3\n", False)
+    assert web.current.values == {"replicas": 3, "image": {"tag": "v2"}} and web.current.chart_name == "webapp"
+    assert [(r.revision, r.status, r.summary, r.manifest) for r in web.history] == [
+        (1, "superseded", True, ""), (2, "superseded", True, ""), (3, "deployed", False, "rev: 3\n")]
+    api = current.histories[("other", "api")]
+    assert (api.current.revision, api.current.status, api.current.manifest) == (2, "failed", "failed: yes\n")
+    # the same choice as decoding everything
+    full = latest_releases(read_releases(kube).records)
+    assert {k: (h.current.revision, h.current.manifest) for k, h in full.items()} == {
+        k: (h.current.revision, h.current.manifest) for k, h in current.histories.items()}
+
+
+def test_an_undecodable_current_record_falls_back_to_the_next_choice(kube: KubeClient) -> None:
+    store(kube, secret(helm3_record(revision=1, status="superseded", manifest="one\n")))
+    store(kube, secret(helm3_record(revision=2, status="deployed", manifest="two\n")))
+    store(kube, corrupt(secret(helm3_record(revision=3, status="deployed"))))
+    current = read_current_releases(kube)
+    assert [u.name for u in current.undecodable] == ["sh.helm.release.v1.web.v3"]
+    web = current.histories[("prod", "web")]
+    assert (web.current.revision, web.current.manifest) == (2, "two\n")
+    assert [r.revision for r in web.history] == [1, 2]
+    assert read_current_releases(kube, namespace="other").histories == {}
