@@ -33,6 +33,7 @@ from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
+from helmkit.model.selectors import NoMatchingRelease, no_match_error
 from helmkit.output.drift_html import render_html
 from helmkit.output.drift_json import render_json
 from helmkit.output.drift_junit import render_junit
@@ -109,12 +110,21 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     findings: list[Finding] = []
     clusters: list[ClusterScan] = []
     errors: list[str] = []
+    misses: list[NoMatchingRelease] = []
     for env in envs:
-        assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
+        try:
+            assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
+        except NoMatchingRelease as miss:  # fine in one environment of several, an error in all
+            misses.append(miss)
+            continue
         env_findings, env_clusters = _env_findings(ctx, assessment, rules)
         findings += env_findings
         clusters += env_clusters
         errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
+    if misses and len(misses) == len(envs):
+        raise misses[0] if len(misses) == 1 else no_match_error(
+            misses[0].selector, [labels for miss in misses for labels in miss.labels],
+            "environments " + ", ".join(f"`{env}`" for env in envs))
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return DriftReport(list(envs), clusters, findings, errors, now)
 

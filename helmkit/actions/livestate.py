@@ -134,7 +134,7 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     """Resolve, render and read the clusters of an environment; decide every release."""
     repo = load_repository(ctx.repo)
     environment = environment_of(repo, options.env)
-    selector = parse_selector(options.selector) if options.selector else None
+    selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None
     resolution = resolve_environment(repo, options.env, cluster=options.cluster, selector=selector,
                                      set_values=list(options.set_values) or None, include_disabled=True)
     if resolution.problems:

@@ -39,8 +39,9 @@ from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
 from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
-from helmkit.model.resolve import environment_of
+from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.secrets import apply_secrets
+from helmkit.model.selectors import parse_selector
 from helmkit.output.progress import Progress, render_plan_summary
 from helmkit.plan.execute import RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
@@ -228,7 +229,11 @@ def _signals_stop(ctx: Context, stop: threading.Event) -> Iterator[None]:
 
 
 def _target_clusters(ctx: Context, options: SyncOptions) -> list[Cluster]:
-    environment = environment_of(load_repository(ctx.repo), options.env)
+    repo = load_repository(ctx.repo)
+    environment = environment_of(repo, options.env)
+    if options.selector:  # a selector that matches nothing fails before any cluster is locked
+        resolve_environment(repo, options.env, cluster=options.cluster, include_disabled=True,
+                            selector=parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release))
     clusters = [spec.cluster for spec in environment.clusters]
     if options.cluster is not None:
         clusters = [c for c in clusters if c.name == options.cluster]

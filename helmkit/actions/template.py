@@ -40,6 +40,9 @@ class TemplateOptions:
 def template(ctx: Context, options: TemplateOptions) -> int:
     """Render the selected instances of an environment; return the exit code."""
     instances = select_instances(ctx, options)
+    if not instances:  # --allow-no-matching-release, or every selected release disabled
+        ctx.console.info(f"{options.env}: no release selected")
+        return EXIT_OK
     results = render_instances(ctx, instances, concurrency=options.concurrency)
     failed = [r for r in results if r.error is not None]
     if options.output_dir is not None:
@@ -63,7 +66,7 @@ def select_instances(ctx: Context, options: TemplateOptions) -> list[ReleaseInst
     from helmkit.model.selectors import parse_selector
 
     repo = load_repository(ctx.repo)
-    selector = parse_selector(options.selector) if options.selector else None
+    selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None
     instances = resolve_instances(repo, options.env, cluster=options.cluster, selector=selector,
                                   set_values=list(options.set_values) or None)
     return [i for i in instances if i.enabled]
