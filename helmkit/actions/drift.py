@@ -111,12 +111,15 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     clusters: list[ClusterScan] = []
     errors: list[str] = []
     misses: list[NoMatchingRelease] = []
+    checked: set[tuple[str, str, str]] = set()  # with -l: the releases looked at (a baseline's others: unchecked)
     for env in envs:
         try:
             assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
         except NoMatchingRelease as miss:  # fine in one environment of several, an error in all
             misses.append(miss)
             continue
+        checked.update((i.env, i.cluster.name, i.name) for i in assessment.instances)
+        checked.update((r.state.env, r.state.cluster, r.state.name) for r in assessment.releases)
         env_findings, env_clusters = _env_findings(ctx, assessment, rules)
         findings += env_findings
         clusters += env_clusters
@@ -126,7 +129,7 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
             misses[0].selector, [labels for miss in misses for labels in miss.labels],
             "environments " + ", ".join(f"`{env}`" for env in envs))
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return DriftReport(list(envs), clusters, findings, errors, now)
+    return DriftReport(list(envs), clusters, findings, errors, now, checked=frozenset(checked) if selector else None)
 
 
 def _env_findings(ctx: Context, assessment: Assessment,
