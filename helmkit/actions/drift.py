@@ -25,6 +25,7 @@ from typing import Any
 
 from helmkit.actions.diff import release_diff
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, assess
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -118,6 +119,7 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
         except NoMatchingRelease as miss:  # fine in one environment of several, an error in all
             misses.append(miss)
             continue
+        report_unreachable(ctx, assessment.unreachable)
         checked.update((i.env, i.cluster.name, i.name) for i in assessment.instances)
         checked.update((r.state.env, r.state.cluster, r.state.name) for r in assessment.releases)
         env_findings, env_clusters = _env_findings(ctx, assessment, rules)

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from helmkit.actions.render import RenderResult, helm_client, render_instances
+from helmkit.actions.unreachable import explain_unreachable
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, latest_releases, read_releases
 from helmkit.adapters.kube import KubeClient
@@ -70,7 +71,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
-            live.error = exc
+            live.error = explain_unreachable(ctx, cluster, exc)
             return live
         live.histories = latest_releases(snapshot.records)
         live.undecodable = len(snapshot.undecodable)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from tabulate import tabulate
 
 from helmkit.actions.livestate import Assessment, AssessOptions, assess
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK
 
@@ -49,6 +50,7 @@ def status(ctx: Context, options: StatusOptions) -> int:
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         ctx.console.print(render_status_table(rows))
+    report_unreachable(ctx, assessment.unreachable)
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
     return EXIT_ERROR if assessment.unreachable or assessment.render_errors else EXIT_OK

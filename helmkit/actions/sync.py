@@ -34,6 +34,7 @@ from types import FrameType
 
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.helm import HelmClient, values_files
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
@@ -89,9 +90,11 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
                     for instance, error in assessment.render_errors]
         raise InputError(problems, hint="nothing was applied")
     unreachable = {**(not_locked or {}), **assessment.unreachable}
+    report_unreachable(ctx, unreachable)  # once per cluster; its steps only say "cluster unreachable"
+    if unreachable and len(unreachable) == len(assessment.clusters):
+        ctx.console.info(f"{options.env}: nothing done: no cluster could be reached")
+        return EXIT_ERROR
     plan = build_sync_plan(ctx, assessment, options, unreachable)
-    for cluster, error in sorted(unreachable.items()):
-        ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
     if options.dry_run:
         ctx.console.print(plan.render_text(ctx.masker).rstrip("\n"))
         return EXIT_ERROR if plan.problems else EXIT_OK
@@ -133,10 +136,10 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
             if error is None:
                 clusters.append(cluster_plan)
                 continue
-            reason = f"cluster unreachable: {error.message}"
+            reason = "cluster unreachable"  # the cluster's error is printed once, not once per release
             steps = [Step(StepKind.BLOCKED, i.key, i.cluster.name, [], [], reason, i.name, i.namespace, i)
                      for i in assessment.instances if i.cluster.name == cluster_plan.cluster and i.enabled]
-            problems += [PlanProblem(step.key, reason) for step in steps]
+            problems.append(PlanProblem(f"{assessment.env}/{cluster_plan.cluster}", reason))
             clusters.append(ClusterPlan(cluster_plan.cluster, cluster_plan.context, [steps] if steps else []))
         waves.append(Wave(wave.number, clusters))
     return Plan(waves, problems, list(plan.notes))
