@@ -8,6 +8,7 @@ run's masker catches any other occurrence of a resolved secret.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class TemplateOptions:
     output_dir: Path | None = None
     concurrency: int | None = None
     set_values: tuple[str, ...] = ()
+    fmt: str = "yaml"  # yaml: the manifests; json: one kubectl-style List of every object
 
 
 def template(ctx: Context, options: TemplateOptions) -> int:
@@ -47,6 +49,8 @@ def template(ctx: Context, options: TemplateOptions) -> int:
     failed = [r for r in results if r.error is not None]
     if options.output_dir is not None:
         _write_files(ctx, options.output_dir, results)
+    elif options.fmt == "json":
+        ctx.console.print(as_json_list(results))
     else:
         for result in results:
             if result.manifest is not None:
@@ -70,6 +74,15 @@ def select_instances(ctx: Context, options: TemplateOptions) -> list[ReleaseInst
     instances = resolve_instances(repo, options.env, cluster=options.cluster, selector=selector,
                                   set_values=list(options.set_values) or None)
     return [i for i in instances if i.enabled]
+
+
+def as_json_list(results: list[RenderResult]) -> str:
+    """Every rendered object (Secret data masked) as one ``v1/List``, as ``kubectl get -o json`` prints."""
+    items: list[Any] = []
+    for result in results:
+        if result.manifest is not None:
+            items += [doc for doc in yaml.safe_load_all(mask_secret_data(result.manifest)) if isinstance(doc, dict)]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, default=str)
 
 
 def source_header(instance: ReleaseInstance) -> str:

@@ -1,4 +1,4 @@
-"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``--format``, ``--set``, ``--kubeconfig``."""
+"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``-o/--output``, ``--set``, ``--kubeconfig``."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def selector_option() -> Callable[[F], F]:
 
 
 def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+    """``-o/--output FORMAT`` as in kubectl and helm (``--format`` is the same option)."""
     return click.option(
-        "--format", "-o", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+        "-o", "--output", "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
         help="Output format.",
     )
 

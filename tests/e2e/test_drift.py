@@ -225,7 +225,7 @@ def test_baseline_marks_new_present_and_resolved(fleet: Fleet) -> None:
     fleet.kubectl("delete", "service/web", "-n", NS)
     second = fleet.reports / "second.json"
     run = fleet.drift("--env", "prod", "--baseline", str(first), "--fail-on", "new", "-o", "json",
-                      "--output", str(second))
+                      "--output-file", str(second))
     assert run.returncode == 2, run.stderr
     report = json.loads(second.read_text())
     assert {f["baseline"] for f in report["findings"]} == {"new"}
