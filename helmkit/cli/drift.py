@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from helmkit.actions.drift import FORMATS, DriftOptions, ReportTarget, drift
+from helmkit.cli.completion import complete_env
 from helmkit.cli.options import kubeconfig_option, selector_option
 from helmkit.context import Context
 
@@ -31,7 +32,8 @@ def _output(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 
 
 @click.command("drift")
-@click.option("--env", "-e", "envs", multiple=True, metavar="ENV", help="Environment to scan (repeatable).")
+@click.option("--env", "-e", "envs", multiple=True, metavar="ENV", help="Environment to scan (repeatable).",
+              shell_complete=complete_env)
 @click.option("--all", "all_envs", is_flag=True, help="Scan every environment.")
 @selector_option()
 @click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,

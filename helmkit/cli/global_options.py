@@ -40,7 +40,10 @@ class GlobalOption:
 
     def for_command(self) -> click.Option:
         def given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-            if value is None or value is False or not isinstance(ctx.obj, Context):
+            if value is None or value is False:
+                return
+            if not isinstance(ctx.obj, Context):  # completing: no context was built
+                ctx.meta[f"helmkit.{self.name}"] = value
                 return
             self.apply(ctx.obj, value)
 

@@ -8,21 +8,25 @@ from typing import Any, TypeVar
 
 import click
 
+from helmkit.cli.completion import complete_cluster, complete_env, complete_selector
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def env_option(*, required: bool = True, multiple: bool = False) -> Callable[[F], F]:
     help_text = "Environment (environments/<env>.yaml)." + (" Repeat for several; default: all." if multiple else "")
-    return click.option("--env", "-e", "env", required=required, multiple=multiple, metavar="ENV", help=help_text)
+    return click.option("--env", "-e", "env", required=required, multiple=multiple, metavar="ENV", help=help_text,
+                        shell_complete=complete_env)
 
 
 def cluster_option() -> Callable[[F], F]:
-    return click.option("--cluster", "-c", "cluster", metavar="CLUSTER", help="Only this cluster of the environment.")
+    return click.option("--cluster", "-c", "cluster", metavar="CLUSTER", help="Only this cluster of the environment.",
+                        shell_complete=complete_cluster)
 
 
 def selector_option() -> Callable[[F], F]:
     return click.option(
-        "-l", "--selector", "selector", metavar="SELECTOR",
+        "-l", "--selector", "selector", metavar="SELECTOR", shell_complete=complete_selector,
         help="Select releases by labels: key=value,key!=value,key,!key (labels name, namespace, chart, env, "
         "cluster are always set).",
     )

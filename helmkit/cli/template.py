@@ -7,14 +7,15 @@ from pathlib import Path
 import click
 
 from helmkit.actions.template import TemplateOptions, template
+from helmkit.cli.options import cluster_option, env_option, selector_option
 from helmkit.context import Context
 from helmkit.errors import InputError
 
 
 @click.command("template")
-@click.option("--env", "-e", "env", required=True, help="Environment to render.")
-@click.option("--cluster", "-c", help="Only this cluster of the environment.")
-@click.option("-l", "--selector", help="Label selector: key=value,key!=value,key.")
+@env_option()
+@cluster_option()
+@selector_option()
 @click.option("-o", "--output", "fmt", type=click.Choice(("yaml", "json")), default="yaml", show_default=True,
               help="Output format: the manifests, or one JSON v1/List of every object.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
