@@ -12,11 +12,14 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from helmkit.context import Context
+from helmkit.output.console import COLOR_MODES
+
+if TYPE_CHECKING:  # imported when an option is given: `helmkit --help` stays fast
+    from helmkit.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +43,8 @@ class GlobalOption:
 
     def for_command(self) -> click.Option:
         def given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+            from helmkit.context import Context
+
             if value is None or value is False:
                 return
             if not isinstance(ctx.obj, Context):  # completing: no context was built
@@ -72,6 +77,10 @@ def _allow_empty(ctx: Context, value: bool) -> None:
     ctx.allow_no_matching_release = bool(value)
 
 
+def _color(ctx: Context, value: str) -> None:
+    ctx.console.set_color(value)
+
+
 GLOBAL_OPTIONS = (
     GlobalOption(("--repo",), "repo", "Root of the release repository.", _repo,
                  type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True),
@@ -80,6 +89,9 @@ GLOBAL_OPTIONS = (
     GlobalOption(("--kubeconfig",), "kubeconfig", "kubeconfig file to use.", _kubeconfig,
                  type=click.Path(dir_okay=False, path_type=Path)),
     GlobalOption(("-v", "--verbose"), "verbose", "Print more about what happens.", _verbose, is_flag=True),
+    GlobalOption(("--color", "--colour"), "color",
+                 "Colour: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), always, never.", _color,
+                 type=click.Choice(COLOR_MODES), default="auto", show_default=True),
     GlobalOption(("--allow-no-matching-release",), "allow_no_matching_release",
                  "Accept a -l/--selector that matches no release (else an error naming the closest labels).",
                  _allow_empty, is_flag=True),

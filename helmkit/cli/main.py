@@ -67,7 +67,7 @@ def _available(module: str) -> bool:
 @click.version_option(__version__, prog_name="helmkit", message="%(prog)s %(version)s")
 @group_options
 @click.pass_context
-def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | None, verbose: bool,
+def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | None, verbose: bool, color: str,
         allow_no_matching_release: bool) -> None:
     """helmkit manages Helm releases for a fleet of Kubernetes clusters from one git repository.
 
@@ -79,6 +79,7 @@ def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | 
     masker = ctx.obj if isinstance(ctx.obj, Masker) else Masker()  # main() passes the run's masker
     ctx.obj = Context(repo=repo.resolve(), masker=masker, helm_option=helm, kubeconfig=kubeconfig, verbose=verbose,
                       allow_no_matching_release=allow_no_matching_release)
+    ctx.obj.console.set_color(color)
 
 
 def main(argv: list[str] | None = None) -> None:

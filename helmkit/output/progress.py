@@ -92,7 +92,7 @@ class Progress:
         if result.outcome in (Outcome.FAILED, Outcome.SKIPPED) and result.message:
             text += f"  {result.message.splitlines()[0]}"
         colour = {Outcome.FAILED: "red", Outcome.SKIPPED: "yellow"}.get(result.outcome, "green")
-        self._line(self.console.style(text, colour) if self.live else text)
+        self._line(self.console.style_err(text, colour))
 
     def _line(self, text: str) -> None:
         with self._lock:

@@ -75,3 +75,26 @@ def test_another_kubeconfig_keeps_the_network_hint(basic_repo: Path, helmkit, tm
     assert outcome.code == 1
     assert outcome.err.count("hint: check the server of context") == len(CLUSTERS)
     assert "sandbox" not in outcome.err
+
+
+@pytest.mark.parametrize(("args", "env", "coloured"), [
+    ((), {}, False),  # captured: not a terminal
+    (("--color", "always"), {}, True),
+    (("--colour", "always"), {"NO_COLOR": "1"}, True),  # asked for explicitly
+    ((), {"FORCE_COLOR": "1"}, True),
+    ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+    (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+])
+def test_color_option_and_environment(basic_repo: Path, helmkit, monkeypatch: pytest.MonkeyPatch,
+                                      args: tuple[str, ...], env: dict[str, str], coloured: bool):
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WEB_DB_PASSWORD", "not-a-real-password")
+    kubeconfig = write_kubeconfig(basic_repo / "kubeconfig")
+    outcome = helmkit("--repo", str(basic_repo), "--helm", str(binary_path(PROJECT, "helm-v4.1.4")), "diff",
+                      "-e", "prod", "-c", "prod-eu-west-1", "-l", "name=web", "--kubeconfig", str(kubeconfig), *args)
+    assert outcome.code == 1
+    assert ("\033[31merror: cluster prod-eu-west-1" in outcome.out) is coloured
+    assert ("\033[" in outcome.out) is coloured
