@@ -83,7 +83,10 @@ def drift(ctx: Context, options: DriftOptions) -> int:
         report = apply_baseline(report, baseline, source=str(options.baseline))
     report = report.mask(ctx.masker.mask)
     for target in options.reports:
-        text = ctx.masker.mask(RENDERERS[target.fmt](report))
+        if target.fmt == "table" and target.path is None:  # on a terminal: the summary column fits its width
+            text = ctx.masker.mask(render_table(report, width=ctx.console.out_width))
+        else:  # piped, or a file: nothing is shortened
+            text = ctx.masker.mask(RENDERERS[target.fmt](report))
         if target.path is None:
             ctx.console.print(text.rstrip("\n"))
         else:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tabulate import tabulate
-
 from helmkit.actions.livestate import Assessment, AssessOptions, assess
 from helmkit.actions.unreachable import report_unreachable
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK
+from helmkit.output.table import render_table
 
 HEADERS = ["cluster", "release", "namespace", "chart", "revision", "helm status", "last deployed", "status"]
 
@@ -46,11 +45,11 @@ class StatusRow:
 def status(ctx: Context, options: StatusOptions) -> int:
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values))
     rows = status_rows(assessment)
+    report_unreachable(ctx, assessment.unreachable)
     if options.fmt == "json":
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         ctx.console.print(render_status_table(rows))
-    report_unreachable(ctx, assessment.unreachable)
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
     return EXIT_ERROR if assessment.unreachable or assessment.render_errors else EXIT_OK
@@ -78,7 +77,7 @@ def status_rows(assessment: Assessment) -> list[StatusRow]:
 def render_status_table(rows: list[StatusRow]) -> str:
     table = [[r.cluster, r.release, r.namespace, r.chart, "" if r.revision is None else r.revision, r.helm_status,
               r.last_deployed, r.status] for r in rows]
-    return tabulate(table, headers=HEADERS)
+    return render_table(HEADERS, table)
 
 
 def _short_time(text: str) -> str:

@@ -18,6 +18,7 @@ import time to every command (``helmkit --help`` included) for nothing more.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import threading
 from collections.abc import Mapping
@@ -76,6 +77,13 @@ class Console:
     def interactive(self) -> bool:
         """A terminal a person watches, where a live line may be redrawn."""
         return _isatty(self.err) and os.environ.get("TERM") != "dumb"
+
+    @property
+    def out_width(self) -> int | None:
+        """The terminal's width when stdout is one (tables may fit it); None when piped: nothing is cut."""
+        if not _isatty(self.out) or os.environ.get("TERM") == "dumb":
+            return None
+        return shutil.get_terminal_size().columns
 
     def style(self, text: str, colour: str) -> str:
         """``text`` in ``colour`` for stdout (plain when stdout gets no colour)."""

@@ -85,7 +85,7 @@ def test_another_kubeconfig_keeps_the_network_hint(basic_repo: Path, helmkit, tm
     ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
     (("--color", "never"), {"FORCE_COLOR": "1"}, False),
 ])
-def test_color_option_and_environment(basic_repo: Path, helmkit, monkeypatch: pytest.MonkeyPatch,
+def test_color_option_and_environment(*, basic_repo: Path, helmkit, monkeypatch: pytest.MonkeyPatch,
                                       args: tuple[str, ...], env: dict[str, str], coloured: bool):
     for name in ("NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)

@@ -49,7 +49,7 @@ def pipe() -> Iterator[TextIO]:
     ("always", {"NO_COLOR": "1", "TERM": "dumb"}, True, True),
     ("never", {"FORCE_COLOR": "1"}, False, False),
 ])
-def test_colour_rules(tty: TextIO, pipe: TextIO, mode: str, env: dict[str, str], on_tty: bool, on_pipe: bool):
+def test_colour_rules(*, tty: TextIO, pipe: TextIO, mode: str, env: dict[str, str], on_tty: bool, on_pipe: bool):
     assert colour_wanted(mode, tty, env) is on_tty
     assert colour_wanted(mode, pipe, env) is on_pipe
 
