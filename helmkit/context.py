@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,3 +34,11 @@ class Context:
     def state_dir(self) -> Path:
         """Ignored folder for caches and tools (``.helmkit/`` at the repo root)."""
         return self.repo / ".helmkit"
+
+    def ignore_state_dir(self) -> None:
+        """Give ``.helmkit/`` a ``.gitignore`` of ``*`` (as .pytest_cache has): caches never show in git status,
+        even in a repository whose own .gitignore does not name the folder."""
+        marker = self.state_dir / ".gitignore"
+        if self.state_dir.is_dir() and not marker.exists():
+            with contextlib.suppress(OSError):  # a read-only checkout: nothing to mark
+                marker.write_text("# helmkit's caches and tools: never commit them\n*\n")

@@ -77,6 +77,13 @@ def _allow_empty(ctx: Context, value: bool) -> None:
     ctx.allow_no_matching_release = bool(value)
 
 
+def _install_helm(ctx: Context, value: bool) -> None:
+    if value:
+        from helmkit.actions.bootstrap import ensure_helm
+
+        ensure_helm(ctx)
+
+
 def _color(ctx: Context, value: str) -> None:
     ctx.console.set_color(value)
 
@@ -92,6 +99,9 @@ GLOBAL_OPTIONS = (
     GlobalOption(("--color", "--colour"), "color",
                  "Colour: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), always, never.", _color,
                  type=click.Choice(COLOR_MODES), default="auto", show_default=True),
+    GlobalOption(("--install-helm",), "install_helm",
+                 "When no helm is found, install the pinned helm into ~/.cache/helmkit/tools first (pre-commit, CI).",
+                 _install_helm, is_flag=True),
     GlobalOption(("--allow-no-matching-release",), "allow_no_matching_release",
                  "Accept a -l/--selector that matches no release (else an error naming the closest labels).",
                  _allow_empty, is_flag=True),

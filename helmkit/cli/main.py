@@ -68,7 +68,7 @@ def _available(module: str) -> bool:
 @group_options
 @click.pass_context
 def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | None, verbose: bool, color: str,
-        allow_no_matching_release: bool) -> None:
+        install_helm: bool, allow_no_matching_release: bool) -> None:
     """helmkit manages Helm releases for a fleet of Kubernetes clusters from one git repository.
 
     Global options may also follow the subcommand: helmkit status -e prod -v.
@@ -80,6 +80,11 @@ def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | 
     ctx.obj = Context(repo=repo.resolve(), masker=masker, helm_option=helm, kubeconfig=kubeconfig, verbose=verbose,
                       allow_no_matching_release=allow_no_matching_release)
     ctx.obj.console.set_color(color)
+    ctx.call_on_close(ctx.obj.ignore_state_dir)
+    if install_helm:
+        from helmkit.actions.bootstrap import ensure_helm
+
+        ensure_helm(ctx.obj)
 
 
 def main(argv: list[str] | None = None) -> None:

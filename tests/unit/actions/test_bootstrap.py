@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helmkit.actions.bootstrap import BootstrapOptions, bootstrap
+from helmkit.actions.bootstrap import BootstrapOptions, bootstrap, ensure_helm
 from helmkit.adapters.tools import binary_path
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
@@ -63,3 +63,18 @@ def test_linux_x86_64_installs_the_pinned_builds(tmp_path: Path, monkeypatch: py
     ctx, out, _ = context(tmp_path)
     assert bootstrap(ctx, BootstrapOptions(system="Linux", machine="x86_64")) == 0
     assert "helm-v4.1.4/helm" in out.getvalue() and "helm-v3.19.0/helm" in out.getvalue()
+
+
+def test_install_helm_uses_the_helm_on_path_and_installs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 empty_tools: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "helm").symlink_to(HELM4)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("HELMKIT_HELM", raising=False)
+    ctx, _, err = context(tmp_path)
+    ensure_helm(ctx)
+    assert err.getvalue() == ""
+    assert not (tmp_path / "cache").exists() and list(empty_tools.iterdir()) == []
+
