@@ -45,11 +45,11 @@ class StatusRow:
 def status(ctx: Context, options: StatusOptions) -> int:
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values))
     rows = status_rows(assessment)
-    report_unreachable(ctx, assessment.unreachable)
     if options.fmt == "json":
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         ctx.console.print(render_status_table(rows))
+    report_unreachable(ctx, assessment.unreachable)
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
     return EXIT_ERROR if assessment.unreachable or assessment.render_errors else EXIT_OK

@@ -50,7 +50,7 @@ def template(ctx: Context, options: TemplateOptions) -> int:
     if options.output_dir is not None:
         _write_files(ctx, options.output_dir, results)
     elif options.fmt == "json":
-        ctx.console.print(as_json_list(results))
+        ctx.console.print(as_json_list([mask_secret_data(r.manifest) for r in results if r.manifest is not None]))
     else:
         for result in results:
             if result.manifest is not None:
@@ -76,12 +76,11 @@ def select_instances(ctx: Context, options: TemplateOptions) -> list[ReleaseInst
     return [i for i in instances if i.enabled]
 
 
-def as_json_list(results: list[RenderResult]) -> str:
-    """Every rendered object (Secret data masked) as one ``v1/List``, as ``kubectl get -o json`` prints."""
+def as_json_list(manifests: list[str]) -> str:
+    """Every object of ``manifests`` (Secret data already masked) as one ``v1/List``, as kubectl prints."""
     items: list[Any] = []
-    for result in results:
-        if result.manifest is not None:
-            items += [doc for doc in yaml.safe_load_all(mask_secret_data(result.manifest)) if isinstance(doc, dict)]
+    for manifest in manifests:
+        items += [doc for doc in yaml.safe_load_all(manifest) if isinstance(doc, dict)]
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, default=str)
 
 

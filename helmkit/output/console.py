@@ -81,9 +81,12 @@ class Console:
     @property
     def out_width(self) -> int | None:
         """The terminal's width when stdout is one (tables may fit it); None when piped: nothing is cut."""
-        if not _isatty(self.out) or os.environ.get("TERM") == "dumb":
-            return None
-        return shutil.get_terminal_size().columns
+        return _width(self.out)
+
+    @property
+    def err_width(self) -> int | None:
+        """The terminal's width when stderr is one (the live progress line fits it)."""
+        return _width(self.err)
 
     def style(self, text: str, colour: str) -> str:
         """``text`` in ``colour`` for stdout (plain when stdout gets no colour)."""
@@ -106,6 +109,16 @@ class Console:
     def debug(self, text: str) -> None:
         if self.verbose:
             self.info(text)
+
+
+def _width(stream: TextIO) -> int | None:
+    if not _isatty(stream) or os.environ.get("TERM") == "dumb":
+        return None
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        columns = 0
+    return columns or shutil.get_terminal_size().columns  # a terminal that reports no size: $COLUMNS or 80
 
 
 def _paint(text: str, colour: str) -> str:
