@@ -24,6 +24,7 @@ class Context:
     kubeconfig: Path | None = None  # --kubeconfig PATH
     concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
     verbose: bool = False
+    allow_no_matching_release: bool = False  # a selector matching nothing is not an error
 
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)

@@ -28,6 +28,7 @@ from typing import Any
 
 from helmkit.actions.diff import release_diff, release_error
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, assess
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -37,6 +38,7 @@ from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
+from helmkit.model.selectors import NoMatchingRelease, no_match_error
 from helmkit.output.drift_html import render_html
 from helmkit.output.drift_json import render_json
 from helmkit.output.drift_junit import render_junit
@@ -87,7 +89,10 @@ def drift(ctx: Context, options: DriftOptions) -> int:
         report = apply_baseline(report, baseline, source=str(options.baseline))
     report = report.mask(ctx.masker.mask)
     for target in options.reports:
-        text = ctx.masker.mask(RENDERERS[target.fmt](report))
+        if target.fmt == "table" and target.path is None:  # on a terminal: the summary column fits its width
+            text = ctx.masker.mask(render_table(report, width=ctx.console.out_width))
+        else:  # piped, or a file: nothing is shortened
+            text = ctx.masker.mask(RENDERERS[target.fmt](report))
         if target.path is None:
             ctx.console.print(text.rstrip("\n"))
         else:
@@ -118,15 +123,29 @@ def scan(ctx: Context, envs: Sequence[str], *, selector: str | None = None, conc
     findings: list[Finding] = []
     clusters: list[ClusterScan] = []
     errors: list[str] = []
+    misses: list[NoMatchingRelease] = []
+    checked: set[tuple[str, str, str]] = set()  # with -l: the releases looked at (a baseline's others: unchecked)
     for env in envs:
-        assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
+        try:
+            assessment = assess(ctx, AssessOptions(env, selector=selector, concurrency=concurrency))
+        except NoMatchingRelease as miss:  # fine in one environment of several, an error in all
+            misses.append(miss)
+            continue
+        report_unreachable(ctx, assessment.unreachable)
+        checked.update((i.env, i.cluster.name, i.name) for i in assessment.instances)
+        checked.update((r.state.env, r.state.cluster, r.state.name) for r in assessment.releases)
         env_findings, env_clusters = _env_findings(ctx, assessment, rules, errors, diffs)
         findings += env_findings
         clusters += env_clusters
         errors += [f"{instance.key}: {_message(error)}" for instance, error in assessment.render_errors]
         errors += [release_error(item) for item in assessment.releases if item.state.status is Status.ERROR]
+    if misses and len(misses) == len(envs):
+        raise misses[0] if len(misses) == 1 else no_match_error(
+            misses[0].selector, [labels for miss in misses for labels in miss.labels],
+            "environments " + ", ".join(f"`{env}`" for env in envs))
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return DriftReport(list(envs), clusters, findings, sorted(errors), now)
+    return DriftReport(list(envs), clusters, findings, sorted(errors), now,
+                       checked=frozenset(checked) if selector else None)
 
 
 def _env_findings(ctx: Context, assessment: Assessment, rules: list[IgnoreRule],

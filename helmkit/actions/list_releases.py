@@ -23,7 +23,7 @@ class ListOptions:
 
 def release_rows(ctx: Context, options: ListOptions) -> list[ReleaseRow]:
     repo = load_repository(ctx.repo)
-    selector = parse_selector(options.selector) if options.selector else None
+    selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None
     resolution = resolve_environment(
         repo, options.env, cluster=options.cluster, selector=selector, set_values=options.set_values,
         include_disabled=True,

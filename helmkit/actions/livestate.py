@@ -30,6 +30,7 @@ import yaml
 
 from helmkit.actions.capabilities import RenderTarget, save_last_known
 from helmkit.actions.render import RenderResult, helm_client, render_instances
+from helmkit.actions.unreachable import explain_unreachable
 from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, read_current_releases
@@ -85,7 +86,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
-            live.error = exc
+            live.error = explain_unreachable(ctx, cluster, exc)
             return live
         live.histories = snapshot.histories
         live.undecodable = len(snapshot.undecodable)
@@ -150,7 +151,7 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     """Resolve, render and read the clusters of an environment; decide every release."""
     repo = load_repository(ctx.repo)
     environment = environment_of(repo, options.env)
-    selector = parse_selector(options.selector) if options.selector else None
+    selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None
     resolution = resolve_environment(repo, options.env, cluster=options.cluster, selector=selector,
                                      set_values=list(options.set_values) or None, include_disabled=True)
     if resolution.problems:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tabulate import tabulate
-
 from helmkit.actions.gaterecord import read_records, render_records
 from helmkit.actions.livestate import Assessment, AssessOptions, assess
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK
+from helmkit.output.table import render_table
 from helmkit.plan.status import Status
 
 HEADERS = ["cluster", "release", "namespace", "chart", "revision", "helm status", "last deployed", "status"]
@@ -55,8 +55,7 @@ def status(ctx: Context, options: StatusOptions) -> int:
         reachable = [c for c in assessment.clusters if c.name not in assessment.unreachable]
         if gates := render_records(read_records(ctx, reachable)):
             ctx.console.print("\n" + gates)
-    for cluster, error in sorted(assessment.unreachable.items()):
-        ctx.console.info(f"error: cluster {cluster} is unreachable: {error.render().removeprefix('error: ')}")
+    report_unreachable(ctx, assessment.unreachable)
     for instance, error in assessment.render_errors:
         ctx.console.info(f"{instance.key}: " + error.render().removeprefix("error: "))
     unreadable = [item for item in assessment.releases if item.state.status is Status.ERROR]
@@ -87,7 +86,7 @@ def status_rows(assessment: Assessment) -> list[StatusRow]:
 def render_status_table(rows: list[StatusRow]) -> str:
     table = [[r.cluster, r.release, r.namespace, r.chart, "" if r.revision is None else r.revision, r.helm_status,
               r.last_deployed, r.status] for r in rows]
-    return tabulate(table, headers=HEADERS)
+    return render_table(HEADERS, table)
 
 
 def _short_time(text: str) -> str:

@@ -47,13 +47,15 @@ from helmkit.actions.livecheck import LiveChecks, check_live
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
 from helmkit.actions.sync_steps import apply_crds_step, failed_step
+from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
 from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
-from helmkit.model.resolve import environment_of
+from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.secrets import apply_secrets
+from helmkit.model.selectors import parse_selector
 from helmkit.output.gates_view import render_gate_plan, skip_warning
 from helmkit.output.progress import Progress, render_plan_summary
 from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
@@ -107,13 +109,15 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
                     for instance, error in assessment.render_errors]
         raise InputError(problems, hint="nothing was applied")
     unreachable = {**(not_locked or {}), **assessment.unreachable}
+    report_unreachable(ctx, unreachable)  # once per cluster; its steps only say "cluster unreachable"
+    if unreachable and len(unreachable) == len(assessment.clusters):
+        ctx.console.info(f"{options.env}: nothing done: no cluster could be reached")
+        return EXIT_ERROR
     checks = check_live(ctx, assessment, repair=options.repair)
     for cluster, message in sorted(checks.errors.items()):
         ctx.console.info(f"warning: cluster {cluster}: live objects could not be read, live drift is not repaired: "
                          f"{message}")
     plan = build_sync_plan(ctx, assessment, options, unreachable, checks)
-    for cluster, error in sorted(unreachable.items()):
-        ctx.console.info(f"error: cluster {cluster} is unreachable: {error.message}")
     if options.dry_run:
         ctx.console.print(plan.render_text(ctx.masker).rstrip("\n"))
         if gate_plan := render_gate_plan(policy, plan):
@@ -166,10 +170,10 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
             if error is None:
                 clusters.append(cluster_plan)
                 continue
-            reason = f"cluster unreachable: {error.message}"
+            reason = "cluster unreachable"  # the cluster's error is printed once, not once per release
             steps = [Step(StepKind.BLOCKED, i.key, i.cluster.name, [], [], reason, i.name, i.namespace, i)
                      for i in assessment.instances if i.cluster.name == cluster_plan.cluster and i.enabled]
-            problems += [PlanProblem(step.key, reason) for step in steps]
+            problems.append(PlanProblem(f"{assessment.env}/{cluster_plan.cluster}", reason))
             clusters.append(ClusterPlan(cluster_plan.cluster, cluster_plan.context, [steps] if steps else []))
         waves.append(Wave(wave.number, clusters))
     return Plan(waves, problems, list(plan.notes))
@@ -253,7 +257,11 @@ def _signals_stop(ctx: Context, stop: threading.Event) -> Iterator[None]:
 
 
 def _target_clusters(ctx: Context, options: SyncOptions) -> list[Cluster]:
-    environment = environment_of(load_repository(ctx.repo), options.env)
+    repo = load_repository(ctx.repo)
+    environment = environment_of(repo, options.env)
+    if options.selector:  # a selector that matches nothing fails before any cluster is locked
+        resolve_environment(repo, options.env, cluster=options.cluster, include_disabled=True,
+                            selector=parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release))
     clusters = [spec.cluster for spec in environment.clusters]
     if options.cluster is not None:
         clusters = [c for c in clusters if c.name == options.cluster]

@@ -8,6 +8,7 @@ run's masker catches any other occurrence of a resolved secret.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.model import names
 from helmkit.model.instance import ReleaseInstance
+from helmkit.plan.goyaml import HelmYamlLoader
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _SECRET_KIND = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
@@ -35,15 +37,22 @@ class TemplateOptions:
     output_dir: Path | None = None
     concurrency: int | None = None
     set_values: tuple[str, ...] = ()
+    fmt: str = "yaml"  # yaml: the manifests; json: one kubectl-style List of every object
 
 
 def template(ctx: Context, options: TemplateOptions) -> int:
     """Render the selected instances of an environment; return the exit code."""
     instances = select_instances(ctx, options)
+    if not instances:  # --allow-no-matching-release, or every selected release disabled
+        ctx.console.info(f"{options.env}: no release selected")
+        return EXIT_OK
     results = render_instances(ctx, instances, concurrency=options.concurrency)
     failed = [r for r in results if r.error is not None]
     if options.output_dir is not None:
         _write_files(ctx, options.output_dir, results)
+    elif options.fmt == "json":
+        documents = [mask_secret_data(r.manifest, ctx.masker.digest) for r in results if r.manifest is not None]
+        ctx.console.print(as_json_list(documents))
     else:
         for result in results:
             if result.manifest is not None:
@@ -64,10 +73,19 @@ def select_instances(ctx: Context, options: TemplateOptions) -> list[ReleaseInst
     from helmkit.model.selectors import parse_selector
 
     repo = load_repository(ctx.repo)
-    selector = parse_selector(options.selector) if options.selector else None
+    selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None
     instances = resolve_instances(repo, options.env, cluster=options.cluster, selector=selector,
                                   set_values=list(options.set_values) or None)
     return [i for i in instances if i.enabled]
+
+
+def as_json_list(manifests: list[str]) -> str:
+    """Every object of ``manifests`` (Secret data already masked) as one ``v1/List``, as kubectl prints."""
+    items: list[Any] = []
+    for manifest in manifests:
+        loaded = yaml.load_all(manifest, Loader=HelmYamlLoader)
+        items += [doc for doc in loaded if isinstance(doc, dict)]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2, default=str)
 
 
 def source_header(instance: ReleaseInstance) -> str:
@@ -99,7 +117,7 @@ def mask_secret_data(manifest: str, digest: Digest) -> str:
 
 def _mask_document(text: str, digest_mask: Digest) -> str:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
     except yaml.YAMLError:
         raise HelmkitError("helm rendered a Secret that is not valid YAML; it is not shown") from None
     if not isinstance(doc, dict) or doc.get("kind") != "Secret":

@@ -9,7 +9,7 @@ from pathlib import Path
 from helmkit import __version__
 from helmkit.actions.render import helm_client, read_settings
 from helmkit.adapters.chartrepo import VersionConstraint
-from helmkit.adapters.tools import HELM_MAJORS, tools_dir
+from helmkit.adapters.tools import HELM_MAJORS, tools_dir, user_tools_dir
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 
@@ -22,6 +22,8 @@ def helm_source(ctx: Context, binary: Path) -> str:
         return "HELMKIT_HELM"
     if binary.resolve().is_relative_to(tools_dir(ctx.repo).resolve()):
         return "tools folder"
+    if binary.resolve().is_relative_to(user_tools_dir().resolve()):
+        return "user tools folder"
     return "PATH"
 
 

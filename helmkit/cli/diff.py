@@ -55,7 +55,7 @@ def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str
         if env or cluster or selector or set_values or show_secrets:
             raise InputError("--git-base compares every instance a change reaches; drop --env/--cluster/-l/--set/"
                              "--show-secrets")
-        return run_git_diff(ctx, GitDiffOptions(git_base, git_head or "HEAD", fmt, context_lines, detailed_exitcode,
+        return run_git_diff(ctx, GitDiffOptions(git_base, git_head, fmt, context_lines, detailed_exitcode,
                                                 max_comment_chars))
     if git_head:
         raise InputError("--git-head needs --git-base")

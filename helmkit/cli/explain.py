@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from helmkit.actions.explain import ExplainOptions, run_explain
+from helmkit.cli.completion import complete_release
 from helmkit.cli.options import cluster_option, env_option, format_option, set_option
 from helmkit.context import Context
 
 
 @click.command("explain")
-@click.argument("release")
+@click.argument("release", shell_complete=complete_release)
 @env_option()
 @cluster_option()
 @format_option(("text", "json"))

@@ -18,6 +18,7 @@ import click
 
 from helmkit import __version__
 from helmkit.adapters.masking import Masker
+from helmkit.cli.global_options import group_options, with_global_options
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, HelmkitError
 from helmkit.output.console import Console
 
@@ -50,7 +51,7 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
-        return command
+        return with_global_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -65,25 +66,25 @@ def _available(module: str) -> bool:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="helmkit", message="%(prog)s %(version)s")
-@click.option(
-    "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="Root of the release repository.",
-)
-@click.option("--helm", "helm", metavar="PATH", help="helm binary to use (else $HELMKIT_HELM, .helmkit/tools, PATH).")
-@click.option("-v", "--verbose", is_flag=True, help="Print more about what happens.")
+@group_options
 @click.pass_context
-def cli(ctx: click.Context, repo: Path, helm: str | None, verbose: bool) -> None:
+def cli(ctx: click.Context, *, repo: Path, helm: str | None, kubeconfig: Path | None, verbose: bool, color: str,
+        install_helm: bool, allow_no_matching_release: bool) -> None:
     """helmkit manages Helm releases for a fleet of Kubernetes clusters from one git repository.
 
+    Global options may also follow the subcommand: helmkit status -e prod -v.
     Exit codes: 0 success, 1 error, 2 changes or drift found, 130 interrupted.
     """
     from helmkit.context import Context
 
     masker = ctx.obj if isinstance(ctx.obj, Masker) else Masker()  # main() passes the run's masker
-    ctx.obj = Context(repo=repo.resolve(), masker=masker, helm_option=helm, verbose=verbose)
+    ctx.obj = Context(repo=repo.resolve(), masker=masker, helm_option=helm, kubeconfig=kubeconfig, verbose=verbose,
+                      allow_no_matching_release=allow_no_matching_release)
+    ctx.obj.console.set_color(color)
+    if install_helm:
+        from helmkit.actions.bootstrap import ensure_helm
+
+        ensure_helm(ctx.obj)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``--format``, ``--set``, ``--kubeconfig``."""
+"""Shared click options: ``--env``, ``--cluster``, ``-l/--selector``, ``-o/--output``, ``--set``, ``--kubeconfig``."""
 
 from __future__ import annotations
 
@@ -8,29 +8,34 @@ from typing import Any, TypeVar
 
 import click
 
+from helmkit.cli.completion import complete_cluster, complete_env, complete_selector
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def env_option(*, required: bool = True, multiple: bool = False) -> Callable[[F], F]:
     help_text = "Environment (environments/<env>.yaml)." + (" Repeat for several; default: all." if multiple else "")
-    return click.option("--env", "-e", "env", required=required, multiple=multiple, metavar="ENV", help=help_text)
+    return click.option("--env", "-e", "env", required=required, multiple=multiple, metavar="ENV", help=help_text,
+                        shell_complete=complete_env)
 
 
 def cluster_option() -> Callable[[F], F]:
-    return click.option("--cluster", "-c", "cluster", metavar="CLUSTER", help="Only this cluster of the environment.")
+    return click.option("--cluster", "-c", "cluster", metavar="CLUSTER", help="Only this cluster of the environment.",
+                        shell_complete=complete_cluster)
 
 
 def selector_option() -> Callable[[F], F]:
     return click.option(
-        "-l", "--selector", "selector", metavar="SELECTOR",
+        "-l", "--selector", "selector", metavar="SELECTOR", shell_complete=complete_selector,
         help="Select releases by labels: key=value,key!=value,key,!key (labels name, namespace, chart, env, "
         "cluster are always set).",
     )
 
 
 def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+    """``-o/--output FORMAT`` as in kubectl and helm (``--format`` is the same option)."""
     return click.option(
-        "--format", "-o", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+        "-o", "--output", "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
         help="Output format.",
     )
 

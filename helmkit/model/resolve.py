@@ -22,7 +22,7 @@ from helmkit.model.layering import merge, parse_set
 from helmkit.model.paths import CONTAINMENT_HINT, contained_path
 from helmkit.model.repository import DEFAULT_FIELDS, ClusterSpec, Environment, Layer, Repository, closest
 from helmkit.model.secrets import find_secret_refs
-from helmkit.model.selectors import Selector
+from helmkit.model.selectors import Selector, no_match_error
 from helmkit.model.yamlfile import Path_, load_yaml
 
 FIELDS = ("chart", "namespace", "enabled", "needs", "labels", "wait", "timeout", "atomic", "createNamespace",
@@ -95,6 +95,8 @@ def resolve_environment(
     resolution = Resolution(env)
     problems: list[Problem] = []
     ranked: list[tuple[tuple[int, str, int], ReleaseInstance]] = []
+    seen: list[dict[str, str]] = []
+    matched = 0
     for spec in sorted(clusters, key=lambda c: (c.cluster.wave, c.cluster.name)):
         built = [
             resolver.instance(environment, spec, name, set_layer, problems) for name in sorted(repo.releases)
@@ -107,9 +109,13 @@ def resolve_environment(
         position = {name: index for index, name in enumerate(graph.order())}
         for instance in instances:
             instance.needs = list(graph.needs.get(instance.name, instance.needs))
+            if selector is not None:
+                labels = instance_labels(instance)
+                seen.append(labels)
+                if not selector.matches(labels):
+                    continue
+                matched += 1
             if not instance.enabled and not include_disabled:
-                continue
-            if selector is not None and not selector.matches(instance_labels(instance)):
                 continue
             rank = position.get(instance.name, len(position))
             ranked.append(((spec.cluster.wave, spec.cluster.name, rank), instance))
@@ -117,6 +123,8 @@ def resolve_environment(
     resolution.instances = [instance for _, instance in ranked]
     resolution.problems = unique_problems(problems)
     resolution.warnings = unique_problems(resolution.warnings)
+    if selector is not None and not matched and not selector.allow_empty and not resolution.problems:
+        raise no_match_error(selector, seen, f"environment `{env}`" + (f", cluster `{cluster}`" if cluster else ""))
     return resolution
 
 

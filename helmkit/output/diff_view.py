@@ -111,10 +111,10 @@ def render_text(report: DiffReport, *, context: int = DEFAULT_CONTEXT, style: St
     if total:
         parts = ", ".join(f"{counts[s]} {s}" for s in sorted(counts))
         lines.append(f"{report.env}: {total} releases: {parts}")
-    else:
+    elif not report.unreachable:  # releases were selected: their clusters could not be read
         lines.append(f"{report.env}: no releases selected")
     for cluster, message in sorted(report.unreachable.items()):
-        lines.append(paint(f"unreachable: {cluster}: {message}", "red"))
+        lines.append(paint(f"error: cluster {cluster}: {message.removeprefix(f'cluster {cluster}: ')}", "red"))
     lines += [paint(f"error: {error}", "red") for error in report.errors]
     return "\n".join(_colour(line, paint) for line in lines) + "\n"
 

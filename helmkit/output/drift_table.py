@@ -13,26 +13,24 @@ A fleet without drift prints ``no drift (2 clusters, 0 unreachable)``.
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
+from helmkit.output.table import render_table as table
 from helmkit.plan.drift import DriftReport
 
-MAX_SUMMARY = 100
 
-
-def render_table(report: DriftReport) -> str:
+def render_table(report: DriftReport, *, width: int | None = None) -> str:
+    """The table; ``width`` (a terminal's) shortens only the summary column, piped output is whole."""
     lines: list[str] = []
     if report.findings:
         rows = [
             [f.env, f.cluster, f.release or "-", f.kind, f.baseline if report.baseline is not None else "",
-             f.summary if f.kind == "unreachable" else _short(f.summary)]  # the reason is never cut
+             _one_line(f.summary)]
             for f in report.findings
         ]
         headers = ["ENV", "CLUSTER", "RELEASE", "KIND", "BASELINE" if report.baseline is not None else "", "SUMMARY"]
         if report.baseline is None:
             rows = [row[:4] + row[5:] for row in rows]
             headers = headers[:4] + headers[5:]
-        lines.append(tabulate(rows, headers=headers, tablefmt="plain"))
+        lines.append(table(headers, rows, width=width))
         lines.append("")
     lines.append(summary_line(report))
     if report.baseline is not None:
@@ -42,7 +40,7 @@ def render_table(report: DriftReport) -> str:
         if report.unchecked:
             line += f", {report.unchecked} unchecked"
         lines.append(line)
-        lines.extend(f"  resolved: {r.env} {r.cluster} {r.release or '-'} {r.kind}: {_short(r.summary)}"
+        lines.extend(f"  resolved: {r.env} {r.cluster} {r.release or '-'} {r.kind}: {_one_line(r.summary)}"
                      for r in report.resolved)
     lines.extend(f"error: {error}" for error in report.errors)
     return "\n".join(lines) + "\n"
@@ -59,6 +57,5 @@ def summary_line(report: DriftReport) -> str:
     return f"{len(report.findings)} {noun}: {counts} ({where})"
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

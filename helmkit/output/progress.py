@@ -11,8 +11,9 @@ one line when a release starts and one when it ends::
     deployed  prod-us-east-1  cert-manager  1.4s
 
 On a TTY it prints the same lines plus one live status line at the bottom (rewritten in place
-twice a second) naming each running release with its cluster and elapsed time. Everything goes
-to stderr through the run's masker.
+twice a second) naming each running release with its cluster and elapsed time, cut to the
+terminal's width (a longer line would wrap, and ``\r`` could then no longer erase it). Everything
+goes to stderr through the run's masker.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Progress:
         if result.outcome in (Outcome.FAILED, Outcome.SKIPPED) and result.message:
             text += f"  {result.message.splitlines()[0]}"
         colour = {Outcome.FAILED: "red", Outcome.SKIPPED: "yellow"}.get(result.outcome, "green")
-        self._line(self.console.style(text, colour) if self.live else text)
+        self._line(self.console.style_err(text, colour))
 
     def _line(self, text: str) -> None:
         with self._lock:
@@ -120,5 +121,9 @@ class Progress:
         items = sorted(self._running.values(), key=lambda item: item[1])
         shown = [f"{label} {now - start:.0f}s" for label, start in items[:MAX_LIVE]]
         more = f" +{len(items) - MAX_LIVE} more" if len(items) > MAX_LIVE else ""
-        self.console.err.write(self.console.masker.mask(f"running: {', '.join(shown)}{more}"))
+        text = self.console.masker.mask(f"running: {', '.join(shown)}{more}")
+        width = self.console.err_width
+        if width is not None and len(text) > width - 1:
+            text = text[: max(width - 2, 0)] + "…"
+        self.console.err.write(text)
         self._status_shown = True

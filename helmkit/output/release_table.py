@@ -1,11 +1,11 @@
-"""``helmkit list`` output: releases x clusters as a table (tabulate) or JSON."""
+"""``helmkit list`` output: releases x clusters as a table (:mod:`helmkit.output.table`) or JSON."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
 
-from tabulate import tabulate
+from helmkit.output.table import render_table
 
 FORMATS = ("text", "json")
 HEADERS = ("CLUSTER", "WAVE", "RELEASE", "NAMESPACE", "CHART", "VERSION", "ENABLED")
@@ -28,4 +28,4 @@ def render_release_table(rows: list[ReleaseRow], fmt: str) -> str:
     table = [
         (r.cluster, r.wave, r.release, r.namespace, r.chart, r.version, "yes" if r.enabled else "no") for r in rows
     ]
-    return tabulate(table, headers=HEADERS, tablefmt="plain", disable_numparse=True)
+    return render_table(HEADERS, table)

@@ -9,7 +9,8 @@ their stable id (:func:`helmkit.plan.drift.finding_id`).
 - **resolved**: in the baseline, and this run scanned its cluster and no longer sees it.
 
 A baseline finding on a cluster that this run did not read (unreachable, or an environment not
-selected) is neither resolved nor present: it is counted as *unchecked*.
+selected), or of a release that ``-l`` left out, is neither resolved nor present: it is counted
+as *unchecked*.
 
 ``--fail-on new`` fails (exit 2) only when there are new findings; ``--fail-on any`` (the
 default) whenever there are findings at all.
@@ -63,13 +64,19 @@ def apply_baseline(report: DriftReport, baseline: list[ResolvedFinding], *, sour
     for entry in baseline:
         if entry.id in current:
             continue
-        if (entry.env, entry.cluster) not in scanned:
+        if (entry.env, entry.cluster) not in scanned or not _checked(report, entry):
             unchecked += 1
             continue
         resolved.append(entry)
     resolved.sort(key=lambda r: (r.env, r.cluster, r.release, r.kind, r.id))
-    return DriftReport(report.envs, report.clusters, findings, report.errors, report.generated_at, resolved,
-                       source, unchecked)
+    return replace(report, findings=findings, resolved=resolved, baseline=source, unchecked=unchecked)
+
+
+def _checked(report: DriftReport, entry: ResolvedFinding) -> bool:
+    """Whether this run looked at the release of ``entry`` (a cluster-wide finding has none)."""
+    if report.checked is None or not entry.release:
+        return True
+    return (entry.env, entry.cluster, entry.release) in report.checked
 
 
 def fails(report: DriftReport, fail_on: FailOn) -> bool:

@@ -121,6 +121,8 @@ class DriftReport:
     resolved: list[ResolvedFinding] = field(default_factory=list)
     baseline: str | None = None  # the baseline file compared with, if any
     unchecked: int = 0  # baseline findings on clusters this run could not read or did not scan
+    # (env, cluster, release) this run looked at when -l narrowed it; None: every release of a scanned cluster
+    checked: frozenset[tuple[str, str, str]] | None = None
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: f.sort_key)
@@ -158,9 +160,9 @@ class DriftReport:
         """A copy whose every text went through ``mask`` (the run's masker)."""
         findings = [_masked_finding(f, mask) for f in self.findings]
         clusters = [replace(c, error=mask(c.error)) for c in self.clusters]
-        return DriftReport(list(self.envs), clusters, findings, [mask(e) for e in self.errors], self.generated_at,
-                           [replace(r, summary=mask(r.summary)) for r in self.resolved], self.baseline,
-                           self.unchecked)
+        return replace(self, envs=list(self.envs), clusters=clusters, findings=findings,
+                       errors=[mask(e) for e in self.errors],
+                       resolved=[replace(r, summary=mask(r.summary)) for r in self.resolved])
 
 
 def _masked_finding(finding: Finding, mask: Callable[[str], str]) -> Finding:

@@ -3,17 +3,15 @@ skipped and why.
 
 Each release counts once, in one column: ``failed`` if any of its steps failed (a failed
 recovery included), else ``skipped`` if a step was skipped, else what its last step did
-(``deployed``, ``unchanged``, ``pruned``). Text form (tables by ``tabulate``)::
+(``deployed``, ``unchanged``, ``pruned``). Text form (helmkit's one table style)::
 
-    cluster           deployed    unchanged    failed    skipped    pruned
-    --------------  ----------  -----------  --------  ---------  --------
-    prod-us-east-1           2            1         0          0         0
-    total                    2            1         0          0         0
+    CLUSTER         DEPLOYED  UNCHANGED  FAILED  SKIPPED  PRUNED
+    prod-us-east-1  2         1          0       0        0
+    total           2         1          0       0        0
 
     failed:
-    cluster         release    step     reason
-    --------------  ---------  -------  ------------------------------------------
-    prod-eu-west-1  web        upgrade  helm upgrade --install web failed (exit 1)
+    CLUSTER         RELEASE  STEP     REASON
+    prod-eu-west-1  web      upgrade  helm upgrade --install web failed (exit 1)
 
     skipped:
     ...
@@ -88,11 +86,11 @@ class Summary:
     def render_text(self, masker: Masker | None = None) -> str:
         columns = COLUMNS if self.total.repaired else SHOWN_ALWAYS
         rows = [counts.row(columns) for counts in self.clusters] + [self.total.row(columns)]
-        parts = [tabulate(rows, headers=["cluster", *columns])]
+        parts = [_table(rows, ["cluster", *columns])]
         for title, listed in (("failed", self.failed), ("skipped", self.skipped)):
             if listed:
-                table = tabulate([[r.cluster, r.release, r.step, r.reason] for r in listed],
-                                 headers=["cluster", "release", "step", "reason"])
+                table = _table([[r.cluster, r.release, r.step, r.reason] for r in listed],
+                               ["cluster", "release", "step", "reason"])
                 parts.append(f"{title}:\n{table}")
         if self.interrupted:
             parts.append("interrupted: no new release was started after the signal; "
@@ -161,3 +159,9 @@ def _listed(key: str, result: StepResult) -> ListedRelease:
     env, cluster, release = key.split("/", 2)
     reason = result.reason or short_reason(result.message)
     return ListedRelease(env, cluster, release, result.step.kind.value, reason, result.message)
+
+
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    """helmkit's one table style (:mod:`helmkit.output.table`, which this layer cannot import)."""
+    text = tabulate(rows, headers=[h.upper() for h in headers], tablefmt="plain", disable_numparse=True)
+    return "\n".join(line.rstrip() for line in text.splitlines())

@@ -234,7 +234,7 @@ def test_baseline_marks_new_present_and_resolved(fleet: Fleet) -> None:
     fleet.kubectl("delete", "service/web", "-n", NS)
     second = fleet.reports / "second.json"
     run = fleet.drift("--env", "prod", "--baseline", str(first), "--fail-on", "new", "-o", "json",
-                      "--output", str(second))
+                      "--output-file", str(second))
     assert run.returncode == 2, run.stderr
     report = json.loads(second.read_text())
     assert {f["baseline"] for f in report["findings"]} == {"new"}
@@ -248,6 +248,12 @@ def test_baseline_marks_new_present_and_resolved(fleet: Fleet) -> None:
     report = json.loads(third.read_text())
     assert [(f["subject"], f["baseline"]) for f in report["findings"]] == [("v1/Service shop/web", "present")]
     assert [r["release"] for r in report["resolved"]] == ["api"]
+    narrowed = fleet.drift("--env", "prod", "-l", "name=web", "--baseline", str(second), "--fail-on", "new",
+                           "-o", "json")  # api was not looked at: unchecked, not resolved
+    assert narrowed.returncode == 0, narrowed.stderr
+    report = json.loads(narrowed.stdout)
+    assert report["resolved"] == [] and report["baseline"]["unchecked"] == 1
+    assert [(f["release"], f["baseline"]) for f in report["findings"]] == [("web", "present")]
     run = fleet.drift("--env", "prod", "--baseline", str(second), "--fail-on", "any", "-o", "markdown")
     assert run.returncode == 2
     assert "## Resolved since the baseline" in run.stdout

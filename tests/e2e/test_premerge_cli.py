@@ -71,3 +71,17 @@ def test_git_base_refuses_option_like_refs_and_cluster_flags(clone: Path) -> Non
     mixed = helmkit(clone, "diff", "--git-base", "main", "--env", "prod")
     assert mixed.returncode == 1
     assert "drop --env" in mixed.stderr
+
+
+def test_git_base_without_git_head_diffs_the_working_tree(clone: Path) -> None:
+    """A pre-commit hook diffs what is about to be committed: uncommitted edits are the head."""
+    release = clone / "releases" / "payments.yaml"
+    release.write_text(release.read_text().replace("ref+env://PAYMENTS_DB_PASSWORD", "ref+env://PAYMENTS_DB_PW_V2"))
+
+    diff = helmkit(clone, "diff", "--git-base", "main", "--detailed-exitcode")
+    assert diff.returncode == 2, diff.stdout + diff.stderr
+    assert "the working tree" in diff.stdout
+    assert "payments" in diff.stdout
+
+    committed = helmkit(clone, "diff", "--git-base", "main", "--git-head", "HEAD", "--detailed-exitcode")
+    assert committed.returncode == 0, committed.stdout + committed.stderr  # nothing committed yet

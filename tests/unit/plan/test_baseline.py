@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,17 @@ def test_findings_of_clusters_not_read_are_unchecked_not_resolved(tmp_path: Path
     baseline = read_baseline(write(tmp_path / "b.json", finding("web", "c2"), finding("x", "other-cluster")))
     result = apply_baseline(report(unreachable=("c2",)), baseline, source="b.json")
     assert result.resolved == [] and result.unchecked == 2
+
+
+def test_findings_of_releases_outside_the_selection_are_unchecked_not_resolved(tmp_path: Path) -> None:
+    """``drift -l name=web --baseline``: api was not looked at, so it is not known to be resolved."""
+    baseline = read_baseline(write(tmp_path / "b.json", finding("web"), finding("api"), finding("web", "c2"),
+                                   Finding("unreachable", "prod", "c2", "", "", "cluster c2 could not be read")))
+    scanned = replace(report(), checked=frozenset({("prod", "c1", "web"), ("prod", "c2", "web")}))
+    result = apply_baseline(scanned, baseline, source="b.json")
+    assert sorted((r.cluster, r.release or r.kind) for r in result.resolved) == [
+        ("c1", "web"), ("c2", "unreachable"), ("c2", "web")]
+    assert result.unchecked == 1
 
 
 @pytest.mark.parametrize(("content", "message"), [
