@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from helmkit.sandbox import tablecells as tc
+
 Cell = str | int | float | bool | None
 Column = tuple[str, str, int, str, Callable[[dict[str, Any]], Cell]]  # name, type, priority, description, cell
 
@@ -175,6 +177,7 @@ _READY_REPLICAS = _column(
 )
 _CONTAINERS = _column("Containers", lambda o: _template_containers(o, "name"), priority=1)
 _IMAGES = _column("Images", lambda o: _template_containers(o, "image"), priority=1)
+_AGE = _column("Age", lambda o: "")  # placed here instead of before the first wide column
 _WORKLOAD_SELECTOR = _column("Selector", lambda o: _selector(_get(o, "spec", "selector")), priority=1)
 
 _KIND_COLUMNS: dict[str, list[Column]] = {
@@ -248,6 +251,40 @@ _KIND_COLUMNS: dict[str, list[Column]] = {
         _column("Access Modes", lambda o: ",".join(_get(o, "status", "accessModes") or [])),
         _column("StorageClass", lambda o: str(_get(o, "spec", "storageClassName") or "<unset>")),
     ],
+    "APIService": [_NAME, _column("Service", tc.api_service_target),
+                   _column("Available", tc.api_service_available)],
+    "ValidatingWebhookConfiguration": [_NAME, _column("Webhooks", lambda o: _count(o.get("webhooks")), kind="integer")],
+    "MutatingWebhookConfiguration": [_NAME, _column("Webhooks", lambda o: _count(o.get("webhooks")), kind="integer")],
+    "PriorityClass": [
+        _NAME, _column("Value", lambda o: _int(o.get("value")), kind="integer"),
+        _column("Global-Default", lambda o: bool(o.get("globalDefault")), kind="boolean"), _AGE,
+        _column("PreemptionPolicy", lambda o: str(o.get("preemptionPolicy") or "")),
+    ],
+    "RuntimeClass": [_NAME, _column("Handler", lambda o: str(o.get("handler") or ""))],
+    "IngressClass": [
+        _NAME, _column("Controller", lambda o: str(_get(o, "spec", "controller") or "")),
+        _column("Parameters", tc.ingress_class_parameters),
+    ],
+    "StorageClass": [
+        _column("Name", tc.storage_class_name), _column("Provisioner", lambda o: str(o.get("provisioner") or "")),
+        _column("ReclaimPolicy", lambda o: str(o.get("reclaimPolicy") or "")),
+        _column("VolumeBindingMode", lambda o: str(o.get("volumeBindingMode") or "")),
+        _column("AllowVolumeExpansion", lambda o: bool(o.get("allowVolumeExpansion")), kind="boolean"),
+    ],
+    "PodDisruptionBudget": [
+        _NAME, _column("Min Available", lambda o: tc.int_or_na(_get(o, "spec", "minAvailable"))),
+        _column("Max Unavailable", lambda o: tc.int_or_na(_get(o, "spec", "maxUnavailable"))),
+        _column("Allowed Disruptions", lambda o: _int(_get(o, "status", "disruptionsAllowed")), kind="integer"),
+    ],
+    "HorizontalPodAutoscaler": [
+        _NAME,
+        _column("Reference", lambda o: f"{_get(o, 'spec', 'scaleTargetRef', 'kind')}/"
+                                       f"{_get(o, 'spec', 'scaleTargetRef', 'name')}"),
+        _column("Targets", tc.hpa_targets),
+        _column("MinPods", lambda o: _int(_get(o, "spec", "minReplicas") or 1), kind="integer"),
+        _column("MaxPods", lambda o: _int(_get(o, "spec", "maxReplicas")), kind="integer"),
+        _column("Replicas", lambda o: _int(_get(o, "status", "currentReplicas")), kind="integer"),
+    ],
     "Ingress": [
         _NAME,
         _column("Class", lambda o: str(_get(o, "spec", "ingressClassName") or "<none>")),
@@ -300,12 +337,17 @@ def to_table(
     if moment is None:
         raise ValueError(f"not an RFC 3339 time: {now!r}")
     columns = columns_for(rtype_kind, printer_columns)
+    names = [column[0] for column in columns]
+    placed_age = names.index("Age") if "Age" in names and not printer_columns else None
+    if placed_age is not None:
+        columns = [column for column in columns if column[0] != "Age"]
     definitions = [
         {"name": name, "type": kind, "format": "name" if index == 0 else "", "description": description,
          "priority": priority}
         for index, (name, kind, priority, description, _cell) in enumerate(columns)
     ]
-    age_at = next((i for i, d in enumerate(definitions) if d["priority"]), len(definitions))
+    age_at = placed_age if placed_age is not None else \
+        next((i for i, d in enumerate(definitions) if d["priority"]), len(definitions))
     definitions.insert(age_at, {"name": "Age", "type": "string", "format": "", "priority": 0,
                                 "description": "CreationTimestamp is the time this object was created."})
     rows = []

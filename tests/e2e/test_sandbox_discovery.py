@@ -90,6 +90,19 @@ def test_cluster_scoped_extension_kinds_are_stored_and_listed(tools: Tools) -> N
         assert (webhook["reinvocationPolicy"], webhook["matchPolicy"]) == ("Never", "Equivalent")
         status = tools.get("apiservice", "v1beta1.e2e.example.com")["status"]
         assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Available", "True")]
+        headers = {kind: tools.kubectl("get", kind, "--no-headers=false").stdout.splitlines()[0].split()
+                   for kind in ("pc", "runtimeclass", "ingressclass", "apiservice", "mutatingwebhookconfiguration")}
+        assert headers == {  # the columns a real server's tables have
+            "pc": ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+            "runtimeclass": ["NAME", "HANDLER", "AGE"],
+            "ingressclass": ["NAME", "CONTROLLER", "PARAMETERS", "AGE"],
+            "apiservice": ["NAME", "SERVICE", "AVAILABLE", "AGE"],
+            "mutatingwebhookconfiguration": ["NAME", "WEBHOOKS", "AGE"],
+        }
+        row = tools.kubectl("get", "apiservice", "v1beta1.e2e.example.com", "--no-headers").stdout.split()
+        assert row[:3] == ["v1beta1.e2e.example.com", "default/api", "True"]
+        pc_row = tools.kubectl("get", "pc", "e2e-high", "--no-headers").stdout.split()
+        assert (pc_row[:3], pc_row[-1]) == (["e2e-high", "100000", "false"], "PreemptLowerPriority")
         namespaced = tools.kubectl("get", "runtimeclass", "e2e-gvisor", "-n", "kube-system", "-o", "name")
         assert namespaced.stdout.strip() == "runtimeclass.node.k8s.io/e2e-gvisor"  # -n is ignored: cluster scope
     finally:

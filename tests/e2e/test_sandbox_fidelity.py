@@ -58,6 +58,10 @@ def test_life_cycle_with_wait(tools: Tools, namespace: str, helm_major: str) -> 
     assert api_service["spec"]["service"]["port"] == 443
     assert tools.get("pdb", "fid-web", "-n", namespace)["spec"]["maxUnavailable"] == 1
     assert tools.get("cronjob", "fid-cleanup", "-n", namespace)["spec"]["concurrencyPolicy"] == "Allow"
+    pdb_row = tools.kubectl("get", "pdb", "fid-web", "-n", namespace, "--no-headers").stdout.split()
+    assert pdb_row[:3] == ["fid-web", "N/A", "1"]  # NAME MIN-AVAILABLE MAX-UNAVAILABLE, as kubectl prints them
+    hpa_row = tools.kubectl("get", "hpa", "fid-web", "-n", namespace, "--no-headers").stdout.split()
+    assert hpa_row[:2] == ["fid-web", "Deployment/fid-web"]
     jobs = {j["metadata"]["name"] for j in tools.get("jobs", "-n", namespace)["items"]}
     assert jobs == {"fid-notify"}  # the pre-install hook succeeded and was deleted (hook-succeeded)
 
