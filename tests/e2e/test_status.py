@@ -34,8 +34,8 @@ def test_status_lists_each_release_per_cluster_with_revision_and_sync_state(stag
     table = stage.run(status, StatusOptions(env="stage"))
     assert table.code == 1
     lines = table.out.splitlines()
-    assert lines[0].split() == ["cluster", "release", "namespace", "chart", "revision", "helm", "status", "last",
-                                "deployed", "status"]
+    assert lines[0].split() == ["CLUSTER", "RELEASE", "NAMESPACE", "CHART", "REVISION", "HELM", "STATUS", "LAST",
+                                "DEPLOYED", "STATUS"]
     assert any(line.startswith("c2") and line.rstrip().endswith("unreachable") for line in lines), table.out
     assert sum(1 for line in lines if line.startswith("c1") and line.rstrip().endswith("in-sync")) == 3
     why = diff_reason(stage, "c2")  # what diff says about the cluster: status says the same

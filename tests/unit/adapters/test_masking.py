@@ -67,8 +67,10 @@ def test_go_quote_and_json_match_go_where_a_go_compiler_exists(tmp_path: Path) -
         pytest.skip("no Go toolchain on PATH: the Go forms are checked against their specification only")
     (tmp_path / "main.go").write_text(GO)
     for value in CANARIES:
+        env = dict(os.environ, HOME=str(tmp_path), GOCACHE=str(tmp_path / "gocache"), GOPATH=str(tmp_path / "gopath"),
+                   GOTOOLCHAIN="local", GOFLAGS="", CGO_ENABLED="0")
         out = subprocess.run([str(go), "run", str(tmp_path / "main.go"), value], capture_output=True, text=True,
-                             check=True, timeout=120).stdout
+                             check=True, timeout=300, env=env, cwd=tmp_path).stdout
         assert out == f'"{go_json_body(value)}" {go_quote(value)} {go_quote(value, ascii_only=True)}'
 
 
