@@ -108,6 +108,9 @@ _KIND_RULES: dict[str, Struct] = {
     "Service": _object(Struct({"ports": _by("port", "protocol")})),
     "ServiceAccount": _object(secrets=_by("name")),
     "Node": _object(status=Struct({"conditions": CONDITIONS, "addresses": _by("type")})),
+    # admissionregistration/v1: `webhooks` is patchStrategy merge, patchMergeKey name.
+    "ValidatingWebhookConfiguration": _object(webhooks=_by("name")),
+    "MutatingWebhookConfiguration": _object(webhooks=_by("name")),
 }
 _GENERIC = _object()
 _CUSTOM = Struct({"metadata": OBJECT_META})

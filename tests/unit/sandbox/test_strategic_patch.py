@@ -216,3 +216,24 @@ def test_custom_resources_get_json_merge_patch_semantics() -> None:
 def test_unknown_directive_is_rejected() -> None:
     with pytest.raises(PatchError):
         deployment_patch({"spec": {"$patch": "explode"}}, {"spec": {}})
+
+
+@pytest.mark.parametrize("kind", ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"])
+def test_webhooks_merge_by_name_so_a_partial_entry_keeps_the_rest(kind: str) -> None:
+    live = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": {"name": "admission"},
+        "webhooks": [
+            {"name": "validate.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+             "clientConfig": {"service": {"name": "controller-admission", "namespace": "ingress", "path": "/x"}}},
+            {"name": "other.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+             "clientConfig": {"url": "https://other.example.com"}},
+        ],
+    }
+    # what helm 3's three-way merge sends when only the timeout of one webhook changed
+    patch = {"webhooks": [{"name": "validate.example.com", "timeoutSeconds": 10}]}
+    result = strategic_merge_patch(live, patch, api_version="admissionregistration.k8s.io/v1", kind=kind)
+    by_name = {w["name"]: w for w in result["webhooks"]}
+    assert set(by_name) == {"validate.example.com", "other.example.com"}
+    assert by_name["validate.example.com"]["timeoutSeconds"] == 10
+    assert by_name["validate.example.com"]["clientConfig"]["service"]["name"] == "controller-admission"
+    assert by_name["other.example.com"]["clientConfig"] == {"url": "https://other.example.com"}
