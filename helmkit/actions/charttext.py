@@ -33,6 +33,7 @@ _GENERATOR = re.compile(r"\b(?:" + "|".join(GENERATORS) + r")\b")
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _PHASE = re.compile(r"\b(?:IsUpgrade|IsInstall)\b|\.Release\s*[|)}]|\$\.Release\b(?!\.)")
+_LOOKUP = re.compile(r"\blookup\b")
 _API_USE = re.compile(r"APIVersions|\.Capabilities\b(?!\.)")
 _API_LITERAL = re.compile(r"APIVersions\.Has\s+(?:\"([^\"]+)\"|`([^`]+)`)")
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
@@ -56,21 +57,23 @@ class ChartTraits:
     generates: bool = False  # calls a function that differs on every render
     release_phase: bool = False  # reads .Release.IsUpgrade or .Release.IsInstall
     api_literals: frozenset[str] | None = frozenset()  # API versions it tests; None: any of them
+    looks_up: bool = False  # calls ``lookup``: its output depends on objects in the cluster
 
 
 def chart_traits(chart: Path) -> ChartTraits:
     """What the templates of a chart and its subcharts can make their output depend on."""
-    generates = phase = False
+    generates = phase = looks_up = False
     literals: set[str] = set()
     dynamic = False
     for _, text in _texts(chart, _is_template):
         for action in (_COMMENT.sub("", a) for a in _ACTION.findall(text)):
             generates = generates or bool(_GENERATOR.search(action))
             phase = phase or bool(_PHASE.search(action))
+            looks_up = looks_up or bool(_LOOKUP.search(action))
             found = [a or b for a, b in _API_LITERAL.findall(action)]
             literals.update(found)
             dynamic = dynamic or len(_API_USE.findall(action)) > len(found)
-    return ChartTraits(generates, phase, None if dynamic else frozenset(literals))
+    return ChartTraits(generates, phase, None if dynamic else frozenset(literals), looks_up)
 
 
 def _is_template(name: str) -> bool:

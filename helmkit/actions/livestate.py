@@ -29,10 +29,11 @@ from typing import Any
 import yaml
 
 from helmkit.actions.capabilities import RenderTarget, save_last_known
+from helmkit.actions.exactrender import exact_renders
 from helmkit.actions.render import RenderResult, helm_client, render_instances
 from helmkit.actions.unreachable import explain_unreachable
 from helmkit.adapters.discovery import Capabilities, read_capabilities
-from helmkit.adapters.helm import HelmClient
+from helmkit.adapters.helm import HelmClient, KubeTarget
 from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -65,6 +66,11 @@ class ClusterLive:
         history = self.histories.get((instance.namespace, instance.name))
         deployed = history is not None and history.current.status != "uninstalled"
         return RenderTarget(self.capabilities or Capabilities(None, ()), is_upgrade=deployed)
+
+    def current(self, instance: ReleaseInstance) -> HelmRelease | None:
+        """The current Helm record of ``instance`` on this cluster, if any."""
+        history = self.histories.get((instance.namespace, instance.name))
+        return history.current if history is not None else None
 
     @property
     def reachable(self) -> bool:
@@ -168,6 +174,8 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     enabled = [i for i in instances if i.enabled and live[i.cluster.name].reachable]
     rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
                                 targets=lambda i: live[i.cluster.name].render_target(i))
+    rendered = exact_renders(ctx, helm, rendered, record_of=lambda i: live[i.cluster.name].current(i),
+                             target_of=lambda i: KubeTarget(i.cluster.context, ctx.kubeconfig))
     for cluster_live in live.values():
         if cluster_live.undecodable:
             ctx.console.info(f"warning: cluster {cluster_live.cluster.name}: {cluster_live.undecodable} Helm release "

@@ -85,6 +85,9 @@ def test_uninstall_rollback_manifest_status_shapes(tmp_path: Path) -> None:
     assert helm.rollback_argv("web", "ns", TARGET, None, major=4)[1:3] == ["rollback", "web"]
     assert helm.get_manifest_argv("web", "ns", TARGET, 2)[-2:] == ["--revision", "2"]
     assert helm.status_argv("web", "ns", TARGET)[-2:] == ["--output", "json"]
+    assert helm.server_dry_run_argv("web", Path("/c/web"), "ns", TARGET)[1:] == [
+        "upgrade", "web", "/c/web", "--namespace", "ns", "--kube-context", "prod-eu", "--kubeconfig", "/k/config",
+        "--dry-run=server", "--output", "json", "-f", "-"]  # never --install: only a deployed release is asked
 
 
 def test_template_argv(tmp_path: Path) -> None:

@@ -1,0 +1,118 @@
+"""Charts that ``lookup`` the cluster: the manifest the real ``helm upgrade`` would apply.
+
+``helm template`` answers every ``lookup`` with an empty map, so a chart that keeps a generated
+password through ``lookup`` of its existing Secret renders a new one offline, and a chart that
+refuses to upgrade without its current password (``PASSWORDS ERROR: You must provide your current
+passwords when upgrading``) fails offline although the real upgrade succeeds. For a deployed
+release whose chart (or a subchart) calls ``lookup``, and whose offline render failed or still
+differs from Helm's record beyond the fields the chart generates, helmkit asks the cluster:
+``helm upgrade --dry-run=server`` renders with the cluster's objects, capabilities and release
+phase exactly as the upgrade would, and applies nothing. Its output replaces the offline render
+for that release in ``diff``, ``status``, ``drift`` and ``sync``'s decision.
+
+Cost: one helm process per such release, only where the cheap offline comparison did not settle
+it; a release in sync whose lookup-kept values match the record costs nothing. The values reach
+helm on its stdin; the output holds secrets and is never cached. When the dry run fails too, the
+offline result (or its error) stands.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from helmkit.actions.charttext import chart_traits
+from helmkit.actions.render import RenderResult
+from helmkit.adapters.helm import HelmClient, KubeTarget, values_yaml
+from helmkit.adapters.helmstorage import HelmRelease
+from helmkit.context import Context
+from helmkit.errors import HelmkitError, InputError
+from helmkit.model.instance import ReleaseInstance
+from helmkit.plan.manifests import split_documents
+from helmkit.plan.status import manifest_difference
+
+RecordOf = Callable[[ReleaseInstance], HelmRelease | None]
+
+
+def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], *, record_of: RecordOf,
+                  target_of: Callable[[ReleaseInstance], KubeTarget]) -> list[RenderResult]:
+    """``rendered`` with the results of lookup charts that need the cluster replaced by a server dry run."""
+    traits: dict[Path, bool] = {}
+
+    def looks_up(chart: Path) -> bool:
+        if chart not in traits:
+            traits[chart] = chart_traits(chart).looks_up
+        return traits[chart]
+
+    wanted: list[tuple[int, Path, HelmRelease]] = []
+    for index, result in enumerate(rendered):
+        chart = result.chart or result.instance.chart.path
+        record = record_of(result.instance)
+        if chart is None or record is None or record.status != "deployed" or not looks_up(chart):
+            continue
+        if result.error is None and not _differs(result, record):
+            continue
+        wanted.append((index, chart, record))
+    if not wanted:
+        return rendered
+
+    def one(item: tuple[int, Path, HelmRelease]) -> tuple[int, RenderResult]:
+        index, chart, _ = item
+        result = rendered[index]
+        instance = result.instance
+        try:
+            text = helm.server_dry_run(instance.name, chart, instance.namespace, target_of(instance),
+                                       values=values_yaml(_values(ctx, instance)))
+        except HelmkitError as exc:
+            ctx.console.debug(f"{instance.key}: helm upgrade --dry-run=server failed, the offline render stands: "
+                              f"{exc.message}")
+            return index, result
+        return index, replace(result, manifest=_with_crds(result.manifest, text), error=None, chart=chart)
+
+    exact = list(rendered)
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(wanted))),
+                            thread_name_prefix="helmkit-dry-run") as pool:
+        for index, result in pool.map(one, wanted):
+            exact[index] = result
+    return exact
+
+
+def _differs(result: RenderResult, record: HelmRelease) -> bool:
+    if result.manifest is None:
+        return True
+    try:
+        return manifest_difference(result.manifest, record.manifest, result.instance.namespace,
+                                   result.generated) is not None
+    except InputError:
+        return False  # unreadable: the decision reports it
+
+
+def _values(ctx: Context, instance: ReleaseInstance) -> dict[str, object]:
+    if not instance.secrets:
+        return dict(instance.values)
+    from helmkit.model.secrets import apply_secrets, resolve_secrets
+
+    resolved = resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ))
+    for value in resolved.values():
+        ctx.masker.add(value)
+    applied: dict[str, object] = apply_secrets(instance.values, resolved)
+    return applied
+
+
+def _with_crds(offline: str | None, server: str) -> str:
+    """The server's manifest after the ``crds/`` documents of the offline render (a dry run prints none)."""
+    if not offline:
+        return server
+    crds = [d for d in split_documents(offline) if d.from_crds_folder]
+    if not crds:
+        return server
+    head = "".join(f"---\n# Source: {d.source}\n{_body(d.text)}\n" for d in crds)
+    return head + (server if server.startswith("---") else "---\n" + server)
+
+
+def _body(text: str) -> str:
+    """A document's text without its leading ``---`` line."""
+    return text.split("\n", 1)[1] if text.startswith("---") else text
