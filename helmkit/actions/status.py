@@ -78,7 +78,8 @@ def status_rows(assessment: Assessment) -> list[StatusRow]:
     for cluster in assessment.clusters:
         error = assessment.unreachable.get(cluster.name)
         if error is not None:
-            rows.append(StatusRow(cluster.name, "", "", "", None, "", "", "unreachable", error.message))
+            rows.append(StatusRow(cluster.name, "", "", "", None, "", "", "unreachable",
+                                  error.message.removeprefix(f"cluster {cluster.name}: ")))
         rows += sorted(by_cluster.get(cluster.name, []), key=lambda r: (r.release, r.namespace))
     return rows
 

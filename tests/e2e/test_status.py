@@ -39,14 +39,14 @@ def test_status_lists_each_release_per_cluster_with_revision_and_sync_state(stag
     assert any(line.startswith("c2") and line.rstrip().endswith("unreachable") for line in lines), table.out
     assert sum(1 for line in lines if line.startswith("c1") and line.rstrip().endswith("in-sync")) == 3
     why = diff_reason(stage, "c2")  # what diff says about the cluster: status says the same
-    assert f"error: cluster c2 is unreachable: {why}" in table.err, table.err
+    assert f"error: cluster c2: {why}" in table.err, table.err
     as_json = json.loads(stage.run(status, StatusOptions(env="stage", fmt="json")).out)
     assert [r["reason"] for r in as_json if r["status"] == "unreachable"] == [why]
 
 
 def diff_reason(fleet: Fleet, cluster: str) -> str:
     shown = fleet.run(diff, DiffOptions(env="stage"))
-    line = next(line for line in shown.out.splitlines() if line.startswith(f"unreachable: {cluster}: "))
-    reason = line.removeprefix(f"unreachable: {cluster}: ")
+    line = next(line for line in shown.out.splitlines() if line.startswith(f"error: cluster {cluster}: "))
+    reason = line.removeprefix(f"error: cluster {cluster}: ")
     assert reason.strip(), shown.out
     return reason
