@@ -51,7 +51,7 @@ data:
 {{- if .Values.failJson }}
 {{- fail (printf "json=%s" (.Values.password | toJson)) }}
 {{- end }}
-{{- if and .Release.IsUpgrade .Values.failOnUpgrade }}
+{{- if and .Values.failOnUpgrade (lookup "v1" "ConfigMap" .Release.Namespace "canary-config") }}
 {{- fail (printf "q=%q json=%s b64=%s" .Values.password (.Values.password | toJson) (.Values.password | b64enc)) }}
 {{- end }}
 """
