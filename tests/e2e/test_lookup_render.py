@@ -8,7 +8,6 @@ helm majors and a values change shows exactly itself, never a new password.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,30 +16,17 @@ import yaml
 from helmkit.actions.diff import DiffOptions, diff
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
-from tests.e2e.conftest import CHARTS, StartClusters
-from tests.e2e.test_sync_support import Fleet
+from tests.e2e.conftest import StartClusters
+from tests.e2e.test_sync_support import Fleet, chart_fleet
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
-    root = tmp_path / "fleet"
-    (root / "releases").mkdir(parents=True)
-    (root / "environments").mkdir()
-    (root / "helmkit.yaml").write_text('helm: {version: ">=3.19.0 <5.0.0"}\ndefaults: {wait: false}\n')
-    shutil.copytree(CHARTS / "lookup-required", root / "charts" / "lookup-required")
-    (root / "releases" / "db.yaml").write_text(yaml.safe_dump(
-        {"chart": {"path": "charts/lookup-required"}, "namespace": "db"}))
-    env = root / "environments" / "day2.yaml"
-    env.write_text(yaml.safe_dump({"clusters": [{"name": "l1"}]}))
-    clusters = named_clusters("l1")
-    clusters.pin_contexts(env)
-    monkeypatch.setenv("KUBECONFIG", str(clusters.kubeconfig))
-    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
-        monkeypatch.setenv(key, str(tmp_path / "home" / key.lower()))
-    monkeypatch.delenv("HELMKIT_HELM", raising=False)
-    return Fleet(root, clusters, clusters.kubeconfig, helm_bin)
+    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, charts=["lookup-required"], env="day2",
+                       releases={"db": {"chart": {"path": "charts/lookup-required"}, "namespace": "db"}},
+                       clusters=[{"name": "l1"}])
 
 
 def test_a_chart_that_needs_lookup_to_upgrade_is_in_sync_and_a_change_is_exactly_itself(fleet: Fleet) -> None:

@@ -13,7 +13,6 @@ itself.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Runner
 from tests.e2e.conftest import CHARTS, E2ECluster, StartClusters, Tools
-from tests.e2e.test_sync_support import Fleet
+from tests.e2e.test_sync_support import Fleet, chart_fleet
 
 pytestmark = pytest.mark.e2e
 RELEASES = {
@@ -42,24 +41,10 @@ RELEASES = {
 
 @pytest.fixture
 def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
-    root = tmp_path / "fleet"
-    (root / "releases").mkdir(parents=True)
-    (root / "environments").mkdir()
-    (root / "helmkit.yaml").write_text('helm: {version: ">=3.19.0 <5.0.0"}\nkubeVersion: "1.29.0"\n'
-                                       "defaults: {wait: false}\n")
-    for chart in ("capabilities", "monitoring-crds", "generated-password", "generated-certs"):
-        shutil.copytree(CHARTS / chart, root / "charts" / chart)
-    for name, spec in RELEASES.items():
-        (root / "releases" / f"{name}.yaml").write_text(yaml.safe_dump(spec))
-    env = root / "environments" / "day2.yaml"
-    env.write_text(yaml.safe_dump({"clusters": [{"name": "d1"}, {"name": "d2", "wave": 1}]}))
-    clusters = named_clusters("d1", "d2")
-    clusters.pin_contexts(env)
-    monkeypatch.setenv("KUBECONFIG", str(clusters.kubeconfig))
-    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
-        monkeypatch.setenv(key, str(tmp_path / "home" / key.lower()))
-    monkeypatch.delenv("HELMKIT_HELM", raising=False)
-    return Fleet(root, clusters, clusters.kubeconfig, helm_bin)
+    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, releases=RELEASES, env="day2",
+                       charts=["capabilities", "monitoring-crds", "generated-password", "generated-certs"],
+                       clusters=[{"name": "d1"}, {"name": "d2", "wave": 1}],
+                       settings='helm: {version: ">=3.19.0 <5.0.0"}\nkubeVersion: "1.29.0"\ndefaults: {wait: false}\n')
 
 
 def test_after_one_sync_a_no_op_is_a_no_op_and_a_change_is_exactly_itself(fleet: Fleet) -> None:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from helmkit.adapters.runner import Result, Runner
 from helmkit.context import Context
 from helmkit.output.console import Console
 from helmkit.sandbox import RequestRecord
-from tests.e2e.conftest import E2EClusters, StartClusters
+from tests.e2e.conftest import CHARTS, E2EClusters, StartClusters
 
 REPO = Path(__file__).resolve().parents[2]
 CANARY = "canary-Zq9-secret-value"
@@ -130,6 +131,29 @@ def start_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters:
     monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY)
     monkeypatch.delenv("HELMKIT_HELM", raising=False)
     return Fleet(root, clusters, clusters.kubeconfig, helm_bin)
+
+
+def chart_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path, *,
+                charts: Sequence[str], releases: dict[str, Any], clusters: list[dict[str, Any]], env: str,
+                settings: str = 'helm: {version: ">=3.19.0 <5.0.0"}\ndefaults: {wait: false}\n') -> Fleet:
+    """A fleet of test charts (tests/e2e/charts/): one release file each, one environment on sandbox clusters."""
+    root = tmp_path / "fleet"
+    (root / "releases").mkdir(parents=True)
+    (root / "environments").mkdir()
+    (root / "helmkit.yaml").write_text(settings)
+    for chart in charts:
+        shutil.copytree(CHARTS / chart, root / "charts" / chart)
+    for name, spec in releases.items():
+        (root / "releases" / f"{name}.yaml").write_text(yaml.safe_dump(spec))
+    env_file = root / "environments" / f"{env}.yaml"
+    env_file.write_text(yaml.safe_dump({"clusters": clusters}))
+    started = named_clusters(*(c["name"] for c in clusters))
+    started.pin_contexts(env_file)
+    monkeypatch.setenv("KUBECONFIG", str(started.kubeconfig))
+    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
+        monkeypatch.setenv(key, str(tmp_path / "home" / key.lower()))
+    monkeypatch.delenv("HELMKIT_HELM", raising=False)
+    return Fleet(root, started, started.kubeconfig, helm_bin)
 
 
 @pytest.fixture
