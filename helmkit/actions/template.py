@@ -26,7 +26,7 @@ from helmkit.model.instance import ReleaseInstance
 from helmkit.plan.goyaml import HelmYamlLoader
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_SECRET_KIND = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
+_SECRET_KIND = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*\r?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ def mask_secret_data(manifest: str, digest: Digest) -> str:
     if "Secret" not in manifest or not _SECRET_KIND.search(manifest):
         return manifest  # no Secret: nothing to mask, and no need to split megabytes into documents
     parts = _DOC_SPLIT.split(manifest)
-    return "---".join(_mask_document(part, digest) if _SECRET_KIND.search(part) else part for part in parts)
+    return "---".join(_mask_document(part, digest) if "Secret" in part and _SECRET_KIND.search(part) else part
+                      for part in parts)
 
 
 def _mask_document(text: str, digest_mask: Digest) -> str:
