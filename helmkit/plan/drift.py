@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import LiveField, ObjectDrift, ReleaseLiveDiff
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.status import ReleaseState, Status
@@ -245,7 +246,9 @@ def _live_diff_text(obj: ObjectDrift) -> str:
     if obj.owner_note:
         lines.append(f"    ! {obj.owner_note}")
     for item in obj.fields:
-        if item.op == "change":
+        if is_text(item.expected) or is_text(item.live):  # a config file: its line diff, expected -> live
+            lines += ["    " + line for line in value_lines(item.op, item.path, item.expected, item.live)]
+        elif item.op == "change":
             lines.append(f"    ~ {item.path}: {_compact(item.expected)} -> {_compact(item.live)}")
         else:
             lines.append(f"    - {item.path}: {_compact(item.expected)} (not in the live object)")
