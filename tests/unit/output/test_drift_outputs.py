@@ -69,7 +69,10 @@ def test_table_without_drift() -> None:
 
 
 def test_markdown_golden(golden: Callable[[str, str], None]) -> None:
-    golden("drift-report.md", render_markdown(sample(baseline=True)))
+    text = render_markdown(sample(baseline=True))
+    golden("drift-report.md", text)
+    with_diff = sum(1 for f in sample(baseline=True).findings if f.diff)
+    assert with_diff and text.count("<details><summary>diff of ") == text.count("</details>") == with_diff
 
 
 def test_json_validates_and_round_trips_ids() -> None:
