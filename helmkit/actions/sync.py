@@ -12,7 +12,8 @@
 3. Build the plan (:func:`helmkit.plan.rollout.build_plan`) and print its summary; ``--dry-run``
    prints every step with its helm argv (values file as ``<values-file>``, secrets masked) and
    stops there.
-4. Confirm: on a terminal sync asks before acting unless ``--yes``. Without a terminal (CI) it
+4. Confirm: on a terminal sync shows the diff it is about to apply (as ``helmkit diff`` prints
+   it, secrets masked) and asks before acting unless ``--yes``. Without a terminal (CI) it
    proceeds, as ``helmfile sync`` and ``argocd app sync`` do; ``helmkit diff`` is the preview.
 5. Execute (:func:`helmkit.plan.execute.execute`). Each install/upgrade runs ``helm upgrade
    --install`` with the plan's argv: rollback on failure (``--atomic`` / ``--rollback-on-failure``),
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from helmkit.actions.diff import build_report
 from helmkit.actions.gatesync import WaveGates, load_gate_policy
 from helmkit.actions.gatesync import finish as finish_gates
 from helmkit.actions.livecheck import LiveChecks, check_live
@@ -56,6 +58,8 @@ from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.secrets import apply_secrets
 from helmkit.model.selectors import parse_selector
+from helmkit.output.diff_view import DiffReport
+from helmkit.output.diff_view import render_text as render_diff
 from helmkit.output.gates_view import render_gate_plan, skip_warning
 from helmkit.output.progress import Progress, render_plan_summary
 from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
@@ -123,11 +127,13 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
         if gate_plan := render_gate_plan(policy, plan):
             ctx.console.print(gate_plan)
         return EXIT_ERROR if plan.problems else EXIT_OK
+    ask = plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive
+    if ask:  # as `terraform apply` shows its plan: the diff it is about to apply, then the question
+        ctx.console.print(_preview(ctx, assessment, checks, prune=options.prune))
     ctx.console.print(render_plan_summary(plan))
     if options.skip_gates and policy.gates:
         ctx.console.info(skip_warning(policy, [wave.number for wave in plan.waves]))
-    if plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive \
-            and not options.confirm("Apply this plan?"):
+    if ask and options.confirm is not None and not options.confirm("Apply this plan?"):
         ctx.console.info("nothing applied")
         return EXIT_ERROR
     stop = threading.Event()
@@ -136,6 +142,13 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     summary = summarize(plan, result)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n"))
     return finish_gates(ctx, gates, summary, result, options.report)
+
+
+def _preview(ctx: Context, assessment: Assessment, checks: LiveChecks, *, prune: bool) -> str:
+    """What ``helmkit diff`` shows for the releases this sync changes (secrets masked)."""
+    report = build_report(assessment, checks=checks, digest=ctx.masker.digest)
+    kept = [r for r in report.releases if prune or r.status not in ("orphan", "disabled-installed")]
+    return render_diff(DiffReport(report.env, kept), style=ctx.console.style).rstrip("\n")
 
 
 def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
