@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ from helmkit.model.selectors import parse_selector
 from helmkit.output.diff_view import DiffReport
 from helmkit.output.diff_view import render_text as render_diff
 from helmkit.output.gates_view import render_gate_plan, skip_warning
-from helmkit.output.progress import Progress, render_plan_summary
+from helmkit.output.progress import Progress, render_plan_summary, render_total_time
 from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
@@ -138,9 +139,11 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
         return EXIT_ERROR
     stop = threading.Event()
     gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
+    started = time.monotonic()
     result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
     summary = summarize(plan, result)
-    ctx.console.print(summary.render_text(ctx.masker).rstrip("\n"))
+    total = render_total_time(time.monotonic() - started)
+    ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)
     return finish_gates(ctx, gates, summary, result, options.report)
 
 
@@ -200,7 +203,8 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
-            cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
+            cluster_width=max((len(c.name) for c in assessment.clusters), default=15),
+            release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event,
                        after_wave=after_wave)
 

@@ -4,6 +4,7 @@ shows its plan); answering no applies nothing."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -44,3 +45,9 @@ def test_the_prompt_comes_after_the_diff_it_applies_and_no_applies_nothing(
     assert before_question.index("flushSeconds: 7") < before_question.rindex("upgrade")  # diff, then the plan
     assert support.CANARY not in before_question
     assert sum(1 for argv in stage.argvs if "upgrade" in argv[1:2]) == upgrades_before  # nothing applied
+
+
+def test_the_summary_ends_with_the_total_time(stage: Fleet) -> None:
+    synced = stage.run(sync, SyncOptions(env="stage", yes=True))
+    assert synced.code == 0, synced.err
+    assert re.fullmatch(r"total time \d+\.\ds", synced.out.rstrip("\n").splitlines()[-1]), synced.out
