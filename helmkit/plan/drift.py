@@ -246,10 +246,12 @@ def _live_diff_text(obj: ObjectDrift) -> str:
     if obj.owner_note:
         lines.append(f"    ! {obj.owner_note}")
     for item in obj.fields:
+        by = f" (changed by {', '.join(item.managers)})" if item.managers else ""
         if is_text(item.expected) or is_text(item.live):  # a config file: its line diff, expected -> live
-            lines += ["    " + line for line in value_lines(item.op, item.path, item.expected, item.live)]
+            text = value_lines(item.op, item.path, item.expected, item.live)
+            lines += ["    " + text[0] + by, *("    " + line for line in text[1:])]
         elif item.op == "change":
-            lines.append(f"    ~ {item.path}: {_compact(item.expected)} -> {_compact(item.live)}")
+            lines.append(f"    ~ {item.path}: {_compact(item.expected)} -> {_compact(item.live)}{by}")
         else:
             lines.append(f"    - {item.path}: {_compact(item.expected)} (not in the live object)")
     return "\n".join(lines) + "\n"
@@ -257,7 +259,7 @@ def _live_diff_text(obj: ObjectDrift) -> str:
 
 def _live_change(obj: ObjectDrift, item: LiveField) -> dict[str, Any]:
     return {"state": obj.state, "op": item.op, "path": item.path, "pointer": item.pointer,
-            "expected": item.expected, "live": item.live}
+            "expected": item.expected, "live": item.live, "managers": list(item.managers)}
 
 
 def _compact(value: Any) -> str:

@@ -184,6 +184,12 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     by_subject = {f["subject"]: f for f in report["findings"] if f["subject"]}
     assert [c["path"] for c in by_subject["apps/v1/Deployment shop/api"]["changes"]] == ["spec.replicas"]
     assert [c["path"] for c in by_subject["v1/ConfigMap shop/web-cfg"]["changes"]] == ["data.greeting"]
+    # who changed each live field: its field manager (kubectl's scale and patch), never helm
+    managers = {c["path"]: c["managers"] for f in by_subject.values() for c in f["changes"] if "managers" in c}
+    assert managers["spec.replicas"] and all(m.startswith("kubectl") for m in managers["spec.replicas"]), managers
+    assert managers["data.greeting"] and all(m.startswith("kubectl") for m in managers["data.greeting"]), managers
+    assert "(changed by kubectl" in by_subject["apps/v1/Deployment shop/api"]["diff"]
+    assert "(changed by kubectl" in html.unescape(texts["html"])
     (secret,) = by_subject["v1/Secret shop/payments-db"]["changes"]
     assert secret["path"] == "data.password"
     assert secret["expected"].startswith("<secret hmac:") and secret["live"].startswith("<secret hmac:")
