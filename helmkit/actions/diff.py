@@ -34,7 +34,14 @@ from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions
 from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, HelmkitError, InputError
-from helmkit.output.diff_view import DiffReport, ReleaseDiff, render_json, render_markdown, render_text
+from helmkit.output.diff_view import (
+    DiffReport,
+    ReleaseDiff,
+    render_github,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from helmkit.plan.diffmodel import DEFAULT_CONTEXT, diff_objects, sorted_yaml, unified_text
 from helmkit.plan.manifests import Manifest, ObjectKey, differing_documents, parse_documents, parse_manifest
 from helmkit.plan.status import Status
@@ -67,6 +74,8 @@ def diff(ctx: Context, options: DiffOptions) -> int:
         text = render_json(report)
     elif options.fmt == "markdown":
         text = render_markdown(report, context=options.context)
+    elif options.fmt == "github":
+        text = render_github(report, context=options.context)
     else:
         text = render_text(report, context=options.context, style=ctx.console.style)
     if options.show_secrets:

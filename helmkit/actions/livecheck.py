@@ -36,6 +36,7 @@ from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError
 from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
+from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import IgnoreRule, ObjectDrift, ReleaseLiveDiff, live_drift, parse_rules
 from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
 from helmkit.plan.status import Status
@@ -228,7 +229,10 @@ def _object_lines(drift: ObjectDrift) -> list[str]:
         return [f"  + {what}: missing from the cluster; re-created"]
     lines = [f"  ~ {what}" + (f" ({drift.owner_note})" if drift.owner_note else "")]
     for found in drift.fields:
-        if found.op == "remove":
+        if is_text(found.live) or is_text(found.expected):  # a config file: its line diff, live -> git
+            lines += ["      " + line for line in value_lines(
+                "add" if found.op == "remove" else "change", found.path, found.live, found.expected)]
+        elif found.op == "remove":
             lines.append(f"      {found.path}: absent -> {_value(found.expected)}")
         else:
             lines.append(f"      {found.path}: {_value(found.live)} -> {_value(found.expected)}")

@@ -11,8 +11,9 @@ Per release instance (``env/cluster/release``) a status: ``added``, ``removed``,
 - markdown (a pull-request comment): a heading, a summary line, a table of the instances that change,
   then one collapsible ``<details>`` block per distinct diff (instances with the same diff share one
   block). The whole comment stays under ``max_chars``: a diff that does not fit is cut with a note.
-- github: the text output, then ``::error`` annotations of the problems (see
-  :mod:`helmkit.output.problems`).
+- github: the text output with each release instance's diff folded in a ``::group::`` of the job
+  log, then a ``::notice`` annotation per instance that changes (``::error`` for one that could not
+  be rendered) and ``::error`` annotations of the problems (see :mod:`helmkit.output.problems`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helmkit.errors import Problem
-from helmkit.output.problems import problem_record, render_problems
+from helmkit.output.problems import github_annotation, github_group, problem_record, render_problems
 from helmkit.plan.diffmodel import ObjectChange, render_summary, render_unified, to_json
 
 FORMATS = ("text", "json", "markdown", "github")
@@ -95,12 +96,15 @@ def render_report(report: PremergeDiff, fmt: str, *, max_chars: int = MARKDOWN_L
     if fmt == "markdown":
         return render_markdown(report, max_chars=max_chars)
     if fmt == "github":
-        annotations = render_problems(report.errors, report.warnings, "github")
-        return render_text(report, problems=False) + ("\n" + annotations if annotations else "")
+        notes = [github_annotation("error" if r.status == "error" else "notice",
+                                   f"{r.key}: {r.error}" if r.error else r.title, title="helmkit diff")
+                 for r in report.releases if r.status != "unchanged"]
+        annotations = "\n".join([*notes, render_problems(report.errors, report.warnings, "github")]).strip("\n")
+        return render_text(report, problems=False, groups=True) + ("\n" + annotations if annotations else "")
     return render_text(report)
 
 
-def render_text(report: PremergeDiff, *, problems: bool = True) -> str:
+def render_text(report: PremergeDiff, *, problems: bool = True, groups: bool = False) -> str:
     lines = [f"base {report.base} -> head {report.head}"]
     unchanged = 0
     for release in report.releases:
@@ -108,8 +112,12 @@ def render_text(report: PremergeDiff, *, problems: bool = True) -> str:
             unchanged += 1
             continue
         lines.append("")
-        lines.append(f"{SYMBOLS[release.status]} {release.title}")
+        title = f"{SYMBOLS[release.status]} {release.title}"
         body = report.diff_text(release)
+        if groups:  # GitHub Actions: the diff folded under its title
+            lines.append(github_group(title, body or "(no object changes)"))
+            continue
+        lines.append(title)
         if body:
             lines.append(body.rstrip("\n"))
     if unchanged:

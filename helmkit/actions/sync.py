@@ -12,7 +12,8 @@
 3. Build the plan (:func:`helmkit.plan.rollout.build_plan`) and print its summary; ``--dry-run``
    prints every step with its helm argv (values file as ``<values-file>``, secrets masked) and
    stops there.
-4. Confirm: on a terminal sync asks before acting unless ``--yes``. Without a terminal (CI) it
+4. Confirm: on a terminal sync shows the diff it is about to apply (as ``helmkit diff`` prints
+   it, secrets masked) and asks before acting unless ``--yes``. Without a terminal (CI) it
    proceeds, as ``helmfile sync`` and ``argocd app sync`` do; ``helmkit diff`` is the preview.
 5. Execute (:func:`helmkit.plan.execute.execute`). Each install/upgrade runs ``helm upgrade
    --install`` with the plan's argv: rollback on failure (``--atomic`` / ``--rollback-on-failure``),
@@ -35,12 +36,14 @@ from __future__ import annotations
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from helmkit.actions.diff import build_report
 from helmkit.actions.gatesync import WaveGates, load_gate_policy
 from helmkit.actions.gatesync import finish as finish_gates
 from helmkit.actions.livecheck import LiveChecks, check_live
@@ -56,8 +59,10 @@ from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.secrets import apply_secrets
 from helmkit.model.selectors import parse_selector
+from helmkit.output.diff_view import DiffReport
+from helmkit.output.diff_view import render_text as render_diff
 from helmkit.output.gates_view import render_gate_plan, skip_warning
-from helmkit.output.progress import Progress, render_plan_summary
+from helmkit.output.progress import Progress, render_plan_summary, render_total_time
 from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
@@ -123,19 +128,30 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
         if gate_plan := render_gate_plan(policy, plan):
             ctx.console.print(gate_plan)
         return EXIT_ERROR if plan.problems else EXIT_OK
+    ask = plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive
+    if ask:  # as `terraform apply` shows its plan: the diff it is about to apply, then the question
+        ctx.console.print(_preview(ctx, assessment, checks, prune=options.prune))
     ctx.console.print(render_plan_summary(plan))
     if options.skip_gates and policy.gates:
         ctx.console.info(skip_warning(policy, [wave.number for wave in plan.waves]))
-    if plan.has_changes and not options.yes and options.confirm is not None and ctx.console.interactive \
-            and not options.confirm("Apply this plan?"):
+    if ask and options.confirm is not None and not options.confirm("Apply this plan?"):
         ctx.console.info("nothing applied")
         return EXIT_ERROR
     stop = threading.Event()
     gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
+    started = time.monotonic()
     result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
     summary = summarize(plan, result)
-    ctx.console.print(summary.render_text(ctx.masker).rstrip("\n"))
+    total = render_total_time(time.monotonic() - started)
+    ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)
     return finish_gates(ctx, gates, summary, result, options.report)
+
+
+def _preview(ctx: Context, assessment: Assessment, checks: LiveChecks, *, prune: bool) -> str:
+    """What ``helmkit diff`` shows for the releases this sync changes (secrets masked)."""
+    report = build_report(assessment, checks=checks, digest=ctx.masker.digest)
+    kept = [r for r in report.releases if prune or r.status not in ("orphan", "disabled-installed")]
+    return render_diff(DiffReport(report.env, kept), style=ctx.console.style).rstrip("\n")
 
 
 def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
@@ -187,7 +203,8 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     concurrency = options.concurrency or ctx.concurrency
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
-            cluster_width=max((len(c.name) for c in assessment.clusters), default=15)) as progress:
+            cluster_width=max((len(c.name) for c in assessment.clusters), default=15),
+            release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event,
                        after_wave=after_wave)
 

@@ -4,10 +4,15 @@ Each instance's manifest is preceded by ``# Source: <env>/<cluster>/<release>``.
 and ``stringData`` values of every Kubernetes Secret are replaced by stable digest masks
 (the run's keyed :meth:`~helmkit.adapters.masking.Masker.digest`: a changed value shows a changed mask), and the
 run's masker catches any other occurrence of a resolved secret.
+
+Masked output stays a valid manifest (it can be applied, linted or committed as rendered
+manifests): a ``data`` value is the base64 of its mask text (``<secret hmac:...>``), a
+``stringData`` value the mask text itself, and the Secret carries the comment :data:`MASKED_NOTE`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -26,6 +31,7 @@ from helmkit.model.instance import ReleaseInstance
 from helmkit.plan.goyaml import HelmYamlLoader
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
+MASKED_NOTE = "# helmkit: Secret values masked (data: base64 of a mask text); not the real secret"
 _SECRET_KIND = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*\r?$", re.MULTILINE)
 
 
@@ -123,16 +129,18 @@ def _mask_document(text: str, digest_mask: Digest) -> str:
         raise HelmkitError("helm rendered a Secret that is not valid YAML; it is not shown") from None
     if not isinstance(doc, dict) or doc.get("kind") != "Secret":
         return text
-    for key in ("data", "stringData"):
-        section = doc.get(key)
-        if isinstance(section, dict):
-            doc[key] = {k: digest_mask(_as_text(v)) for k, v in section.items()}
+    data, string_data = doc.get("data"), doc.get("stringData")
+    if isinstance(data, dict):  # still base64, so the manifest stays valid: of the mask text
+        doc["data"] = {k: base64.b64encode(digest_mask(_as_text(v)).encode()).decode() for k, v in data.items()}
+    if isinstance(string_data, dict):
+        doc["stringData"] = {k: digest_mask(_as_text(v)) for k, v in string_data.items()}
     lines = text.splitlines()
     lead: list[str] = []
     for line in lines:
         if line.strip() and not line.startswith("#"):
             break
         lead.append(line)
+    lead.append(MASKED_NOTE)
     body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1_000_000)
     return "\n".join(lead) + "\n" + body
 

@@ -61,8 +61,6 @@ def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str
         raise InputError("--git-head needs --git-base")
     if env is None:
         raise InputError("diff needs --env ENV (or --git-base REF to compare git revisions)")
-    if fmt == "github":
-        raise InputError("--format github goes with --git-base", hint="use text, json or markdown")
     if show_secrets:
         refusal = show_secrets_refusal(fmt, os.environ, sys.stdout.isatty() and sys.stdin.isatty())
         if refusal:

@@ -25,7 +25,12 @@ from helmkit.errors import InputError
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, fmt: str,
             output_dir: Path | None, concurrency: int | None, set_values: tuple[str, ...]) -> int:
-    """Render the manifests of release instances with helm (cached by content)."""
+    """Render the manifests of release instances with helm (cached by content).
+
+    Secret values are masked and the output stays valid: a data value is the base64 of a mask
+    text (<secret hmac:...>), a stringData value the mask text, so the manifests can be applied,
+    linted or committed; the real secrets never appear.
+    """
     if output_dir is not None and fmt != "yaml":
         raise InputError("--output-dir writes YAML files; drop -o/--output or --output-dir")
     return template(ctx, TemplateOptions(env=env, cluster=cluster, selector=selector, output_dir=output_dir,

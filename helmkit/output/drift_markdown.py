@@ -2,10 +2,12 @@
 
 A heading with the counts, an environment x cluster table of states, then one section per
 release with findings: each finding as a bullet (kind, summary, baseline state), its details,
-and its masked diff in a fenced ``diff`` block. Resolved findings (with a baseline) come last.
+and its masked diff in a fenced ``diff`` block folded in a ``<details>``. Resolved findings (with a baseline) come last.
 """
 
 from __future__ import annotations
+
+import re
 
 from helmkit.output.drift_table import summary_line
 from helmkit.plan.drift import DriftReport
@@ -33,7 +35,11 @@ def render_markdown(report: DriftReport) -> str:
             out.append(f"- **{f.kind}**{mark}: {_inline(f.summary)} (`{f.id}`)")
             out.extend(f"  - {_inline(d)}" for d in f.details)
             if f.diff:
-                out += ["", "  ```diff", *[f"  {line}" for line in f.diff.rstrip("\n").splitlines()], "  ```"]
+                lines = f.diff.rstrip("\n").splitlines()
+                fence = "`" * max(3, max((len(run) for run in re.findall("`+", f.diff)), default=0) + 1)
+                summary = f"diff of {_inline(f.subject or f.kind)} ({len(lines)} lines)"
+                out += ["", f"  <details><summary>{summary}</summary>",
+                        "", f"  {fence}diff", *[f"  {line}" for line in lines], f"  {fence}", "", "  </details>", ""]
         out.append("")
     if report.resolved:
         out += ["## Resolved since the baseline", ""]

@@ -5,6 +5,7 @@
 - json: a list of objects ``{severity, message, file, line, column, pointer, layer, hint}``;
 - github: ``::error file=F,line=L,col=C::message`` (and ``::warning``), which GitHub Actions
   turns into annotations on the pull request. Files are relative to the repository root.
+  :func:`github_group` folds a long text (a release's diff) under one line of the job log.
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ def _github(severity: str, problem: Problem) -> str:
         message += f"\nhint: {problem.hint}"
     head = f"::{severity} {','.join(props)}" if props else f"::{severity}"
     return f"{head}::{_escape_data(message)}"
+
+
+def github_group(title: str, body: str) -> str:
+    """``body`` folded under ``title`` in the GitHub Actions log (``::group::`` ... ``::endgroup::``)."""
+    return f"::group::{_escape_data(title)}\n{body.rstrip(chr(10))}\n::endgroup::"
+
+
+def github_annotation(severity: str, message: str, *, title: str = "") -> str:
+    """A ``::notice``/``::warning``/``::error`` annotation without a file (shown on the run's summary)."""
+    props = f" title={_escape_property(title)}" if title else ""
+    return f"::{severity}{props}::{_escape_data(message)}"
 
 
 def _escape_data(text: str) -> str:

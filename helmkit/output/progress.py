@@ -5,10 +5,14 @@ cluster, plus the plan's problems and notes (``--dry-run`` prints the full plan 
 instead, :meth:`helmkit.plan.rollout.Plan.render_text`).
 
 :class:`Progress` receives the executor's events. Plain mode (not a TTY, e.g. CI logs) prints
-one line when a release starts and one when it ends::
+one line when a release starts and one when it ends, in columns (cluster and release names padded
+to the longest of the run, so the times align)::
 
-    start     prod-us-east-1  cert-manager  install
-    deployed  prod-us-east-1  cert-manager  1.4s
+    start     prod-us-east-1 cert-manager   install
+    deployed  prod-us-east-1 cert-manager   1.4s
+    deployed  prod-us-east-1 ingress-nginx  12.0s
+
+The summary after the run ends with :func:`render_total_time`.
 
 On a TTY it prints the same lines plus one live status line at the bottom (rewritten in place
 twice a second) naming each running release with its cluster and elapsed time, cut to the
@@ -34,6 +38,9 @@ def render_plan_summary(plan: Plan) -> str:
     counts = plan.counts()
     head = ", ".join(f"{counts[kind]} {kind.value}" for kind in StepKind if counts[kind]) or "nothing to do"
     lines = [f"plan: {head}"]
+    acted = [s for wave in plan.waves for c in wave.clusters for s in c.steps if s.kind is not StepKind.SKIP]
+    cluster_width = max((len(s.cluster) for s in acted), default=0)
+    release_width = max((len(s.release) for s in acted), default=0)
     for wave in plan.waves:
         acting = [(cluster, [s for s in cluster.steps if s.kind is not StepKind.SKIP]) for cluster in wave.clusters]
         unchanged = sum(1 for cluster in wave.clusters for s in cluster.steps if s.kind is StepKind.SKIP)
@@ -41,7 +48,8 @@ def render_plan_summary(plan: Plan) -> str:
                      + (f" ({unchanged} in sync)" if unchanged else ""))
         for cluster, steps in acting:
             for step in steps:
-                lines.append(f"  {step.kind.value:<9} {cluster.cluster} {step.release}: {step.reason}")
+                lines.append(f"  {step.kind.value:<9} {cluster.cluster:<{cluster_width}}  "
+                             f"{step.release + ':':<{release_width + 1}} {step.reason}")
     for title, items in (("problems", [f"{p.key}: {p.message}" for p in plan.problems]), ("notes", plan.notes)):
         if items:
             lines.append(f"{title}:")
@@ -49,11 +57,21 @@ def render_plan_summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def render_total_time(seconds: float) -> str:
+    """The line closing a sync's summary: ``total time 1m04s`` (``3.2s`` under a minute)."""
+    if seconds < 60:
+        return f"total time {seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"total time {hours}h{minutes:02d}m{rest:02d}s" if hours else f"total time {minutes}m{rest:02d}s"
+
+
 @dataclass
 class Progress:
     console: Console
     live: bool = False  # a TTY: keep a status line of running releases
     cluster_width: int = 15  # column of the cluster name in plain lines (the longest name of the run)
+    release_width: int = 0  # column of the release name (the longest of the run): the times align
     _running: dict[str, tuple[str, float]] = field(default_factory=dict)  # step id -> (label, start)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -75,11 +93,11 @@ class Progress:
 
     def on_event(self, event: Event) -> None:
         step = event.step
-        label = f"{step.cluster:<{self.cluster_width}} {step.release}"
+        label = f"{step.cluster:<{self.cluster_width}} {step.release:<{self.release_width}}"
         if event.kind == "start":
             with self._lock:
                 self._running[step.id] = (f"{step.release}@{step.cluster}", event.time)
-            self._line(f"{'start':<9} {label}  {step.kind.value}")
+            self._line(f"{'start':<9} {label}  {step.kind.value}".rstrip())
             return
         result = event.result
         assert result is not None

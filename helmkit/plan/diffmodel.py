@@ -31,6 +31,18 @@ fields by path):
         ~ spec.replicas: 1 -> 3
         - spec.template.spec.containers[name=web].env[name=DEBUG]: {"name": "DEBUG", "value": "1"}
 
+A multi-line string (a config file, a script) is shown as block text, not as one escaped line:
+a changed one as a line diff of its text (``@@`` hunks, ``--context`` lines), an added or removed
+one line by line (:func:`value_lines`)::
+
+    ~ v1/ConfigMap prod/fluent-bit
+        ~ data["fluent-bit.conf"]: (text)
+          @@ -1,3 +1,3 @@
+           [SERVICE]
+          -    Flush 1
+          +    Flush 5
+           [INPUT]
+
 ``render_unified`` -- per object, a unified diff (``difflib``, ``--context N`` lines) of the
 normalized YAML of both sides (keys sorted, block style, keyed lists sorted by their key, so the
 text shows exactly what the model compares), under a header naming the object::
@@ -42,7 +54,9 @@ text shows exactly what the model compares), under a header naming the object::
     ...
 
 An added object diffs against nothing (every line ``+``), a removed one against nothing (``-``).
-A Secret shows ``data`` only, each value as ``<secret hmac:...>`` (see :mod:`helmkit.plan.masking`).
+Multi-line strings are literal blocks (``key: |``) in that YAML, so their change is a line diff
+too, as helm-diff shows it (:mod:`helmkit.plan.blocktext`). A Secret shows ``data`` only, each
+value as ``<secret hmac:...>`` (see :mod:`helmkit.plan.masking`).
 """
 
 from __future__ import annotations
@@ -52,19 +66,18 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import yaml
 from deepdiff import DeepDiff
 
 from helmkit.adapters.masking import Digest, MaskKey
+from helmkit.plan.blocktext import DEFAULT_CONTEXT, SYMBOL, Op, is_text, sorted_yaml, value_lines
 from helmkit.plan.generated import Volatile, adopt_generated
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import mask_object
 
-Op = Literal["add", "change", "remove"]
-SYMBOL: dict[str, str] = {"add": "+", "change": "~", "remove": "-"}
-DEFAULT_CONTEXT = 3
+__all__ = ["DEFAULT_CONTEXT", "SYMBOL", "FieldChange", "ObjectChange", "Op", "diff_objects", "is_text",
+           "render_fields", "render_summary", "render_unified", "sorted_yaml", "to_json", "value_lines"]
 
 # list field name -> candidate merge keys, first that identifies every item wins
 KEYED_LISTS: dict[str, tuple[str, ...]] = {
@@ -209,7 +222,10 @@ def render_fields(changes: Iterable[ObjectChange], *, indent: str = "    ") -> s
                 value = f"{_compact(item.old)} -> {_compact(item.new)}"
             else:
                 value = _compact(item.new if item.op == "add" else item.old)
-            lines.append(f"{indent}{SYMBOL[item.op]} {item.path}: {value}")
+            if is_text(item.old) or is_text(item.new):
+                lines += [indent + line for line in value_lines(item.op, item.path, item.old, item.new)]
+            else:
+                lines.append(f"{indent}{SYMBOL[item.op]} {item.path}: {value}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -237,11 +253,6 @@ def unified_text(old: str, new: str, *, fromfile: str, tofile: str, context: int
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                  fromfile=fromfile, tofile=tofile, n=context)
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
-def sorted_yaml(data: Any) -> str:
-    """Block-style YAML with sorted keys and no line wrapping: the text the diffs compare."""
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1_000_000)
 
 
 def normalized_yaml(obj: Any) -> str:

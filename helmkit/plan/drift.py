@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import LiveField, ObjectDrift, ReleaseLiveDiff
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.status import ReleaseState, Status
@@ -245,8 +246,12 @@ def _live_diff_text(obj: ObjectDrift) -> str:
     if obj.owner_note:
         lines.append(f"    ! {obj.owner_note}")
     for item in obj.fields:
-        if item.op == "change":
-            lines.append(f"    ~ {item.path}: {_compact(item.expected)} -> {_compact(item.live)}")
+        by = f" (changed by {', '.join(item.managers)})" if item.managers else ""
+        if is_text(item.expected) or is_text(item.live):  # a config file: its line diff, expected -> live
+            text = value_lines(item.op, item.path, item.expected, item.live)
+            lines += ["    " + text[0] + by, *("    " + line for line in text[1:])]
+        elif item.op == "change":
+            lines.append(f"    ~ {item.path}: {_compact(item.expected)} -> {_compact(item.live)}{by}")
         else:
             lines.append(f"    - {item.path}: {_compact(item.expected)} (not in the live object)")
     return "\n".join(lines) + "\n"
@@ -254,7 +259,7 @@ def _live_diff_text(obj: ObjectDrift) -> str:
 
 def _live_change(obj: ObjectDrift, item: LiveField) -> dict[str, Any]:
     return {"state": obj.state, "op": item.op, "path": item.path, "pointer": item.pointer,
-            "expected": item.expected, "live": item.live}
+            "expected": item.expected, "live": item.live, "managers": list(item.managers)}
 
 
 def _compact(value: Any) -> str:

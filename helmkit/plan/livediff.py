@@ -35,13 +35,14 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.model.schemas import json_pointer
 from helmkit.plan.diffmodel import list_merge_key, merge_key_value, path_segment
+from helmkit.plan.fieldmanagers import field_managers
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.masking import is_secret, mask_object
 from helmkit.sandbox import defaulting
@@ -86,7 +87,8 @@ class LiveField:
     """One field the manifest sets whose live value differs.
 
     ``op`` is ``change`` (the live value differs) or ``remove`` (the live object lacks it).
-    ``expected`` is Helm's value, ``live`` the cluster's (both masked).
+    ``expected`` is Helm's value, ``live`` the cluster's (both masked). ``managers``: who changed it
+    (field managers other than helm's, :mod:`helmkit.plan.fieldmanagers`), e.g. ``kubectl-scale``.
     """
 
     op: Literal["change", "remove"]
@@ -94,6 +96,7 @@ class LiveField:
     pointer: str
     expected: Any = None
     live: Any = None
+    managers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,8 @@ def live_drift(
         found: list[LiveField] = []
         _compare(expected, actual, [], [], found)
         obj_rules = [r for r in rules if r.applies(key, release)]
-        kept = [f for f in found if not _ignored(f.pointer, obj_rules)]
+        kept = [replace(f, managers=field_managers(current, expected, f.pointer)) if f.op == "change" else f
+                for f in found if not _ignored(f.pointer, obj_rules)]
         result.ignored += len(found) - len(kept)
         note = _owner_note(current, release, namespace)
         if kept or note:

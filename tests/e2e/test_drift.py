@@ -22,6 +22,7 @@ import yaml
 from helmkit.adapters.runner import Result, Runner
 from helmkit.adapters.tools import binary_path
 from tests.e2e.conftest import E2EClusters, StartClusters
+from tests.support.pngpixels import colour_count
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -183,6 +184,12 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     by_subject = {f["subject"]: f for f in report["findings"] if f["subject"]}
     assert [c["path"] for c in by_subject["apps/v1/Deployment shop/api"]["changes"]] == ["spec.replicas"]
     assert [c["path"] for c in by_subject["v1/ConfigMap shop/web-cfg"]["changes"]] == ["data.greeting"]
+    # who changed each live field: its field manager (kubectl's scale and patch), never helm
+    managers = {c["path"]: c["managers"] for f in by_subject.values() for c in f["changes"] if "managers" in c}
+    assert managers["spec.replicas"] and all(m.startswith("kubectl") for m in managers["spec.replicas"]), managers
+    assert managers["data.greeting"] and all(m.startswith("kubectl") for m in managers["data.greeting"]), managers
+    assert "(changed by kubectl" in by_subject["apps/v1/Deployment shop/api"]["diff"]
+    assert "(changed by kubectl" in html.unescape(texts["html"])
     (secret,) = by_subject["v1/Secret shop/payments-db"]["changes"]
     assert secret["path"] == "data.password"
     assert secret["expected"].startswith("<secret hmac:") and secret["live"].startswith("<secret hmac:")
@@ -214,7 +221,8 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert why.strip() and "could not be read" not in why
     for fmt in ("table", "markdown", "html", "junit", "json"):  # every report says why, not only that
         assert f"cluster prod-2 could not be read: {why}" in html.unescape(texts[fmt]), (fmt, texts[fmt])
-    check_html_in_chromium(fleet.reports / "drift.html", fleet.reports.parent)
+    dom = check_html_in_chromium(fleet.reports / "drift.html", fleet.reports.parent)
+    assert 'data-state="unreachable"' in dom and 'data-state="unhealthy"' in dom
 
     selected = fleet.drift("--env", "prod", "-l", "name=api", "-o", "json")
     assert {(f["release"], f["kind"]) for f in json.loads(selected.stdout)["findings"]} == {
@@ -259,7 +267,11 @@ def test_baseline_marks_new_present_and_resolved(fleet: Fleet) -> None:
     assert "## Resolved since the baseline" in run.stdout
 
 
-def check_html_in_chromium(html: Path, tmp: Path) -> None:
+DIFF_COLOURS = {"add": (0xCC, 0xFF, 0xD8), "del": (0xFF, 0xD7, 0xD5), "chg": (0xFF, 0xF8, 0xC5)}
+
+
+def check_html_in_chromium(html: Path, tmp: Path) -> str:
+    """Screenshot and DOM of the report in headless Chromium; returns the DOM."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium): HTML report not checked in a browser")
@@ -267,18 +279,22 @@ def check_html_in_chromium(html: Path, tmp: Path) -> None:
     argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             f"--user-data-dir={tmp / 'chromium-profile'}", "--enable-logging=stderr", "--v=0",
-            "--window-size=1280,900"]
+            "--window-size=1280,4000"]
     shot = subprocess.run([*argv, f"--screenshot={png}", html.as_uri()], capture_output=True, text=True,
                           timeout=120, check=False)
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    text = html.read_text()
+    for css, rgb in DIFF_COLOURS.items():  # the diff lines are painted: sample the screenshot's pixels
+        if f'class="{css}"' in text:
+            assert colour_count(png, rgb) > 500, f"no {css} line coloured {rgb} in the screenshot"
     problems = [line for line in shot.stderr.splitlines()
                 if "CONSOLE" in line or "Refused to" in line or "Uncaught" in line]
     assert problems == []
     dom = subprocess.run([*argv, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120,
                          check=False)
-    assert 'data-state="unreachable"' in dom.stdout and 'data-state="unhealthy"' in dom.stdout
     assert CANARY not in dom.stdout
+    return dom.stdout
 
 
 def test_example_fleet_synced_by_helmkit_has_no_drift_until_edited(tmp_path: Path, named_clusters: StartClusters,

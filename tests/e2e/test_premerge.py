@@ -117,14 +117,20 @@ def pull_request(work: Work) -> None:
     work.commit("pull request")
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "github"])
 def test_diff_of_a_pull_request_matches_golden(small: Work, fmt: str) -> None:
     pull_request(small)
     ctx, out, err = context(small.root)
     code = run_git_diff(ctx, GitDiffOptions("main", "feature", fmt=fmt, detailed_exitcode=True))
     assert code == 2, err.getvalue()
     assert CANARY not in out.getvalue() + err.getvalue()
-    check_golden(f"premerge-diff.{ {'text': 'txt', 'markdown': 'md', 'json': 'json'}[fmt] }", out.getvalue())
+    check_golden(f"premerge-diff.{ {'text': 'txt', 'markdown': 'md', 'json': 'json', 'github': 'github.txt'}[fmt] }",
+                 out.getvalue())
+    if fmt == "github":  # each changed instance folded in a group of the log and annotated
+        lines = out.getvalue().splitlines()
+        groups = [line for line in lines if line.startswith("::group::")]
+        assert groups and len(groups) == lines.count("::endgroup::")
+        assert len([line for line in lines if line.startswith("::notice title=helmkit diff::")]) == len(groups)
 
 
 def test_diff_statuses_renames_removals_reorders(small: Work) -> None:
@@ -269,4 +275,5 @@ def test_diff_errors_at_the_head_become_github_annotations(small: Work) -> None:
     text = out.getvalue()
     annotations = [line for line in text.splitlines() if line.startswith("::error file=releases/")]
     assert len(annotations) == 9 and all("rendering failed" in line for line in annotations)
-    assert "! dev/dev-1/api  error" in text
+    assert "::group::! dev/dev-1/api  error" in text
+    assert "::error title=helmkit diff::dev/dev-1/api: " in text

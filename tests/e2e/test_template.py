@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from helmkit.actions.template import TemplateOptions, template
+from helmkit.actions.template import MASKED_NOTE, TemplateOptions, template
 from helmkit.adapters.tools import binary_path
 from helmkit.context import Context
 from helmkit.output.console import Console
@@ -68,7 +69,10 @@ def test_template_prod_matches_golden_and_warm_run_starts_no_helm(fleet: Path, m
     code, out, err, ctx = run_template(fleet, MAJORS[major])
     assert code == 0, err
     assert CANARY not in out + err
-    assert "<secret hmac:" in out  # the payments Secret, masked with a stable digest
+    assert MASKED_NOTE in out  # the payments Secret, masked with a stable digest
+    secrets = [doc for doc in yaml.safe_load_all(out) if doc and doc["kind"] == "Secret"]
+    assert secrets and all(base64.b64decode(v, validate=True).startswith(b"<secret hmac:")
+                           for doc in secrets for v in doc.get("data", {}).values())  # still valid base64
     assert ctx.runner.started["helm"] > 20
     check_golden(f"template-prod-{major}.yaml", out)
 
@@ -91,7 +95,7 @@ def test_selector_cluster_and_output_dir(fleet: Path, tmp_path: Path) -> None:
     assert files == ["prod/prod-eu-west-1/payments.yaml"]
     text = (out_dir / files[0]).read_text()
     assert text.startswith("# Source: prod/prod-eu-west-1/payments\n")
-    assert CANARY not in text and "<secret hmac:" in text
+    assert CANARY not in text and MASKED_NOTE in text
 
 
 def test_set_value_changes_the_rendering(fleet: Path) -> None:

@@ -16,7 +16,7 @@ from helmkit.actions.livestate import AssessedRelease
 from helmkit.adapters.helmstorage import HelmHook, HelmRelease
 from helmkit.adapters.masking import MaskKey
 from helmkit.model.instance import ChartRef, Cluster, ReleaseInstance, SecretRef
-from helmkit.output.diff_view import DiffReport, render_json, render_markdown, render_text
+from helmkit.output.diff_view import DiffReport, render_github, render_json, render_markdown, render_text
 from helmkit.plan.status import Marker, decide
 
 SECRET = "canary-unit-secret-1"
@@ -77,7 +77,7 @@ def test_release_diff_counts_objects_and_lists_hooks_and_chart_apart_without_crd
 
 def test_secrets_are_masked_with_different_masks_before_and_after() -> None:
     report = DiffReport("prod", [release_diff(_assessed())])
-    for text in (render_text(report), render_json(report), render_markdown(report)):
+    for text in (render_text(report), render_json(report), render_markdown(report), render_github(report)):
         assert SECRET not in text and OLD_SECRET not in text
         assert base64.b64encode(SECRET.encode()).decode() not in text
     text = render_text(report)
@@ -96,6 +96,13 @@ def test_text_markdown_and_json_match_golden(golden: Callable[[str, str], None])
                         unreachable={"c9": "cluster c9: connection refused"})
     golden("diff.txt", render_text(report))
     golden("diff.md", render_markdown(report))
+    golden("diff.github.txt", render_github(report))
+    markdown = render_markdown(report)
+    assert markdown.count("<details><summary>") == markdown.count("</details>") == 1  # the release's diff, folded
+    github = render_github(report).splitlines()
+    assert github[0] == "::group::~ c1 web (namespace web): out-of-sync +1 ~2 -0" and "::endgroup::" in github
+    assert "::notice title=helmkit diff prod::c1 web (namespace web): out-of-sync +1 ~2 -0" in github
+    assert "::error title=helmkit diff prod::cluster c9: connection refused" in github
     data = json.loads(render_json(report))
     assert data["differs"] is True and data["unreachable"] == [{"cluster": "c9", "message":
                                                                 "cluster c9: connection refused"}]

@@ -10,7 +10,7 @@ from helmkit.actions.lock_env import LockHolder, lock_name
 from helmkit.actions.sync import _seconds
 from helmkit.adapters.masking import Masker
 from helmkit.output.console import Console
-from helmkit.output.progress import Progress, render_plan_summary
+from helmkit.output.progress import Progress, render_plan_summary, render_total_time
 from helmkit.plan.execute import Event, Outcome, StepResult
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanProblem, Step, StepKind, Wave
 
@@ -77,11 +77,36 @@ def test_plan_summary_lists_only_what_acts_per_wave() -> None:
     assert render_plan_summary(plan).splitlines() == [
         "plan: 1 install, 1 skip, 1 blocked",
         "wave 0: c1 (1 in sync)",
-        "  install   c1 web: not installed",
+        "  install   c1  web: not installed",
         "wave 1: c2",
-        "  blocked   c2 web: cluster unreachable: refused",
+        "  blocked   c2  web: cluster unreachable: refused",
         "problems:",
         "  - prod/c2/web: cluster unreachable: refused",
         "notes:",
         "  - prod/c1/old: pass --prune to uninstall it",
     ]
+
+
+def test_plan_summary_and_progress_lines_are_in_columns() -> None:
+    steps = [_step(StepKind.INSTALL, "cert-manager", "prod-us-east-1"), _step(StepKind.UPGRADE, "web", "c1"),
+             _step(StepKind.UNINSTALL, "ingress-nginx", "c1", "orphan")]
+    plan = Plan([Wave(0, [ClusterPlan("prod-us-east-1", "x", [steps[:1]]), ClusterPlan("c1", "y", [steps[1:]])])],
+                [], [])
+    assert render_plan_summary(plan).splitlines()[2:] == [
+        "  install   prod-us-east-1  cert-manager:  not installed",
+        "  upgrade   c1              web:           not installed",
+        "  uninstall c1              ingress-nginx: orphan",
+    ]
+    err = io.StringIO()
+    console = Console(out=io.StringIO(), err=err, colour=False)
+    with Progress(console, live=False, cluster_width=14, release_width=13) as progress:
+        for index, (step, seconds) in enumerate(zip(steps, (1.4, 12.0, 3.25), strict=True)):
+            progress.on_event(Event("end", step, index, 0.0, StepResult(step, Outcome.DEPLOYED, "", seconds)))
+    lines = err.getvalue().splitlines()
+    assert len({line.rindex("  ") for line in lines}) == 1, lines  # the times start in one column
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(3.21, "total time 3.2s"), (64.4, "total time 1m04s"),
+                                               (3725, "total time 1h02m05s")])
+def test_total_time(seconds: float, text: str) -> None:
+    assert render_total_time(seconds) == text

@@ -69,7 +69,10 @@ def test_table_without_drift() -> None:
 
 
 def test_markdown_golden(golden: Callable[[str, str], None]) -> None:
-    golden("drift-report.md", render_markdown(sample(baseline=True)))
+    text = render_markdown(sample(baseline=True))
+    golden("drift-report.md", text)
+    with_diff = sum(1 for f in sample(baseline=True).findings if f.diff)
+    assert with_diff and text.count("<details><summary>diff of ") == text.count("</details>") == with_diff
 
 
 def test_json_validates_and_round_trips_ids() -> None:
@@ -123,3 +126,34 @@ def test_html_is_self_contained_and_escaped() -> None:
     assert "&lt;b&gt;" in html and "<b>" not in html
     assert re.findall(r'data-state="([a-z-]+)"', html) == ["unhealthy", "unreachable", "ok"]
     assert "Resolved since the baseline" in html
+
+
+def fleet_sample() -> DriftReport:
+    """The same live drift on four clusters, other findings on one."""
+    clusters = [ClusterScan("prod", f"c{n}", True, 2, 2, release_names=("web", "api")) for n in range(1, 6)]
+    diff = '~ v1/ConfigMap web/web\n    ~ data["app.conf"]: (text)\n      @@ -1,2 +1,2 @@\n       [server]\n' \
+           "      -port = 80\n      +port = 8080\n"
+    findings = [Finding("live-drift", "prod", f"c{n}", "web", "web", "v1/ConfigMap web/web changed at data",
+                        subject="v1/ConfigMap web/web", diff=diff) for n in range(1, 5)]
+    findings += [Finding("missing", "prod", "c5", "api", "api", "in git, not installed in the cluster"),
+                 Finding("orphan", "prod", "c5", "legacy", "old", "installed by helmkit, gone from git"),
+                 Finding("live-drift", "prod", "c5", "web", "web", "apps/v1/Deployment web/web changed",
+                         subject="apps/v1/Deployment web/web", diff="~ apps/v1/Deployment web/web\n")]
+    return DriftReport(["prod"], clusters, findings, [], "2026-11-26T02:00:00Z")
+
+
+def test_html_groups_alike_findings_lists_kinds_colours_diffs_and_gives_the_fix(
+        golden: Callable[[str, str], None]) -> None:
+    html = render_html(fleet_sample())
+    golden("drift-report-fleet.html", html)
+    assert html.count("same on 4 clusters: c1, c2, c3, c4") == 1
+    assert html.count('data-kind="live-drift"') == 2  # four alike in one block, c5's own apart
+    assert "fix: <code>helmkit sync --env prod -l name=web</code>" in html
+    assert "fix: <code>helmkit sync --env prod --cluster c5 -l name=api</code>" in html
+    assert "fix: <code>helmkit sync --env prod --cluster c5 --prune</code>" in html
+    cell = html[html.index('href="#c-prod--c5"'):].split("</td>")[0]
+    assert "live-drift: 1" in cell and "missing: 1" in cell and "orphan: 1" in cell
+    assert '<span class="del">      -port = 80</span><span class="add">      +port = 8080</span>' in html
+    assert '<span class="hunk">      @@ -1,2 +1,2 @@</span>' in html
+    links = re.findall(r'href="#([^"]*)"', html)
+    assert links and all(f'id="{link}"' in html for link in links)  # every cell links to its findings

@@ -77,7 +77,7 @@ def test_one_live_drift_finding_per_object() -> None:
     assert deploy.subject == "apps/v1/Deployment shop/web"
     assert deploy.diff == "~ apps/v1/Deployment shop/web\n    ~ spec.replicas: 1 -> 3\n"
     assert deploy.changes == ({"state": "modified", "op": "change", "path": "spec.replicas",
-                               "pointer": "/spec/replicas", "expected": 1, "live": 3},)
+                               "pointer": "/spec/replicas", "expected": 1, "live": 3, "managers": []},)
     assert service.summary == "v1/Service shop/web is missing from the cluster"
     assert service.changes == ({"state": "missing"},)
     assert len({f.id for f in found}) == 3
