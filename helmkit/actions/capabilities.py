@@ -21,14 +21,16 @@ away, so offline and online rendering both see that list plus the cluster's own.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from helmkit.actions.charttext import crd_api_versions
+from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.discovery import Capabilities
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
@@ -100,8 +102,31 @@ def declared(cluster: Cluster) -> Capabilities | None:
     return Capabilities(cluster.kube_version, tuple(sorted(set(cluster.api_versions))))
 
 
+@dataclass
+class CrdApis:
+    """The API versions of each chart's ``crds/``, read once per chart content: kept in the content
+    cache under the chart's digest (a fleet's charts are the same on every cluster, and a CRD
+    folder can weigh megabytes)."""
+
+    cache: ContentCache
+    digests: TreeDigests
+    known: dict[Path, set[str]] = field(default_factory=dict)
+
+    def of(self, chart: Path) -> set[str]:
+        if chart not in self.known:
+            key = content_key({"crd-api-versions-of": self.digests.digest(chart)})
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.known[chart] = set(json.loads(hit.decode("utf-8")))
+            else:
+                self.known[chart] = crd_api_versions(chart)
+                self.cache.put(key, json.dumps(sorted(self.known[chart])).encode("utf-8"))
+        return self.known[chart]
+
+
 def choose_offline(ctx: Context, cluster: Cluster,
-                   cluster_charts: Callable[[], Iterable[Path | HelmkitError]]) -> ChosenCapabilities:
+                   cluster_charts: Callable[[], Iterable[Path | HelmkitError]],
+                   crd_apis: Callable[[Path], set[str]] = crd_api_versions) -> ChosenCapabilities:
     """Declared, else last-known, else computed from ``cluster_charts()`` (the charts of all of the
     cluster's enabled releases)."""
     key = (cluster.env, cluster.name)
@@ -114,7 +139,7 @@ def choose_offline(ctx: Context, cluster: Cluster,
     apis: set[str] = set()
     for chart in cluster_charts():
         if not isinstance(chart, HelmkitError):
-            apis |= crd_api_versions(chart)
+            apis |= crd_apis(chart)
     return ChosenCapabilities(key, Capabilities(cluster.kube_version, tuple(sorted(apis))), "computed")
 
 

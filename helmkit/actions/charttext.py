@@ -25,6 +25,8 @@ from typing import IO, Any
 
 import yaml
 
+from helmkit.plan.goyaml import HelmYamlLoader
+
 # Template functions whose result differs on every render (sprig's and helm's).
 GENERATORS = ("randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randBytes", "randInt", "genCA",
               "genCAWithKey", "genPrivateKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
@@ -44,7 +46,7 @@ def crd_api_versions(chart: Path) -> set[str]:
     apis: set[str] = set()
     for _, text in _texts(chart, lambda name: "crds/" in name and name.endswith((".yaml", ".yml"))):
         try:
-            documents = list(yaml.safe_load_all(text))
+            documents = list(yaml.load_all(text, Loader=HelmYamlLoader))
         except yaml.YAMLError:
             continue
         for doc in documents:

@@ -8,8 +8,7 @@ values, the digest of the resolved secrets, the helm version, the kube version, 
 versions, install vs upgrade, the release name and the namespace. Only on a miss does helm run,
 with the values on its stdin, and instances with equal keys (the same release with the same
 values on several clusters) share one helm process. A second run over unchanged input starts no
-helm process at all -- except for instances whose secret references were resolved: their
-manifest holds the secrets, so it is never written to the cache (rendered again each run).
+helm process at all -- except instances whose resolved secrets would be in the manifest.
 
 What a real ``helm upgrade`` sees besides the values: its cluster's ``.Capabilities`` (passed as
 ``--kube-version`` and ``--api-versions``, from a :class:`RenderTarget` per instance: the
@@ -40,6 +39,7 @@ import yaml
 from helmkit.actions.capabilities import (
     ChosenCapabilities,
     ClusterKey,
+    CrdApis,
     RenderTarget,
     choose_offline,
     describe_all,
@@ -197,7 +197,9 @@ def _offline_capabilities(run: _Run, instances: list[ReleaseInstance]) -> dict[C
         mine = [i for i in given[key] if i.enabled] + everything.get(key, [])
         return list(dict.fromkeys(_chart_or_error(run, i) for i in mine))
 
-    return {key: choose_offline(run.ctx, group[0].cluster, partial(charts, key)) for key, group in given.items()}
+    apis = CrdApis(run.cache, run.digests)
+    return {key: choose_offline(run.ctx, group[0].cluster, partial(charts, key), apis.of)
+            for key, group in given.items()}
 
 
 def _offline_targets(chosen: dict[ClusterKey, ChosenCapabilities]) -> Targets:
