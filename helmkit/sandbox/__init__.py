@@ -18,7 +18,8 @@ background one (``helmkit sandbox up/down``). With a state file, objects survive
 Objects of built-in kinds get the defaults of a Kubernetes 1.34 API server
 (:mod:`helmkit.sandbox.defaults`). What is not served: protobuf bodies of kinds other than those
 typed clients create (:mod:`helmkit.sandbox.protoschema`; ``kubectl apply`` and helm use JSON),
-admission webhooks, finalizers (deletes are immediate), Pods behind workloads.
+admission webhooks, finalizers (deletes are immediate). Workloads have Pods, which can be made
+to crash-loop or stay unready (:mod:`helmkit.sandbox.pods`).
 This package imports nothing else from helmkit.
 """
 

@@ -6,7 +6,8 @@ Routes (JSON, ``Authorization: Bearer <admin token>``):
 - ``GET /clusters/{c}/requests?since=N`` → ``{"items": [RequestRecord...]}``; ``DELETE`` clears it
 - ``GET /clusters/{c}/faults`` → the active rules; ``DELETE`` clears them (and makes it reachable)
 - ``POST /clusters/{c}/faults`` with ``{"kind": "fail"|"drop"|"latency"|"unreachable"|"reachable",
-  "method", "path", "status", "count", "seconds"}``
+  "method", "path", "status", "count", "seconds"}``, or ``{"kind": "workload", "namespace", "name",
+  "behaviour": "crashloop"|"unready"|"healthy", "after"}`` (the Pods of that workload)
 
 :class:`AdminClient` and :class:`RemoteFaults` are the client side, with the same methods as
 :class:`~helmkit.sandbox.faults.Faults`.
@@ -92,7 +93,8 @@ class _AdminHandler(BaseHTTPRequestHandler):
             cluster.faults.clear()
         elif self.command == "POST":
             _apply_fault(cluster, body)
-        self._reply(200, {"rules": cluster.faults.rules(), "unreachable": cluster.faults.unreachable})
+        self._reply(200, {"rules": cluster.faults.rules(), "unreachable": cluster.faults.unreachable,
+                          "workloads": cluster.faults.workloads()})
 
 
 def _apply_fault(cluster: ClusterState, body: dict[str, Any]) -> None:
@@ -105,6 +107,9 @@ def _apply_fault(cluster: ClusterState, body: dict[str, Any]) -> None:
         cluster.faults.drop(method, path, count)
     elif kind == "latency":
         cluster.faults.latency(float(body["seconds"]), method, path, body.get("count"))
+    elif kind == "workload":
+        cluster.faults.workload(str(body["namespace"]), str(body["name"]), str(body.get("behaviour", "crashloop")),
+                                float(body.get("after") or 0))
     elif kind in ("unreachable", "reachable"):
         cluster.faults.set_unreachable(kind == "unreachable")
     else:
@@ -175,6 +180,14 @@ class RemoteFaults:
     def latency(self, seconds: float, method: str | None = None, path: str = ".*", count: int | None = None) -> None:
         self._client.call("POST", self._path, {"kind": "latency", "seconds": seconds, "method": method,
                                                "path": path, "count": count})
+
+    def workload(self, namespace: str, name: str, behaviour: str = "crashloop", after: float = 0.0) -> None:
+        self._client.call("POST", self._path, {"kind": "workload", "namespace": namespace, "name": name,
+                                               "behaviour": behaviour, "after": after})
+
+    def workloads(self) -> list[dict[str, Any]]:
+        workloads: list[dict[str, Any]] = self._client.call("GET", self._path)["workloads"]
+        return workloads
 
     def set_unreachable(self, unreachable: bool = True) -> None:
         self._client.call("POST", self._path, {"kind": "unreachable" if unreachable else "reachable"})

@@ -31,7 +31,8 @@ class ClusterState:
         self.faults = Faults()
         self.log = RequestLog(name, sequence or itertools.count(1))
         self.store.listeners.append(self._on_change)
-        controllers.install(self.store)
+        self.controllers = controllers.Controllers(self.store, self.faults)
+        self.faults.bind_workloads(self.controllers.resync)
         for namespace in INITIAL_NAMESPACES:
             self._create_namespace(namespace)
 
@@ -54,6 +55,10 @@ class ClusterState:
                     self.store.delete(cr_key, meta.get("namespace", ""), meta["name"])
         else:
             self.registry.set_crd(obj)
+
+    def tick(self) -> None:
+        """Let time pass for the controllers (restart counts, delayed behaviours, deadlines)."""
+        self.controllers.tick()
 
     def snapshot(self) -> dict[str, Any]:
         return {"token": self.token, "kubeVersion": self.kube_version, "store": self.store.snapshot()}

@@ -2,7 +2,10 @@
 
 :class:`Faults` decides, for each incoming request, whether to delay it, fail it with a status,
 drop the connection, or (when the cluster is unreachable) never see it at all: the cluster's
-listener is closed so that connections are refused. :class:`RequestLog` keeps every request a
+listener is closed so that connections are refused. A workload fault makes the Pods of one
+Deployment, StatefulSet or DaemonSet (by namespace and name) crash-loop or stay unready, the
+same behaviours a chart asks for with the ``sandbox.helmkit.dev/behaviour`` annotation
+(:mod:`helmkit.sandbox.pods`). :class:`RequestLog` keeps every request a
 cluster received, with a sequence number shared by all clusters of one sandbox (so tests can
 assert the order of a rollout across clusters) and a timestamp.
 """
@@ -16,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from helmkit.sandbox.pods import BEHAVIOURS
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._set_reachable = set_reachable
+        self._workloads: dict[tuple[str, str], tuple[str, float, float]] = {}
+        self._on_workload: Callable[[str | None], None] | None = None
         self.unreachable = False
 
     def fail(self, method: str | None = None, path: str = ".*", status: int = 500, count: int | None = 1) -> None:
@@ -66,6 +73,36 @@ class Faults:
     def latency(self, seconds: float, method: str | None = None, path: str = ".*", count: int | None = None) -> None:
         """Delay matching requests by ``seconds``."""
         self._add(Rule("latency", method, re.compile(path), count, seconds=seconds))
+
+    def workload(self, namespace: str, name: str, behaviour: str = "crashloop", after: float = 0.0) -> None:
+        """Make the Pods of workload ``namespace/name`` behave so (``healthy`` ends the fault), now
+        and for every Pod it makes later; ``after``: seconds a Pod stays healthy after it started (or,
+        for a Pod older than the fault, after now)."""
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r} (one of {', '.join(BEHAVIOURS)})")
+        if not namespace or not name:
+            raise ValueError("a workload fault needs the namespace and name of the workload")
+        with self._lock:
+            if behaviour == "healthy":
+                self._workloads.pop((namespace, name), None)
+            else:
+                self._workloads[(namespace, name)] = (behaviour, max(0.0, float(after)), time.time())
+        if self._on_workload is not None:
+            self._on_workload(namespace)
+
+    def workload_fault(self, namespace: str, name: str) -> tuple[str, float, float] | None:
+        """(behaviour, after, when the fault was set) of a workload, or None."""
+        with self._lock:
+            return self._workloads.get((namespace, name))
+
+    def workloads(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"namespace": ns, "name": name, "behaviour": behaviour, "after": after}
+                    for (ns, name), (behaviour, after, _) in sorted(self._workloads.items())]
+
+    def bind_workloads(self, on_change: Callable[[str | None], None]) -> None:
+        """Called with the namespace whose Pods a workload fault changed (None: every namespace)."""
+        self._on_workload = on_change
 
     def bind(self, set_reachable: Callable[[bool], None]) -> None:
         """Connect the listener switch of the cluster's server (used by ``set_unreachable``)."""
@@ -83,7 +120,11 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            had_workloads = bool(self._workloads)
+            self._workloads.clear()
         self.set_unreachable(False)
+        if had_workloads and self._on_workload is not None:
+            self._on_workload(None)
 
     def rules(self) -> list[dict[str, Any]]:
         with self._lock:

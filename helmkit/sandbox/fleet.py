@@ -11,6 +11,7 @@ import base64
 import itertools
 import os
 import secrets
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +20,7 @@ from typing import Any
 from helmkit.sandbox import certificates, persistence
 from helmkit.sandbox.admin import AdminServer
 from helmkit.sandbox.cluster import DEFAULT_KUBE_VERSION, ClusterState
+from helmkit.sandbox.controllers import TICK_SECONDS
 from helmkit.sandbox.faults import Faults, RequestRecord
 from helmkit.sandbox.server import ClusterServer
 
@@ -45,6 +47,8 @@ class Sandbox:
         self._saver: persistence.Saver | None = None
         self._dormant: dict[str, Any] = {}
         self.identity = identity
+        self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -88,13 +92,25 @@ class Sandbox:
             except OSError:
                 self._admin = AdminServer(self.host, 0, self.admin_token, self._cluster_urls)
             self._admin.start()
+        self._ticking.clear()
+        self._ticker = threading.Thread(target=self._tick, name="sandbox-controllers", daemon=True)
+        self._ticker.start()
         if self.state_file:
             self._saver = persistence.Saver(self.state_file, self.snapshot, self._version)
             self._saver.save_if_changed()
             self._saver.start()
         return self
 
+    def _tick(self) -> None:
+        while not self._ticking.wait(TICK_SECONDS):
+            for cluster in list(self._clusters.values()):
+                cluster.tick()
+
     def stop(self) -> None:
+        self._ticking.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         for server in self._servers.values():
             server.stop()
         if self._admin is not None:
