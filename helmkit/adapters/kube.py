@@ -4,15 +4,13 @@
 :class:`~helmkit.adapters.kubeconfig.ClusterConfig`. Connections are kept alive in a small pool
 (thread-safe; :mod:`helmkit.adapters.kubeconn`). Resources are named by ``apiVersion`` plus kind or
 plural; discovery resolves them once per group-version and caches the answer in the client.
-
 Reliability: reads (GET) are retried with exponential backoff and jitter on 5xx, 429 (honouring
 ``Retry-After``), timeouts and dropped connections. Writes are never retried blindly: they go on a
 fresh connection and are retried only when it could not even be opened (the server cannot have
 seen the request); a write that fails later says the change may or may not have been made. A 401
 with an exec credential plugin renews the credential once. Every HTTP request sent is counted in
-:attr:`KubeClient.calls`, so tests and benchmarks can assert a constant number of calls per
-cluster. Failures become :class:`~helmkit.errors.ClusterError` (:class:`KubeApiError` carries the
-HTTP status); tokens never appear in them.
+:attr:`KubeClient.calls`. Failures become :class:`~helmkit.errors.ClusterError`
+(:class:`KubeApiError` carries the HTTP status); tokens never appear in them.
 """
 
 from __future__ import annotations
