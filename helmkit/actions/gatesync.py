@@ -92,7 +92,7 @@ class WaveGates:
         record.clusters = [t.cluster.name for t in targets]
         self.ctx.console.info(f"gates of wave {wave.number}: {len(gates)} gate(s) on {', '.join(record.clusters)}")
         runner = GateRunner(self.ctx.runner, self.ctx.kubeconfig, cwd=self.ctx.repo)
-        with GateProgress(self.ctx.console, self._width, live=self.ctx.console.interactive,
+        with GateProgress(self.ctx.console, width=self._width, live=self.ctx.console.interactive,
                           verbose=self.ctx.verbose) as progress:
             record.outcomes = runner.run_wave_gates(gates, targets, stop=self.stop, on_event=progress.on_event)
         if self.stop.is_set():

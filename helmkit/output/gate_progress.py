@@ -11,46 +11,24 @@ Lines go to stderr through the run's masker, like :class:`helmkit.output.progres
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from helmkit.model.gates import GateSpec
-from helmkit.output.console import Console
 from helmkit.output.gates_view import event_line
+from helmkit.output.liveline import LiveLine
 from helmkit.plan.gatereport import FAILED, PASSED, GateEvent
 
-REFRESH_SECONDS = 0.5
 MAX_LIVE = 3
 
 
 @dataclass
-class GateProgress:
-    console: Console
+class GateProgress(LiveLine):
     width: int = 15  # column of the cluster name
-    live: bool = False
     verbose: bool = False
     clock: Callable[[], float] = time.monotonic
     _running: dict[tuple[str, str], tuple[GateSpec, float, int]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _ticker: threading.Thread | None = None
-    _shown: bool = False
-
-    def __enter__(self) -> GateProgress:
-        if self.live:
-            self._ticker = threading.Thread(target=self._tick, name="helmkit-gate-progress", daemon=True)
-            self._ticker.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join()
-        with self._lock:
-            self._clear()
-            self.console.err.flush()
 
     def on_event(self, event: GateEvent) -> None:
         key = (event.cluster, event.gate.name)
@@ -93,21 +71,3 @@ class GateProgress:
             shown.append(text)
         more = f" +{len(items) - MAX_LIVE} more" if len(items) > MAX_LIVE else ""
         return "gates: " + ", ".join(shown) + more
-
-    def _tick(self) -> None:
-        while not self._stop.wait(REFRESH_SECONDS):
-            with self._lock:
-                self._clear()
-                self._draw()
-                self.console.err.flush()
-
-    def _clear(self) -> None:
-        if self._shown:
-            self.console.err.write("\r\033[K")
-            self._shown = False
-
-    def _draw(self) -> None:
-        text = self.status_text() if self.live else ""
-        if text:
-            self.console.err.write(self.console.masker.mask(text))
-            self._shown = True

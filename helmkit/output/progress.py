@@ -22,15 +22,13 @@ goes to stderr through the run's masker.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
-from helmkit.output.console import Console
+from helmkit.output.liveline import LiveLine
 from helmkit.plan.execute import Event, Outcome
 from helmkit.plan.rollout import Plan, StepKind
 
-REFRESH_SECONDS = 0.5
 MAX_LIVE = 4  # running releases named in the live line; the rest are counted
 
 
@@ -67,29 +65,10 @@ def render_total_time(seconds: float) -> str:
 
 
 @dataclass
-class Progress:
-    console: Console
-    live: bool = False  # a TTY: keep a status line of running releases
+class Progress(LiveLine):
     cluster_width: int = 15  # column of the cluster name in plain lines (the longest name of the run)
     release_width: int = 0  # column of the release name (the longest of the run): the times align
     _running: dict[str, tuple[str, float]] = field(default_factory=dict)  # step id -> (label, start)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _ticker: threading.Thread | None = None
-    _status_shown: bool = False
-
-    def __enter__(self) -> Progress:
-        if self.live:
-            self._ticker = threading.Thread(target=self._tick, name="helmkit-progress", daemon=True)
-            self._ticker.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join()
-        with self._lock:
-            self._clear_status()
 
     def on_event(self, event: Event) -> None:
         step = event.step
@@ -115,33 +94,17 @@ class Progress:
 
     def _line(self, text: str) -> None:
         with self._lock:
-            self._clear_status()
+            self._clear()
             self.console.err.write(self.console.masker.mask(text) + "\n")
-            self._draw_status()
+            self._draw()
             self.console.err.flush()
 
-    def _tick(self) -> None:
-        while not self._stop.wait(REFRESH_SECONDS):
-            with self._lock:
-                self._clear_status()
-                self._draw_status()
-                self.console.err.flush()
-
-    def _clear_status(self) -> None:
-        if self._status_shown:
-            self.console.err.write("\r\033[K")
-            self._status_shown = False
-
-    def _draw_status(self) -> None:
-        if not self.live or not self._running:
-            return
+    def status_text(self) -> str:
+        """The live line: running releases, oldest first (empty when none runs)."""
+        if not self._running:
+            return ""
         now = time.monotonic()
         items = sorted(self._running.values(), key=lambda item: item[1])
         shown = [f"{label} {now - start:.0f}s" for label, start in items[:MAX_LIVE]]
         more = f" +{len(items) - MAX_LIVE} more" if len(items) > MAX_LIVE else ""
-        text = self.console.masker.mask(f"running: {', '.join(shown)}{more}")
-        width = self.console.err_width
-        if width is not None and len(text) > width - 1:
-            text = text[: max(width - 2, 0)] + "…"
-        self.console.err.write(text)
-        self._status_shown = True
+        return f"running: {', '.join(shown)}{more}"
