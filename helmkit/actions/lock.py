@@ -21,14 +21,17 @@ Rendering uses the locked version and digest, never the constraint.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from helmkit.adapters.cache import atomic_write
-from helmkit.adapters.chartrepo import ChartRepositoryClient
+from helmkit.adapters.chartsources import ChartSources, chart_sources
+from helmkit.adapters.helm import HelmClient
+from helmkit.adapters.helmconfig import RegistryAccess
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import ReleaseInstance
@@ -123,15 +126,28 @@ def repository_charts(instances: list[ReleaseInstance]) -> set[tuple[str, str, s
     }
 
 
-def compute_lock(wanted: set[tuple[str, str, str]], client: ChartRepositoryClient, previous: LockFile | None, *,
+class _Resolved(Protocol):
+    @property
+    def version(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+
+
+class ChartResolver(Protocol):
+    def resolve(self, repository: str, name: str, constraint: str, *, include_prerelease: bool = False
+                ) -> _Resolved: ...
+
+
+def compute_lock(wanted: set[tuple[str, str, str]], client: ChartResolver, previous: LockFile | None, *,
                  now: str, include_prerelease: bool = False) -> LockFile:
     """The lock that resolves ``wanted`` now; entries that did not change keep their time."""
     entries: list[LockEntry] = []
     for repository, name, constraint in sorted(wanted):
         found = client.resolve(repository, name, constraint, include_prerelease=include_prerelease)
         if not found.digest:
-            raise HelmkitError(f"chart {name} {found.version} in {repository} has no digest in index.yaml",
-                               hint="helmkit only uses packages it can check; regenerate it with `helm repo index`")
+            raise HelmkitError(f"chart {name} {found.version} in {repository} has no digest",
+                               hint="helmkit only uses packages it can check; regenerate the index with "
+                                    "`helm repo index`")
         entry = LockEntry(repository, name, constraint, found.version, _digest(found.digest), now)
         old = previous.find(repository, name, constraint) if previous else None
         if old is not None and old.same_resolution(entry):
@@ -152,12 +168,34 @@ def all_instances(ctx: Context) -> list[ReleaseInstance]:
     return instances
 
 
+def sources(ctx: Context, instances: list[ReleaseInstance], helm: HelmClient | None = None) -> ChartSources:
+    """The chart sources of a run over ``instances``: helm's config and helmkit.yaml's repository settings.
+
+    OCI charts are pulled by ``helm`` (else the run's helm, found only when a pull is needed).
+    """
+    from helmkit.actions.render import HELM_ENV_KEYS, helm_client
+
+    access: dict[str, RegistryAccess] = {}
+    for instance in instances:
+        if instance.chart.repository and instance.chart.access is not None:
+            access[instance.chart.repository] = instance.chart.access
+    made: list[HelmClient] = [helm] if helm is not None else []
+
+    def the_helm() -> HelmClient:
+        if not made:
+            made.append(helm_client(ctx))
+        return made[0]
+
+    env = dict(helm.env) if helm is not None else {k: v for k, v in os.environ.items() if k in HELM_ENV_KEYS}
+    return chart_sources(ctx.state_dir / "cache" / "charts", ctx.masker, the_helm, env, access)
+
+
 def lock(ctx: Context, options: LockOptions) -> int:
     """Write helmkit.lock (or with ``check``, only say whether it is stale). Return the exit code."""
-    client = ChartRepositoryClient(ctx.state_dir / "cache" / "charts")
+    instances = all_instances(ctx)
     previous = read_lock(ctx.repo)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fresh = compute_lock(repository_charts(all_instances(ctx)), client, previous, now=now,
+    fresh = compute_lock(repository_charts(instances), sources(ctx, instances), previous, now=now,
                          include_prerelease=options.include_prerelease)
     changes = describe_changes(previous, fresh)
     if options.check:
@@ -188,6 +226,9 @@ def describe_changes(previous: LockFile | None, fresh: LockFile) -> list[str]:
             lines.append(f"+ {label}: {new[key].version}")
         elif key not in new:
             lines.append(f"- {label}: no longer used")
+        elif old[key].version == new[key].version and old[key].digest != new[key].digest:
+            lines.append(f"~ {label}: {new[key].version} has other content now (pushed again): "
+                         f"{old[key].digest} -> {new[key].digest}")
         elif not old[key].same_resolution(new[key]):
             lines.append(f"~ {label}: {old[key].version} -> {new[key].version}")
     return lines

@@ -46,9 +46,9 @@ from helmkit.actions.capabilities import (
     enabled_instances_by_cluster,
 )
 from helmkit.actions.charttext import ChartTraits, chart_traits
-from helmkit.actions.lock import LockFile, chart_constraint, read_lock
+from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
-from helmkit.adapters.chartrepo import ChartRepositoryClient, ChartVersion
+from helmkit.adapters.chartsources import ChartSources
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
 from helmkit.adapters.tools import find_helm
 from helmkit.context import Context
@@ -80,7 +80,7 @@ class _Run:
     helm: HelmClient
     helm_version: HelmVersion
     cache: ContentCache
-    charts: ChartRepositoryClient
+    charts: ChartSources
     lock: LockFile | None
     default_kube_version: str | None
     read_secrets: bool = True
@@ -138,7 +138,7 @@ def render_instances(
         helm=helm,
         helm_version=helm.version(),
         cache=ContentCache(ctx.state_dir / "cache" / "render"),
-        charts=ChartRepositoryClient(ctx.state_dir / "cache" / "charts"),
+        charts=sources(ctx, instances, helm),
         lock=read_lock(ctx.repo) if any(i.chart.repository for i in instances) else None,
         default_kube_version=default_kube_version or settings.kube_version,
         read_secrets=read_secrets,
@@ -363,12 +363,7 @@ def _chart(run: _Run, instance: ReleaseInstance) -> Path:
             f"{instance.key}: chart {ref.display} {constraint!r} is not locked ({why})",
             instance.source, hint="run `helmkit lock`",
         ))
-    name, version = ref.name, entry.version
-    return run.charts.package_by_digest(entry.digest, lambda: _locked_entry(run, ref.repository or "", name, version))
-
-
-def _locked_entry(run: _Run, repository: str, name: str, version: str) -> ChartVersion:
-    return run.charts.find(repository, name, version)
+    return run.charts.package(ref.repository, ref.name, entry.version, entry.digest)
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -14,13 +14,11 @@ the ``.tgz``, checking its sha256 against the index ``digest``; packages are cac
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,15 @@ import semver
 import yaml
 
 from helmkit.adapters.cache import atomic_write, private_dir
+from helmkit.adapters.helmconfig import (
+    RepositoryEntry,
+    TlsOptions,
+    helm_environment,
+    repository_config_path,
+    repository_entry,
+)
+from helmkit.adapters.httpget import HTTP_ATTEMPTS, HTTP_TIMEOUT, http_get, with_retries
+from helmkit.adapters.masking import Masker
 from helmkit.errors import HelmkitError, ToolError
 
 _PARTIAL_RE = re.compile(
@@ -37,8 +44,6 @@ _PARTIAL_RE = re.compile(
 )
 _TERM_RE = re.compile(r"^(?P<op>>=|<=|!=|==|=|>|<|\^|~>|~)?\s*(?P<version>\S+)$")
 _WILD = {"x", "X", "*"}
-HTTP_TIMEOUT = 30.0
-HTTP_ATTEMPTS = 4
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 MAX_CHART_BYTES = 256 * 1024 * 1024
 
@@ -188,26 +193,23 @@ class ChartVersion:
         return urllib.parse.urljoin(base, self.urls[0])
 
 
-Opener = Callable[[str, float], bytes]
-
-
-def _urllib_open(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "helmkit"})  # noqa: S310 (http(s) only)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        data: bytes = response.read(MAX_CHART_BYTES + 1)
-        return data
-
-
 @dataclass
 class ChartRepositoryClient:
-    """Reads chart repositories over http(s); one per run (indexes are kept for the run)."""
+    """Reads chart repositories over http(s); one per run (indexes are kept for the run).
+
+    A repository listed in helm's repositories.yaml (``helm repo add``) is read with that entry's
+    credentials and TLS files; the credentials go to the repository's own host only, or to every
+    host its index points at when the entry says ``pass_credentials_all`` (as helm does).
+    """
 
     cache_dir: Path  # packages are kept here as <digest>.tgz
     timeout: float = HTTP_TIMEOUT
     attempts: int = HTTP_ATTEMPTS
     backoff: float = 0.5
-    opener: Opener = _urllib_open
+    env: Mapping[str, str] | None = None  # the environment helm sees (None: this process's)
+    masker: Masker = field(default_factory=Masker)
     _indexes: dict[str, dict[str, list[ChartVersion]]] = field(default_factory=dict, init=False, repr=False)
+    _entries: dict[str, RepositoryEntry | None] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def index(self, repository: str) -> dict[str, list[ChartVersion]]:
@@ -215,7 +217,7 @@ class ChartRepositoryClient:
         with self._lock:
             if repository not in self._indexes:
                 url = repository.rstrip("/") + "/index.yaml"
-                data = self._get(url, what=f"chart repository index {url}")
+                data = self._get(url, repository, what=f"chart repository index {url}")
                 if len(data) > MAX_INDEX_BYTES:
                     raise ToolError(f"{url}: index.yaml is larger than {MAX_INDEX_BYTES} bytes")
                 self._indexes[repository] = _parse_index(repository, data)
@@ -258,7 +260,7 @@ class ChartRepositoryClient:
             return path
         chosen = entry()
         url = chosen.download_url()
-        data = self._get(url, what=f"chart {chosen.name} {chosen.version}")
+        data = self._get(url, chosen.repository, what=f"chart {chosen.name} {chosen.version}")
         found = hashlib.sha256(data).hexdigest()
         if found != digest:
             raise ToolError(f"chart {chosen.name} {chosen.version} from {url} has sha256 {found}, expected {digest}",
@@ -267,24 +269,40 @@ class ChartRepositoryClient:
         atomic_write(path, data)
         return path
 
-    def _get(self, url: str, *, what: str) -> bytes:
+    def _get(self, url: str, repository: str, *, what: str) -> bytes:
         scheme = urllib.parse.urlsplit(url).scheme
         if scheme not in ("http", "https"):
             raise HelmkitError(f"{what}: only http and https chart repositories are supported, not {scheme!r}")
-        last = ""
-        for attempt in range(self.attempts):
-            try:
-                return self.opener(url, self.timeout)
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500:
-                    raise ToolError(f"{what}: HTTP {exc.code} {exc.reason}") from None
-                last = f"HTTP {exc.code} {exc.reason}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                last = str(getattr(exc, "reason", exc))
-            if attempt + 1 < self.attempts:
-                time.sleep(self.backoff * (2**attempt))
-        raise ToolError(f"{what}: failed after {self.attempts} attempts: {last}",
-                        hint="check the repository URL and the network")
+        entry = self._entry(repository)
+        headers: dict[str, str] = {}
+        if entry is not None and entry.credentials is not None and (
+                entry.pass_credentials_all or _host(url) == _host(repository)):
+            headers["Authorization"] = entry.credentials.header()
+        context = (entry.tls if entry is not None else TlsOptions()).ssl_context(url) if scheme == "https" else None
+        config = repository_config_path(self._env())
+        answer = with_retries(
+            lambda: http_get(url, headers=headers, context=context, timeout=self.timeout, max_bytes=MAX_CHART_BYTES),
+            what=what, attempts=self.attempts, backoff=self.backoff,
+            tls_hint=f"give the CA that signed its certificate: `helm repo add NAME {repository} --ca-file FILE` "
+                     f"(caFile of its entry in {config})")
+        if answer.status in (401, 403):
+            if entry is None or entry.credentials is None:
+                hint = (f"add credentials with `helm repo add NAME {repository} --username USER --password-stdin` "
+                        f"(helmkit reads them from {config})")
+            else:
+                hint = f"the credentials of {repository} in {config} were refused: update them with `helm repo add`"
+            raise HelmkitError(f"{what}: HTTP {answer.status} (the repository needs a login)", hint=hint)
+        if answer.status >= 400:
+            raise ToolError(f"{what}: HTTP {answer.status}")
+        return answer.body
+
+    def _env(self) -> Mapping[str, str]:
+        return helm_environment(self.env) if self.env is not None else os.environ
+
+    def _entry(self, repository: str) -> RepositoryEntry | None:
+        if repository not in self._entries:
+            self._entries[repository] = repository_entry(repository, self._env(), self.masker)
+        return self._entries[repository]
 
 
 def _parse_index(repository: str, data: bytes) -> dict[str, list[ChartVersion]]:
@@ -310,6 +328,10 @@ def _entry(repository: str, name: str, item: Any) -> ChartVersion | None:
     urls = item.get("urls") or []
     return ChartVersion(repository, name, str(item["version"]), str(item.get("digest") or ""),
                         tuple(str(u) for u in urls if isinstance(u, str)))
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
 
 
 def _normal_digest(digest: str) -> str:

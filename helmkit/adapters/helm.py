@@ -35,6 +35,7 @@ from helmkit.adapters.runner import Result, Runner
 from helmkit.errors import HelmkitError, InputError, Location, Problem, ToolError
 
 TEMPLATE_TIMEOUT = 300.0
+PULL_TIMEOUT = 300.0
 VALUES_STDIN = Path("-")  # `-f -`: helm 3 and 4 read the values document from standard input
 _VERSION_RE = re.compile(r"v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)")
 
@@ -95,6 +96,18 @@ class UpgradeRequest:
     dry_run: bool = False
     skip_crds: bool = False
     force_conflicts: bool = False  # helm 4 --force-conflicts (never for a release applied client-side)
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    reference: str  # oci://host/path/name
+    version: str
+    destination: Path
+    plain_http: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure_skip_tls_verify: bool = False
 
 
 @dataclass
@@ -222,6 +235,19 @@ class HelmClient:
         return [str(self.binary), "upgrade", release, str(chart), "--namespace", namespace, *target.argv(),
                 "--dry-run=server", "--output", "json", "-f", str(VALUES_STDIN)]
 
+    def pull_argv(self, req: PullRequest) -> list[str]:
+        """``helm pull oci://...`` of one exact version into a folder; helm uses its own registry login."""
+        argv = [str(self.binary), "pull", req.reference, "--version", req.version,
+                "--destination", str(req.destination)]
+        if req.plain_http:
+            argv.append("--plain-http")
+        for flag, path in (("--ca-file", req.ca_file), ("--cert-file", req.cert_file), ("--key-file", req.key_file)):
+            if path is not None:
+                argv += [flag, str(path)]
+        if req.insecure_skip_tls_verify:
+            argv.append("--insecure-skip-tls-verify")
+        return argv
+
     def status_argv(self, release: str, namespace: str, target: KubeTarget) -> list[str]:
         return [str(self.binary), "status", release, "--namespace", namespace, *target.argv(), "--output", "json"]
 
@@ -269,6 +295,10 @@ class HelmClient:
             if isinstance(hook, dict) and isinstance(hook.get("manifest"), str):
                 text += f"\n---\n# Source: {hook.get('path', '')}\n{hook['manifest']}\n"
         return text
+
+    def pull(self, req: PullRequest) -> Result:
+        return self.runner.run(self.pull_argv(req), env=self.env, timeout=PULL_TIMEOUT, check=False,
+                               what=f"helm pull {req.reference}")
 
     def status(self, release: str, namespace: str, target: KubeTarget) -> dict[str, Any]:
         result = self.runner.run(self.status_argv(release, namespace, target), env=self.env,

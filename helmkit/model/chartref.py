@@ -9,10 +9,13 @@ by every cluster).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helmkit.adapters.chartsources import access_for
+from helmkit.adapters.helmconfig import RegistryAccess, TlsOptions
 from helmkit.errors import InputError, Location, Problem
 from helmkit.model.charts import LocalChart, read_local_chart
 from helmkit.model.instance import ChartRef
@@ -31,6 +34,7 @@ class ChartResolver:
         self.repo = repo
         self.charts: dict[tuple[Any, ...], tuple[ChartRef | None, list[Problem]]] = {}
         self.local_charts: dict[Path, LocalChart | InputError] = {}
+        self._access: dict[str, RegistryAccess] | None = None
 
     def chart_ref(
         self, chart: dict[str, Any], release: str, locate: Locate, problems: list[Problem]
@@ -82,13 +86,9 @@ class ChartResolver:
                 f"release `{release}`: chart needs `path`, or `repository` + `name` + `version`", at(),
                 "for example chart: {repository: example, name: web, version: \"^1.4.0\"}",
             )]
-        url = self.repo.settings.repositories.get(str(repository))
+        url, problem = self._repository_url(str(repository), release, at)
         if url is None:
-            known = sorted(self.repo.settings.repositories)
-            return None, [Problem(
-                f"release `{release}`: unknown chart repository `{repository}`", at("repository"),
-                closest(str(repository), known) or "add it to `repositories` in helmkit.yaml",
-            )]
+            return None, [problem] if problem else []
         if version is None:
             return None, [Problem(
                 f"release `{release}`: chart {repository}/{chart['name']} has no `version`", at(),
@@ -101,7 +101,46 @@ class ChartResolver:
         name = str(chart["name"])
         if name.startswith("-") or "/" in name:
             return None, [Problem(f"release `{release}`: chart name {name!r} is not valid", at("name"))]
-        return ChartRef(repository=url, repository_name=str(repository), name=name, version=str(version)), []
+        return ChartRef(repository=url, repository_name=str(repository), name=name, version=str(version),
+                        access=self.access(url)), []
+
+    def _repository_url(self, repository: str, release: str, at: Callable[..., Location | None]
+                        ) -> tuple[str | None, Problem | None]:
+        """The URL of ``repository``: a name from helmkit.yaml, or a URL written in place (oci://, https://)."""
+        if "://" in repository:
+            if not re.fullmatch(r"(https?|oci)://[^\s/]+(/\S*)?", repository):
+                return None, Problem(f"release `{release}`: chart repository {repository!r} is not an https://, "
+                                     "http:// or oci:// URL", at("repository"))
+            return repository.rstrip("/"), None
+        url = self.repo.settings.repositories.get(repository)
+        if url is None:
+            known = sorted(self.repo.settings.repositories)
+            return None, Problem(
+                f"release `{release}`: unknown chart repository `{repository}`", at("repository"),
+                closest(repository, known) or "add it to `repositories` in helmkit.yaml, or write its URL "
+                "(oci://registry/path or https://…)",
+            )
+        return url.rstrip("/"), None
+
+    def access(self, url: str) -> RegistryAccess:
+        """plainHttp and TLS files for ``url`` from helmkit.yaml `repositories` (paths from the repository root)."""
+        if self._access is None:
+            self._access = {}
+            data = self.repo.settings.doc.data
+            for entry in (data.get("repositories") if isinstance(data, dict) else None) or []:
+                if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                    self._access[entry["url"].rstrip("/")] = self._entry_access(entry)
+        return access_for(url, self._access)
+
+    def _entry_access(self, entry: dict[str, Any]) -> RegistryAccess:
+        def path(key: str) -> Path | None:
+            value = entry.get(key)
+            return self.repo.root / Path(os.path.expanduser(str(value))) if value else None
+
+        plain = entry.get("plainHttp")
+        return RegistryAccess(plain if isinstance(plain, bool) else None,
+                              TlsOptions(path("caFile"), path("certFile"), path("keyFile"),
+                                         bool(entry.get("skipTLSVerify"))))
 
     def local_chart(self, path: Path) -> LocalChart | InputError:
         cached = self.local_charts.get(path)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helmkit.adapters.helmconfig import RegistryAccess
 from helmkit.errors import Location
 
 
@@ -46,6 +47,7 @@ class ChartRef:
     name: str | None = None
     version: str | None = None  # constraint as written (repository charts) or None
     local_version: str | None = None  # a local chart's version from its Chart.yaml
+    access: RegistryAccess | None = None  # plainHttp / TLS files of its repository in helmkit.yaml
 
     @property
     def display(self) -> str:
