@@ -9,7 +9,7 @@ STAMP := $(VENV)/.helmkit-installed
 DEMO_SECRET := .helmkit/demo/payments-db-password
 KUBECONFIG_SANDBOX := .helmkit/sandbox/kubeconfig
 
-.PHONY: demo check install tools browser lint test golden bench clean
+.PHONY: demo check install tools browser registry lint test golden bench clean
 
 install: $(STAMP) tools
 
@@ -52,7 +52,14 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium not installed: the HTML report test will skip (apt-get install -y chromium)"; }
 
-test: install browser
+# The OCI chart tests run the distribution registry (Debian's docker-registry); as root the check
+# target installs it, elsewhere those tests skip and say how to install it (in CI they fail instead).
+registry:
+	@command -v docker-registry >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null) || \
+	  echo "docker-registry not installed: the OCI registry tests will skip (apt-get install -y docker-registry)"; }
+
+test: install browser registry
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 check: lint test
