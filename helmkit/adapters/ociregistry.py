@@ -212,6 +212,9 @@ class OciRegistryClient:
     def _pull_error(self, ref: OciReference, repository: str, name: str, version: str, stderr: str) -> HelmkitError:
         text = stderr.lower()
         masked = self.masker.mask(stderr.strip())
+        if any(word in text for word in ("credential not found", "unauthorized", "authentication required",
+                                         " 401", " 403", "denied")):
+            return self._login_error(ref, 401)
         if "not found" in text or "manifest unknown" in text or "name unknown" in text:
             hint = "check the chart name and the repository URL"
             try:
@@ -220,8 +223,6 @@ class OciRegistryClient:
             except HelmkitError:
                 pass
             return HelmkitError(f"chart {name} {version} is not in the registry {repository}", hint=hint)
-        if "unauthorized" in text or "authentication required" in text or " 401" in text or " 403" in text:
-            return self._login_error(ref, 401)
         if "x509" in text or "certificate" in text:
             return HelmkitError(f"helm pull {ref.url}: the registry's TLS certificate is not trusted",
                                 hint=self._tls_hint(ref))
