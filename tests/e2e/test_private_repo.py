@@ -26,7 +26,7 @@ from tests.e2e.test_oci_registry import lock_error
 from tests.e2e.test_sync_support import chart_fleet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "adapters"))
-from chart_server import build_repository  # noqa: E402
+from chart_server import build_repository
 
 pytestmark = pytest.mark.e2e
 
