@@ -101,7 +101,8 @@ class ChartResolver:
         name = str(chart["name"])
         if name.startswith("-") or "/" in name:
             return None, [Problem(f"release `{release}`: chart name {name!r} is not valid", at("name"))]
-        return ChartRef(repository=url, repository_name=str(repository), name=name, version=str(version),
+        label = url if "://" in str(repository) else str(repository)
+        return ChartRef(repository=url, repository_name=label, name=name, version=str(version),
                         access=self.access(url)), []
 
     def _repository_url(self, repository: str, release: str, at: Callable[..., Location | None]
