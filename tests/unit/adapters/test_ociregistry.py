@@ -181,3 +181,15 @@ def test_pure_helpers() -> None:
     assert access_for("oci://reg.example/team", table) is plain
     assert access_for("oci://reg.example", table) is plain  # the host, as the tag listing asks
     assert access_for("oci://reg.example/other", table) == RegistryAccess()
+
+
+def test_a_registry_speaking_plain_http_names_the_setting(tmp_path: Path) -> None:
+    with token_registry("ci", "pw", "r") as registry:
+        oci, _ = client(tmp_path, None)
+        oci.access = lambda _url: RegistryAccess(plain_http=False)  # as for a host that is not loopback
+        with pytest.raises(HelmkitError) as info:
+            oci.versions(f"oci://{registry['host']}/charts", "web")
+        assert "answers plain HTTP" in info.value.render() and "plainHttp: true" in info.value.render()
+        oci.access = lambda _url: RegistryAccess()  # unset, on loopback: found out, as helm 3 does
+        with pytest.raises(HelmkitError, match="needs a login"):
+            oci.versions(f"oci://{registry['host']}/charts", "web")
