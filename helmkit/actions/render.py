@@ -363,7 +363,7 @@ def _chart(run: _Run, instance: ReleaseInstance) -> Path:
             f"{instance.key}: chart {ref.display} {constraint!r} is not locked ({why})",
             instance.source, hint="run `helmkit lock`",
         ))
-    return run.charts.package(ref.repository, ref.name, entry.version, entry.digest)
+    return run.charts.package(ref.repository, ref.name, entry.version, entry.digest, ref.access)
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -48,8 +48,10 @@ class ChartSources:
         digest = entry.digest.lower()
         return ResolvedChart(entry.version, digest if digest.startswith("sha256:") else f"sha256:{digest}")
 
-    def package(self, repository: str, name: str, version: str, digest: str) -> Path:
-        """The locked package as a local .tgz (each digest fetched at most once per run)."""
+    def package(self, repository: str, name: str, version: str, digest: str,
+                access: RegistryAccess | None = None) -> Path:
+        """The locked package as a local .tgz (each digest fetched at most once per run); ``access``: the
+        chart's own repository settings (else those the sources were made with)."""
         with self._lock:
             known = self._packages.get(digest)
         if isinstance(known, HelmkitError):
@@ -58,7 +60,7 @@ class ChartSources:
             return known
         try:
             if is_oci(repository):
-                path = self.oci.package(repository, name, version, digest)
+                path = self.oci.package(repository, name, version, digest, access)
             else:
                 path = self.http.package_by_digest(digest, lambda: self.http.find(repository, name, version))
         except HelmkitError as exc:  # one failure per run, not one per release instance

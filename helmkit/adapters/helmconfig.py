@@ -45,7 +45,9 @@ class TlsOptions:
     def ssl_context(self, where: str) -> ssl.SSLContext:
         """The context for ``where`` (an https URL), or a clear error naming the unreadable file."""
         try:
-            context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+            context = ssl.create_default_context()  # the system's CAs, and the given one besides
+            if self.ca_file is not None:
+                context.load_verify_locations(cafile=str(self.ca_file))
             if self.cert_file is not None:
                 context.load_cert_chain(str(self.cert_file), str(self.key_file) if self.key_file else None)
         except (OSError, ssl.SSLError) as exc:

@@ -133,13 +133,14 @@ class OciRegistryClient:
     def versions(self, repository: str, name: str) -> list[str]:
         """The chart versions the registry holds (tags that are semantic versions, ``_`` read as ``+``)."""
         ref = OciReference.of(repository, name)
+        access = self.access(repository)
         scope = f"repository:{ref.path}:pull"
         url: str | None = f"/v2/{ref.path}/tags/list?n=1000"
         tags: list[str] = []
         for _ in range(MAX_TAG_PAGES):
             if url is None:
                 break
-            answer = self._get(ref, url, scope)
+            answer = self._get(ref, url, scope, access)
             if answer.status in (401, 403):
                 raise self._login_error(ref, answer.status)
             if answer.status == 404:
@@ -157,12 +158,13 @@ class OciRegistryClient:
 
     # -- packages ------------------------------------------------------------------------
 
-    def package(self, repository: str, name: str, version: str, digest: str) -> Path:
+    def package(self, repository: str, name: str, version: str, digest: str,
+                access: RegistryAccess | None = None) -> Path:
         """The locked package (from the cache, else pulled by helm), refused unless its manifest is ``digest``."""
         path = self._cached(digest)
         if path is not None:
             return path
-        package, found = self._pull(repository, name, version)
+        package, found = self._pull(repository, name, version, access)
         if found != digest:
             raise HelmkitError(
                 f"chart {name} {version} in {repository} is not what helmkit.lock locked: the registry's tag now "
@@ -183,9 +185,10 @@ class OciRegistryClient:
             return path
         return None
 
-    def _pull(self, repository: str, name: str, version: str) -> tuple[Path, str]:
+    def _pull(self, repository: str, name: str, version: str, access: RegistryAccess | None = None
+              ) -> tuple[Path, str]:
         ref = OciReference.of(repository, name)
-        access = self.access(repository)
+        access = access or self.access(repository)
         plain = self.plain_http(ref, access)
         helm = self.helm()
         folder = self.cache_dir / "oci"
@@ -251,8 +254,7 @@ class OciRegistryClient:
             return error is not None and "plain HTTP" in error.message
         return False
 
-    def _get(self, ref: OciReference, path: str, scope: str) -> HttpAnswer:
-        access = self.access(f"oci://{ref.host}")
+    def _get(self, ref: OciReference, path: str, scope: str, access: RegistryAccess) -> HttpAnswer:
         scheme = "http" if self.plain_http(ref, access) else "https"
         context = access.tls.ssl_context(ref.url) if scheme == "https" else None
         url = f"{scheme}://{ref.host}{path}"
@@ -267,7 +269,7 @@ class OciRegistryClient:
             known = self._auth.get((ref.host, scope))
         answer = call({**headers, "Authorization": known} if known else headers)
         if answer.status == 401:
-            authorization = self._authorize(ref, scope, answer.header("WWW-Authenticate"), scheme, context)
+            authorization = self._authorize(ref, scope, answer.header("WWW-Authenticate"), access)
             if authorization:
                 answer = call({**headers, "Authorization": authorization})
                 if answer.status != 401:
@@ -275,7 +277,7 @@ class OciRegistryClient:
                         self._auth[(ref.host, scope)] = authorization
         return answer
 
-    def _authorize(self, ref: OciReference, scope: str, challenge: str, scheme: str, context: object) -> str | None:
+    def _authorize(self, ref: OciReference, scope: str, challenge: str, access: RegistryAccess) -> str | None:
         kind = challenge.split(" ", 1)[0].lower()
         params = dict(_CHALLENGE_RE.findall(challenge))
         credentials = registry_credentials(ref.host, self.env, self.masker)
@@ -295,7 +297,7 @@ class OciRegistryClient:
             realm += ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
             if credentials is not None:
                 headers["Authorization"] = credentials.header()
-        ssl_context = self.access(f"oci://{ref.host}").tls.ssl_context(realm) if realm.startswith("https:") else None
+        ssl_context = access.tls.ssl_context(realm) if realm.startswith("https:") else None
         answer = with_retries(lambda: http_get(realm, headers=headers, context=ssl_context, timeout=self.timeout,
                                                data=data),
                               what=f"registry {ref.host} token service", attempts=self.attempts, backoff=self.backoff,
