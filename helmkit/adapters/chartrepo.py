@@ -198,8 +198,9 @@ class ChartRepositoryClient:
     """Reads chart repositories over http(s); one per run (indexes are kept for the run).
 
     A repository listed in helm's repositories.yaml (``helm repo add``) is read with that entry's
-    credentials and TLS files; the credentials go to the repository's own host only, or to every
-    host its index points at when the entry says ``pass_credentials_all`` (as helm does).
+    credentials and TLS files (else with the TLS files helmkit.yaml gives it); the credentials go to
+    the repository's own host only, or to every host its index points at when the entry says
+    ``pass_credentials_all`` (as helm does).
     """
 
     cache_dir: Path  # packages are kept here as <digest>.tgz
@@ -208,6 +209,7 @@ class ChartRepositoryClient:
     backoff: float = 0.5
     env: Mapping[str, str] | None = None  # the environment helm sees (None: this process's)
     masker: Masker = field(default_factory=Masker)
+    tls: Callable[[str], TlsOptions] = lambda _url: TlsOptions()  # helmkit.yaml's, when repositories.yaml has none
     _indexes: dict[str, dict[str, list[ChartVersion]]] = field(default_factory=dict, init=False, repr=False)
     _entries: dict[str, RepositoryEntry | None] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -278,7 +280,8 @@ class ChartRepositoryClient:
         if entry is not None and entry.credentials is not None and (
                 entry.pass_credentials_all or _host(url) == _host(repository)):
             headers["Authorization"] = entry.credentials.header()
-        context = (entry.tls if entry is not None else TlsOptions()).ssl_context(url) if scheme == "https" else None
+        tls = entry.tls if entry is not None and entry.tls != TlsOptions() else self.tls(repository)
+        context = tls.ssl_context(url) if scheme == "https" else None
         config = repository_config_path(self._env())
         answer = with_retries(
             lambda: http_get(url, headers=headers, context=context, timeout=self.timeout, max_bytes=MAX_CHART_BYTES),

@@ -81,7 +81,7 @@ def chart_sources(cache_dir: Path, masker: Masker, helm: Callable[[], HelmClient
         return access_for(url, access)
 
     return ChartSources(
-        ChartRepositoryClient(cache_dir, env=dict(helm_env), masker=masker),
+        ChartRepositoryClient(cache_dir, env=dict(helm_env), masker=masker, tls=lambda url: access_of(url).tls),
         OciRegistryClient(helm, cache_dir, masker, env, access=access_of),
     )
 

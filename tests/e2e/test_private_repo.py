@@ -84,6 +84,13 @@ def test_private_https_repository_from_helms_repository_config(
         untrusted = lock_error(fleet)  # no repositories.yaml entry: the CA is unknown
         assert "TLS certificate is not trusted" in untrusted and "--ca-file" in untrusted, untrusted
 
+        # helmkit.yaml may give the CA instead: TLS passes, and the repository asks for a login
+        (fleet.root / "certs").mkdir()
+        (fleet.root / "certs" / "ca.pem").write_bytes(ca.read_bytes())
+        (fleet.root / "helmkit.yaml").write_text(settings + "    caFile: certs/ca.pem\n")
+        assert "HTTP 401" in lock_error(fleet)
+        (fleet.root / "helmkit.yaml").write_text(settings)
+
         helm = Runner()
         config = Path(os.environ["HELM_CONFIG_HOME"]) / "repositories.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
