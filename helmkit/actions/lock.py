@@ -187,7 +187,7 @@ def sources(ctx: Context, instances: list[ReleaseInstance], helm: HelmClient | N
         return made[0]
 
     env = dict(helm.env) if helm is not None else {k: v for k, v in os.environ.items() if k in HELM_ENV_KEYS}
-    return chart_sources(ctx.state_dir / "cache" / "charts", ctx.masker, the_helm, env, access)
+    return chart_sources(ctx.state_dir / "cache" / "charts", ctx.masker, the_helm, env, access, runner=ctx.runner)
 
 
 def lock(ctx: Context, options: LockOptions) -> int:

@@ -18,6 +18,7 @@ from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmconfig import RegistryAccess, helm_environment
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.ociregistry import OciRegistryClient, is_oci
+from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError
 
 
@@ -73,7 +74,7 @@ class ChartSources:
 
 
 def chart_sources(cache_dir: Path, masker: Masker, helm: Callable[[], HelmClient], helm_env: Mapping[str, str],
-                  access: Mapping[str, RegistryAccess]) -> ChartSources:
+                  access: Mapping[str, RegistryAccess], *, runner: Runner | None = None) -> ChartSources:
     """The chart sources of a run: helm's environment decides where its repository and registry config are."""
     env = helm_environment(helm_env)
 
@@ -82,7 +83,7 @@ def chart_sources(cache_dir: Path, masker: Masker, helm: Callable[[], HelmClient
 
     return ChartSources(
         ChartRepositoryClient(cache_dir, env=dict(helm_env), masker=masker, tls=lambda url: access_of(url).tls),
-        OciRegistryClient(helm, cache_dir, masker, env, access=access_of),
+        OciRegistryClient(helm, cache_dir, masker, env, access=access_of, runner=runner),
     )
 
 

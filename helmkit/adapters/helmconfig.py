@@ -7,7 +7,7 @@
 * The registry config (``$HELM_REGISTRY_CONFIG``, else ``registry/config.json`` in the same
   config folder), written by ``helm registry login``: docker's ``config.json`` format, ``auths``
   by host with ``auth`` = base64 of ``user:password`` (or ``username``/``password``,
-  ``identitytoken``).
+  ``identitytoken``), or a docker credential helper (``credHelpers`` by host, ``credsStore``).
 
 Every password, token and ``auth`` string read here is registered with the run's masker before it
 is returned, so no error or log line can print it. Nothing read here is ever written anywhere.
@@ -20,7 +20,7 @@ import binascii
 import json
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,20 +130,40 @@ def repository_entry(url: str, env: Mapping[str, str], masker: Masker) -> Reposi
     return None
 
 
-def registry_credentials(host: str, env: Mapping[str, str], masker: Masker) -> BasicCredentials | None:
-    """The login helm keeps for registry ``host`` (``host:port``), if any."""
+CredentialHelper = Callable[[str, str], str | None]  # (helper program, server) -> its JSON answer, or None
+
+
+def registry_credentials(host: str, env: Mapping[str, str], masker: Masker,
+                         helper: CredentialHelper | None = None) -> BasicCredentials | None:
+    """The login helm keeps for registry ``host`` (``host:port``), if any: from ``auths``, else from the
+    docker credential helper the config names for it (``credHelpers``, else ``credsStore``), asked
+    through ``helper`` (``docker-credential-<name> get`` with the server on its stdin)."""
     path = registry_config_path(env)
     document = _read(path, json.loads)
-    auths = document.get("auths") if isinstance(document, dict) else None
-    if not isinstance(auths, dict):
+    if not isinstance(document, dict):
         return None
-    for key, item in auths.items():
+    auths = document.get("auths")
+    for key, item in (auths.items() if isinstance(auths, dict) else []):
         if _registry_host(str(key)) != host or not isinstance(item, dict):
             continue
         found = _login(item, masker)
         if found is not None:
             return BasicCredentials(found[0], found[1], str(path), refresh_token=found[0] == TOKEN_USER)
-    return None
+    helpers = document.get("credHelpers")
+    name = (helpers.get(host) if isinstance(helpers, dict) else None) or document.get("credsStore")
+    if not isinstance(name, str) or not name or helper is None or "/" in name:
+        return None
+    answer = helper(f"docker-credential-{name}", host)
+    try:
+        data = json.loads(answer) if answer else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("Secret"), str) or not data["Secret"]:
+        return None
+    username, secret = str(data.get("Username") or ""), str(data["Secret"])
+    masker.add(secret)
+    source = f"the credential helper docker-credential-{name} (named in {path})"
+    return BasicCredentials(username, secret, source, refresh_token=username == TOKEN_USER)
 
 
 def _login(item: dict[str, Any], masker: Masker) -> tuple[str, str] | None:

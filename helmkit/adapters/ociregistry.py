@@ -27,6 +27,7 @@ import hashlib
 import ipaddress
 import json
 import re
+import shutil
 import tempfile
 import threading
 import urllib.error
@@ -43,6 +44,7 @@ from helmkit.adapters.helm import HelmClient, PullRequest
 from helmkit.adapters.helmconfig import RegistryAccess, registry_config_path, registry_credentials
 from helmkit.adapters.httpget import HttpAnswer, http_get, transport_error, with_retries
 from helmkit.adapters.masking import Masker
+from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError, ToolError
 
 _DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
@@ -105,6 +107,7 @@ class OciRegistryClient:
     masker: Masker
     env: Mapping[str, str]  # the environment helm sees (where its registry config is)
     access: Callable[[str], RegistryAccess] = lambda _url: RegistryAccess()
+    runner: Runner | None = None  # runs docker credential helpers the registry config names
     timeout: float = 30.0
     attempts: int = 3
     backoff: float = 0.5
@@ -280,7 +283,7 @@ class OciRegistryClient:
     def _authorize(self, ref: OciReference, scope: str, challenge: str, access: RegistryAccess) -> str | None:
         kind = challenge.split(" ", 1)[0].lower()
         params = dict(_CHALLENGE_RE.findall(challenge))
-        credentials = registry_credentials(ref.host, self.env, self.masker)
+        credentials = registry_credentials(ref.host, self.env, self.masker, self._helper)
         if kind == "basic":
             return credentials.header() if credentials is not None and not credentials.refresh_token else None
         if kind != "bearer" or not params.get("realm"):
@@ -314,8 +317,16 @@ class OciRegistryClient:
         self.masker.add(token)
         return f"Bearer {token}"
 
+    def _helper(self, program: str, server: str) -> str | None:
+        """A docker credential helper's answer for ``server`` (its output is never printed)."""
+        if self.runner is None or shutil.which(program, path=self.env.get("PATH")) is None:
+            return None
+        result = self.runner.run([program, "get"], stdin=server, env=dict(self.env), timeout=30, check=False,
+                                 what=program)
+        return result.stdout if result.ok else None
+
     def _login_error(self, ref: OciReference, status: int) -> HelmkitError:
-        credentials = registry_credentials(ref.host, self.env, self.masker)
+        credentials = registry_credentials(ref.host, self.env, self.masker, self._helper)
         config = registry_config_path(self.env)
         if credentials is None:
             return HelmkitError(f"registry {ref.host} needs a login to read {ref.path} (HTTP {status})",

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import http.server
 import json
+import os
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmconfig import RegistryAccess, TlsOptions, registry_credentials, repository_entry
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.ociregistry import OciReference, OciRegistryClient, exact_version, nearest
+from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError
 
 TAGS = ["0.9.0", "1.0.0", "1.1.0_build.2", "latest", "1.2.0-rc.1", "2.0.0"]
@@ -193,3 +195,30 @@ def test_a_registry_speaking_plain_http_names_the_setting(tmp_path: Path) -> Non
         oci.access = lambda _url: RegistryAccess()  # unset, on loopback: found out, as helm 3 does
         with pytest.raises(HelmkitError, match="needs a login"):
             oci.versions(f"oci://{registry['host']}/charts", "web")
+
+
+HELPER = """#!/bin/sh
+# a docker credential helper: `get` reads the server on stdin, answers JSON
+read server
+[ "$1" = get ] && [ "$server" = "{host}" ] || exit 1
+echo '{{"ServerURL": "{host}", "Username": "ci", "Secret": "{secret}"}}'
+"""
+
+
+@pytest.mark.parametrize("config_of", [lambda host: {"credsStore": "fake"},
+                                       lambda host: {"auths": {}, "credHelpers": {host: "fake"}}])
+def test_docker_credential_helper_named_in_the_registry_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               config_of: Any) -> None:
+    with token_registry("ci", "pw-from-helper-1", "r") as registry:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        helper = bin_dir / "docker-credential-fake"
+        helper.write_text(HELPER.format(host=registry["host"], secret="pw-from-helper-1"))
+        helper.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+        oci, masker = client(tmp_path, config_of(registry["host"]))
+        oci.env = {**os.environ, **oci.env}
+        oci.runner = Runner(masker=masker)
+        assert "2.0.0" in oci.versions(f"oci://{registry['host']}/charts", "web")
+        assert masker.mask("pw-from-helper-1") == "***"
+        assert oci.runner.started["docker-credential-fake"] == 1
