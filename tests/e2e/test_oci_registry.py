@@ -110,6 +110,7 @@ def test_exact_versions_need_no_tag_listing_and_unknown_ones_name_the_nearest(
         fleet = oci_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, registry=registry, releases=releases)
         assert fleet.run(lock, LockOptions()).code == 0
         assert "version: 1.1.0" in (fleet.root / "helmkit.lock").read_text()
+        assert "/manifests/1.1.0" in registry.requests() and "/tags/list" not in registry.requests()
 
         (fleet.root / "releases" / "api.yaml").write_text(
             yaml.safe_dump({"chart": {"repository": "team", "name": "api", "version": "1.0.7"}, "namespace": "a"}))

@@ -72,6 +72,10 @@ class Registry:
     user: str = ""
     password: str = ""
 
+    def requests(self) -> str:
+        """The registry's access log so far (one line per request)."""
+        return (self.root / "registry.log").read_text()
+
     @property
     def tls(self) -> bool:
         return self.ca_file is not None
@@ -98,7 +102,7 @@ def start_registry(root: Path, *, user: str = "", password: str = "", tls: bool 
     port = _free_port()
     registry = Registry(f"127.0.0.1:{port}", root, user=user, password=password)
     config = [
-        "version: 0.1", "log:", "  level: error", "  accesslog:", "    disabled: true",
+        "version: 0.1", "log:", "  level: error", "  accesslog:", "    disabled: false",
         "storage:", "  filesystem:", f"    rootdirectory: {root / 'data'}", "  delete:", "    enabled: true",
         "http:", f"  addr: 127.0.0.1:{port}", "  secret: helmkit-tests",
     ]
