@@ -8,14 +8,17 @@ The lock file is YAML::
         name: web
         constraint: ^1.4.0
         version: 1.4.2
-        digest: sha256:<hex of the .tgz>
+        digest: sha256:<hex of the .tgz>   # an oci:// repository: the manifest digest helm pulled
         generated: "2026-11-26T14:00:00Z"
 
 One entry per (repository URL, chart name, constraint) used by any enabled release instance of
 any environment. An entry keeps its ``generated`` time while its resolution does not change, so
 re-locking an unchanged repository rewrites the same bytes. The lock is *stale* when writing it
 now would change an entry or the set of entries; ``--check`` reports that with exit 1.
-Rendering uses the locked version and digest, never the constraint.
+Rendering uses the locked version and digest, never the constraint. Charts come from
+:mod:`helmkit.adapters.chartsources`: ``index.yaml`` repositories (helm's repositories.yaml for
+credentials and TLS) and OCI registries (tags listed with helm's registry login, packages
+pulled by helm).
 """
 
 from __future__ import annotations
