@@ -1,0 +1,286 @@
+"""`helmkit import helmfile.yaml`: a helmkit repository from a helmfile.
+
+helmfile evaluates its own templates: ``helmfile --environment E build`` gives the state of each
+environment (``.Values``, ``.Environment.Name``, ``requiredEnv``, ``bases``, ``---`` documents), and
+``helmfile write-values`` renders each ``.gotmpl`` values file for each release instance. The
+evaluated releases become instances (:mod:`helmkit.model.helmfile_import.translate`), the instances
+layers (:mod:`helmkit.model.helmfile_import.layout`). What cannot be translated is listed with the
+helmfile's file:line and what to do; the repository is still written and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmkit.actions.import_files import RepoFiles, check_target, dump, escape_values
+from helmkit.adapters.helmfile import Helmfile, find_helmfile, helm_for_helmfile
+from helmkit.context import Context
+from helmkit.errors import EXIT_CHANGES, EXIT_OK, HelmkitError
+from helmkit.model.helmfile_import.layout import Placed, compose_values, layer_release
+from helmkit.model.helmfile_import.notes import NotTranslated, locate
+from helmkit.model.helmfile_import.state import HfState, parse_build
+from helmkit.model.helmfile_import.translate import (
+    Instance,
+    ValuesFileRef,
+    helm_fields,
+    repositories,
+    translate_release,
+)
+
+HELMFILE_DEFAULTS: dict[str, Any] = {"wait": False, "atomic": False, "createNamespace": True, "historyMax": 10,
+                                     "timeout": "5m"}
+HELMFILE_NAMES = ("helmfile.yaml", "helmfile.yaml.gotmpl")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    helmfile: Path
+    target: Path
+    envs: tuple[str, ...] = ()
+    force: bool = False
+    helmfile_binary: str | None = None
+
+
+def import_helmfile(ctx: Context, options: ImportOptions) -> int:
+    source = _source(options.helmfile)
+    check_target(options.target, options.force)
+    binary = find_helmfile((ctx.repo, options.target), options.helmfile_binary)
+    helmfile = Helmfile(ctx.runner, binary, helm_for_helmfile(binary))
+    text = source.read_text(encoding="utf-8")
+    envs = options.envs or discover_environments(text) or ("default",)
+    states = {env: parse_build(helmfile.build(source, env), env, source.parent) for env in envs}
+    notes: list[NotTranslated] = []
+    texts: dict[Path, str] = {source: text}
+
+    def text_of(path: Path) -> str:
+        if path not in texts:
+            texts[path] = path.read_text(encoding="utf-8") if path.is_file() else ""
+        return texts[path]
+
+    instances = _instances(states, text_of, notes)
+    rendered = _render_templates(helmfile, states, instances)
+    files = RepoFiles()
+    placed = [_place(number, instance, files, rendered, notes) for number, instance in enumerate(instances)]
+    defaults = _defaults(states[envs[0]])
+    contexts = {(i.env, i.cluster): i.context for i in instances}
+    _write_layers(files, placed, states, defaults=defaults, envs=envs, contexts=contexts)
+    files.write(options.target, options.force)
+    return _report(ctx, options, placed, _unique(notes), source.parent)
+
+
+def _source(path: Path) -> Path:
+    path = path.resolve()
+    if path.is_dir():
+        for name in HELMFILE_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise HelmkitError(f"no helmfile.yaml in {path}", hint="name the helmfile: helmkit import path/helmfile.yaml")
+    if not path.is_file():
+        raise HelmkitError(f"{path} does not exist", hint="name the helmfile: helmkit import path/helmfile.yaml")
+    return path
+
+
+def discover_environments(text: str) -> tuple[str, ...]:
+    """The keys of the top-level ``environments:`` of a helmfile's text (templates may surround them)."""
+    found: list[str] = []
+    inside, indent = False, None
+    for line in text.splitlines():
+        if re.match(r"^environments\s*:\s*$", line):
+            inside, indent = True, None
+            continue
+        if not inside or not line.strip() or line.lstrip().startswith(("#", "{{")):
+            continue
+        width = len(line) - len(line.lstrip(" "))
+        if width == 0:
+            inside = False
+            continue
+        indent = indent if indent is not None else width
+        match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*:", line)
+        if width == indent and match and match.group(1) not in found:
+            found.append(match.group(1))
+    return tuple(found)
+
+
+def _instances(states: dict[str, list[HfState]], text_of: Any, notes: list[NotTranslated]) -> list[Instance]:
+    result: list[Instance] = []
+    seen: dict[tuple[str, str, str], Instance] = {}
+    for env_states in states.values():
+        for state in env_states:
+            defaults = {**HELMFILE_DEFAULTS, **helm_fields(state.helm_defaults)}
+            _helm_defaults_notes(state, text_of(state.source), notes)
+            for release in state.releases:
+                instance = translate_release(state, release, text_of(state.source), notes, locate)
+                if instance is None:
+                    continue
+                instance.fields = {**defaults, **instance.fields}
+                key = (instance.env, instance.cluster, instance.release)
+                if key in seen:
+                    notes.append(NotTranslated(state.source, locate(text_of(state.source), release.name, None),
+                                               f"release `{release.name}` is defined twice for kube context "
+                                               f"`{release.kube_context}`; the first one was imported",
+                                               "helm release names are unique per cluster in helmkit: rename one"))
+                    continue
+                seen[key] = instance
+                result.append(instance)
+    return result
+
+
+def _helm_defaults_notes(state: HfState, text: str, notes: list[NotTranslated]) -> None:
+    handled = {"kubeContext", "wait", "timeout", "atomic", "createNamespace", "historyMax"}
+    for key, value in state.helm_defaults.items():
+        if key not in handled and value not in (None, False, "", [], {}, 0):
+            notes.append(NotTranslated(state.source, locate(text, None, f"helmDefaults.{key}"),
+                                       f"helmDefaults `{key}` is not translated",
+                                       "helmkit has no equivalent setting: check whether the releases need it"))
+    for key in ("hooks", "apiVersions", "kubeVersion"):
+        if state.data.get(key):
+            notes.append(NotTranslated(state.source, locate(text, None, key), f"top-level `{key}` is not translated",
+                                       "declare `capabilities` in the environment files" if key != "hooks"
+                                       else "run the hook's command yourself (a gate `command` or a CI step)"))
+
+
+def _render_templates(helmfile: Helmfile, states: dict[str, list[HfState]],
+                      instances: list[Instance]) -> dict[tuple[int, int], dict[str, Any]]:
+    """(instance index, values position) -> the rendered .gotmpl values, rendered by helmfile."""
+    rendered: dict[tuple[int, int], dict[str, Any]] = {}
+    by_state: dict[tuple[str, int], list[tuple[int, list[ValuesFileRef]]]] = defaultdict(list)
+    for number, instance in enumerate(instances):
+        templates = [e for e in instance.entries if isinstance(e, ValuesFileRef) and e.template and e.path.is_file()]
+        if templates and instance.state is not None:
+            by_state[(instance.env, id(instance.state))].append((number, templates))
+    with tempfile.TemporaryDirectory(prefix="helmkit-import-") as tmp:
+        for (env, _), group in by_state.items():
+            state = next(s for s in states[env] if any(instances[n].state is s for n, _ in group))
+            env_values = Path(tmp) / f"{env}-state-values.yaml"
+            env_values.write_text(yaml.safe_dump(state.state_values), encoding="utf-8")
+            for slot in range(max(len(t) for _, t in group)):
+                out = Path(tmp) / f"{env}-{id(state)}-{slot}"
+                doc = _derived_state(state, env_values, [(n, instances[n], t[slot]) for n, t in group if slot < len(t)])
+                helmfile.write_values(state.base_dir, env, doc, out)
+                for number, templates in group:
+                    if slot < len(templates):
+                        file = out / f"{number}.yaml"
+                        data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
+                        rendered[(number, templates[slot].position)] = data if isinstance(data, dict) else {}
+    return rendered
+
+
+def _derived_state(state: HfState, env_values: Path, rows: list[tuple[int, Instance, ValuesFileRef]]) -> str:
+    """A state of its own for rendering one values template per release, in the release's context."""
+    environment: dict[str, Any] = {"values": [str(env_values)]}
+    if state.environment.get("kubeContext"):
+        environment["kubeContext"] = state.environment["kubeContext"]
+    releases = []
+    for number, instance, ref in rows:
+        release = instance.origin
+        assert release is not None
+        releases.append({"name": release.name, "namespace": release.namespace, "chart": release.chart,
+                         "kubeContext": release.kube_context, "installed": True,
+                         "labels": {**release.labels, "hkimport": str(number)}, "values": [str(ref.path)]})
+    return yaml.safe_dump({"environments": {state.env: environment}}) + "---\n" + yaml.safe_dump({"releases": releases})
+
+
+def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tuple[int, int], dict[str, Any]],
+           notes: list[NotTranslated]) -> Placed:
+    assert instance.state is not None and instance.origin is not None
+    state, release = instance.state, instance.origin
+    entries: list[str | dict[str, Any]] = []
+    variants = [instance.env, f"{instance.env}-{instance.release}",
+                f"{instance.env}-{instance.cluster}-{instance.release}"]
+    for entry in instance.entries:
+        if isinstance(entry, dict):
+            entries.append(escape_values(entry))
+            continue
+        if not entry.path.is_file():
+            handler = str(release.spec.get("missingFileHandler") or state.data.get("missingFileHandler") or "Error")
+            if handler.lower() == "error":
+                notes.append(NotTranslated(state.source, locate(state.source.read_text(encoding="utf-8"),
+                                                                release.name, "values"),
+                                           f"release `{release.name}`: values file {entry.path} does not exist",
+                                           "helmfile fails on it too: create it or remove it from the release"))
+            continue
+        if entry.template:
+            data = rendered.get((number, entry.position), {})
+            entries.append(files.rendered_values(state.base_dir, entry.path, data, variants))
+        else:
+            entries.append(files.copy_values_file(state.base_dir, entry.path))
+
+    def as_file(position: int, data: dict[str, Any]) -> str:
+        path = f"values/{instance.release}/{instance.env}-{instance.cluster}-inline-{position}.yaml"
+        files.texts[path] = dump(data)
+        return path
+
+    values_files, values = compose_values(entries, [escape_values(v) for v in instance.set_values], as_file)
+    fields = dict(instance.fields)
+    if instance.chart_dir is not None:
+        fields["chart"] = {**fields["chart"], "path": files.chart_path(instance.chart_dir)}
+    return Placed(instance.env, instance.cluster, instance.release, fields, values_files, values)
+
+
+def _defaults(states: list[HfState]) -> dict[str, Any]:
+    helm_defaults = states[0].helm_defaults if states else {}
+    return {"namespace": "default", "enabled": True, **HELMFILE_DEFAULTS, **helm_fields(helm_defaults)}
+
+
+def _write_layers(files: RepoFiles, placed: list[Placed], states: dict[str, list[HfState]], *,
+                  defaults: dict[str, Any], envs: tuple[str, ...], contexts: dict[tuple[str, str], str]) -> None:
+    clusters: dict[str, dict[str, str]] = {env: {} for env in envs}
+    for p in placed:
+        clusters[p.env].setdefault(p.cluster, contexts.get((p.env, p.cluster), ""))
+    env_layers: dict[str, dict[str, Any]] = {env: {} for env in envs}
+    cluster_layers: dict[tuple[str, str], dict[str, Any]] = {}
+    by_release: dict[str, list[Placed]] = defaultdict(list)
+    for p in placed:
+        by_release[p.release].append(p)
+    names = {env: sorted(c) for env, c in clusters.items()}
+    for release, group in sorted(by_release.items()):
+        base, env_overrides, cluster_overrides = layer_release(group, names, defaults)
+        files.texts[f"releases/{release}.yaml"] = dump(base, "../schemas/release.schema.json")
+        for env, override in env_overrides.items():
+            env_layers[env][release] = override
+        for key, override in cluster_overrides.items():
+            cluster_layers.setdefault(key, {})[release] = override
+    settings: dict[str, Any] = {"defaults": {k: v for k, v in defaults.items() if k != "enabled"}}
+    all_states = [s for env_states in states.values() for s in env_states]
+    repos, _ = repositories(all_states)
+    if repos:
+        settings["repositories"] = repos
+    files.texts["helmkit.yaml"] = dump(settings, "schemas/helmkit.schema.json")
+    for env in envs:
+        doc: dict[str, Any] = {"capabilities": {"apiVersions": []},
+                               "clusters": [_cluster_entry(name, ctx) for name, ctx in sorted(clusters[env].items())]}
+        if env_layers[env]:
+            doc["releases"] = env_layers[env]
+        files.texts[f"environments/{env}.yaml"] = dump(doc, "../schemas/environment.schema.json")
+    for (env, cluster), releases in cluster_layers.items():
+        files.texts[f"environments/{env}/clusters/{cluster}.yaml"] = dump(
+            {"releases": releases}, "../../../schemas/cluster.schema.json")
+
+
+def _cluster_entry(name: str, context: str) -> dict[str, str]:
+    return {"name": name, "context": context} if context and context != name else {"name": name}
+
+
+def _unique(notes: list[NotTranslated]) -> list[NotTranslated]:
+    return list(dict.fromkeys(notes))
+
+
+def _report(ctx: Context, options: ImportOptions, placed: list[Placed], notes: list[NotTranslated],
+            base: Path) -> int:
+    envs = sorted({p.env for p in placed})
+    ctx.console.print(f"imported {len({p.release for p in placed})} releases, {len(placed)} instances in "
+                      f"{len(envs)} environments into {options.target}")
+    if not notes:
+        return EXIT_OK
+    ctx.console.print(f"{len(notes)} items not translated (the repository is written without them):")
+    for note in notes:
+        ctx.console.print(note.render(base))
+    return EXIT_CHANGES
+
