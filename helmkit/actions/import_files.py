@@ -67,7 +67,14 @@ class RepoFiles:
     def rendered_values(self, base_dir: Path, source: Path, data: dict[str, Any], variants: list[str]) -> str:
         """A rendered ``.gotmpl`` values file: one path when every instance renders the same text."""
         base = self.values_path(base_dir, source).removesuffix(".gotmpl")
-        text = dump(escape_values(data)) if data else "{}\n"
+        return self.variant(base, dump(escape_values(data)) if data else "{}\n", variants)
+
+    def inline_values(self, release: str, position: int, data: dict[str, Any], variants: list[str]) -> str:
+        """An inline values map that must come before a file: ``values/<release>/inline-<n>.yaml``."""
+        return self.variant(f"values/{release}/inline-{position}.yaml", dump(data), variants)
+
+    def variant(self, base: str, text: str, variants: list[str]) -> str:
+        """``base`` for the first text written there, ``<stem>-<variant>.yaml`` for each other text."""
         known = self._variants.setdefault(base, {})
         if text in known:
             return known[text]

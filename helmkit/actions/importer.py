@@ -54,7 +54,7 @@ def import_helmfile(ctx: Context, options: ImportOptions) -> int:
     binary = find_helmfile((ctx.repo, options.target), options.helmfile_binary)
     helmfile = Helmfile(ctx.runner, binary, helm_for_helmfile(binary))
     text = source.read_text(encoding="utf-8")
-    envs = options.envs or discover_environments(text) or ("default",)
+    envs = options.envs or discover_environments(text, source.parent) or ("default",)
     states = {env: parse_build(helmfile.build(source, env), env, source.parent) for env in envs}
     notes: list[NotTranslated] = []
     texts: dict[Path, str] = {source: text}
@@ -87,9 +87,15 @@ def _source(path: Path) -> Path:
     return path
 
 
-def discover_environments(text: str) -> tuple[str, ...]:
-    """The keys of the top-level ``environments:`` of a helmfile's text (templates may surround them)."""
+def discover_environments(text: str, base_dir: Path | None = None) -> tuple[str, ...]:
+    """The keys of the top-level ``environments:`` of a helmfile's text (templates may surround them)
+    and of the plain files its ``bases:`` name."""
     found: list[str] = []
+    if base_dir is not None:
+        for base in _bases(text):
+            path = base_dir / base
+            if "{{" not in base and path.is_file():
+                found += [e for e in discover_environments(path.read_text(encoding="utf-8")) if e not in found]
     inside, indent = False, None
     for line in text.splitlines():
         if re.match(r"^environments\s*:\s*$", line):
@@ -108,6 +114,14 @@ def discover_environments(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _bases(text: str) -> list[str]:
+    """The entries of a top-level ``bases:`` list."""
+    match = re.search(r"^bases\s*:\s*\n((?:[ \t]*-[^\n]*\n?)+)", text, re.MULTILINE)
+    if match is None:
+        return []
+    return [line.strip()[1:].strip().strip("\"'") for line in match.group(1).splitlines() if line.strip()]
+
+
 def _instances(states: dict[str, list[HfState]], text_of: Any, notes: list[NotTranslated]) -> list[Instance]:
     result: list[Instance] = []
     seen: dict[tuple[str, str, str], Instance] = {}
@@ -122,7 +136,9 @@ def _instances(states: dict[str, list[HfState]], text_of: Any, notes: list[NotTr
                 instance.fields = {**defaults, **instance.fields}
                 key = (instance.env, instance.cluster, instance.release)
                 if key in seen:
-                    notes.append(NotTranslated(state.source, locate(text_of(state.source), release.name, None),
+                    occurrence = sum(1 for r in state.releases[:release.index] if r.name == release.name)
+                    notes.append(NotTranslated(state.source, locate(text_of(state.source), release.name, None,
+                                                                    occurrence=occurrence),
                                                f"release `{release.name}` is defined twice for kube context "
                                                f"`{release.kube_context}`; the first one was imported",
                                                "helm release names are unique per cluster in helmkit: rename one"))
@@ -201,9 +217,11 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
         if not entry.path.is_file():
             handler = str(release.spec.get("missingFileHandler") or state.data.get("missingFileHandler") or "Error")
             if handler.lower() == "error":
-                notes.append(NotTranslated(state.source, locate(state.source.read_text(encoding="utf-8"),
-                                                                release.name, "values"),
-                                           f"release `{release.name}`: values file {entry.path} does not exist",
+                line = locate(state.source.read_text(encoding="utf-8"), release.name, "values",
+                              contains=entry.path.name)
+                shown = _shown(entry.path, state.base_dir)
+                notes.append(NotTranslated(state.source, line, f"release `{release.name}`: values file {shown} "
+                                           "does not exist",
                                            "helmfile fails on it too: create it or remove it from the release"))
             continue
         if entry.template:
@@ -213,15 +231,20 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
             entries.append(files.copy_values_file(state.base_dir, entry.path))
 
     def as_file(position: int, data: dict[str, Any]) -> str:
-        path = f"values/{instance.release}/{instance.env}-{instance.cluster}-inline-{position}.yaml"
-        files.texts[path] = dump(data)
-        return path
+        return files.inline_values(instance.release, position, data, variants)
 
     values_files, values = compose_values(entries, [escape_values(v) for v in instance.set_values], as_file)
     fields = dict(instance.fields)
     if instance.chart_dir is not None:
         fields["chart"] = {**fields["chart"], "path": files.chart_path(instance.chart_dir)}
     return Placed(instance.env, instance.cluster, instance.release, fields, values_files, values)
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
 
 
 def _defaults(states: list[HfState]) -> dict[str, Any]:
@@ -269,7 +292,8 @@ def _cluster_entry(name: str, context: str) -> dict[str, str]:
 
 
 def _unique(notes: list[NotTranslated]) -> list[NotTranslated]:
-    return list(dict.fromkeys(notes))
+    """Each item once (environments repeat them), in file and line order."""
+    return sorted(dict.fromkeys(notes), key=lambda n: (str(n.file), n.line or 0))
 
 
 def _report(ctx: Context, options: ImportOptions, placed: list[Placed], notes: list[NotTranslated],

@@ -55,10 +55,13 @@ def _item_block(lines: list[str], name_at: int) -> tuple[int, int]:
     return start, end
 
 
-def locate(text: str, release: str | None, key: str | None) -> int | None:
+def locate(text: str, release: str | None, key: str | None, *, contains: str | None = None,
+           occurrence: int = 0) -> int | None:
     """1-based line of ``key`` inside release ``release`` (or at the top level / in ``helmDefaults``).
 
     ``release`` None: ``key`` is a top-level key or ``helmDefaults.<key>`` when written ``helmDefaults.key``.
+    ``contains``: the first line from ``key`` on, inside the release, holding that text (a list entry).
+    ``occurrence``: the n-th release of that name in the text (0 is the first).
     """
     lines = text.splitlines()
     if release is None:
@@ -77,14 +80,17 @@ def locate(text: str, release: str | None, key: str | None) -> int | None:
                 return i + 1
         return None
     pattern = re.compile(rf"^\s*(-\s+)?name\s*:\s*[\"']?{re.escape(release)}[\"']?\s*(#.*)?$")
-    for i, line in enumerate(lines):
-        if pattern.match(line):
-            if key is None:
-                return i + 1
-            start, end = _item_block(lines, i)
-            key_pattern = re.compile(rf"^\s*(-\s+)?{re.escape(key)}\s*:")
-            for j in range(start, end):
-                if key_pattern.match(lines[j]):
-                    return j + 1
-            return i + 1
-    return None
+    matches = [i for i, line in enumerate(lines) if pattern.match(line)]
+    if not matches:
+        return None
+    i = matches[min(occurrence, len(matches) - 1)]
+    if key is None:
+        return i + 1
+    start, end = _item_block(lines, i)
+    key_pattern = re.compile(rf"^\s*(-\s+)?{re.escape(key)}\s*:")
+    for j in range(start, end):
+        if key_pattern.match(lines[j]):
+            if contains:
+                return next((k + 1 for k in range(j, end) if contains in lines[k]), j + 1)
+            return j + 1
+    return i + 1

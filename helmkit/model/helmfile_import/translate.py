@@ -106,8 +106,11 @@ def helm_fields(spec: dict[str, Any]) -> dict[str, Any]:
 def translate_release(state: HfState, release: HfRelease, text: str, notes: list[NotTranslated],
                       locate: Any) -> Instance | None:
     """The instance of ``release``; what cannot be translated is appended to ``notes``."""
-    def note(key: str | None, what: str, todo: str) -> None:
-        notes.append(NotTranslated(state.source, locate(text, release.name, key), what, todo))
+    occurrence = sum(1 for r in state.releases[:release.index] if r.name == release.name)
+
+    def note(key: str | None, what: str, todo: str, contains: str | None = None) -> None:
+        line = locate(text, release.name, key, contains=contains, occurrence=occurrence)
+        notes.append(NotTranslated(state.source, line, what, todo))
 
     spec = release.spec
     for key, value in spec.items():
@@ -132,7 +135,7 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
         context, name = need_name(str(need))
         if context is not None and context != release.kube_context:
             note("needs", f"release `{release.name}` needs `{need}` on another kube context",
-                 "helmkit orders releases within one cluster only: order the clusters with waves")
+                 "helmkit orders releases within one cluster only: order the clusters with waves", str(need))
             continue
         needs.append(name)
     if needs:
@@ -146,15 +149,17 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
             path = (state.base_dir / entry).resolve()
             instance.entries.append(ValuesFileRef(path, entry.endswith(".gotmpl"), position))
         else:
-            note("values", f"release `{release.name}`: values entry {entry!r} is not a local file or a map",
-                 "copy the values into the release's `values`")
+            note("values", f"release `{release.name}`: values {entry!r} is not a local file or a map",
+                 "copy the values into a file of the repository and list it in `valuesFiles`", str(entry)[:40])
     for entry in spec.get("set") or []:
         values = set_entry_values(entry) if isinstance(entry, dict) else None
-        if values is None:
-            note("set", f"release `{release.name}`: set entry {entry!r} is not translated (a file or a list index)",
-                 "write the value into the release's `values`")
-        else:
+        if values is not None:
             instance.set_values.append(values)
+            continue
+        name = str(entry.get("name") if isinstance(entry, dict) else entry)
+        why = "from a file (--set-file)" if isinstance(entry, dict) and entry.get("file") else "with a list index"
+        note("set", f"release `{release.name}`: `set` of `{name}` {why} is not translated",
+             "write the value into the release's `values`", name)
     return instance
 
 
