@@ -132,3 +132,38 @@ def need_name(need: str) -> tuple[str | None, str]:
     parts = need.split("/")
     context = "/".join(parts[:-2]) if len(parts) >= 3 else None
     return (context or None), parts[-1]
+
+
+def discover_environments(text: str, base_dir: Path | None = None) -> tuple[str, ...]:
+    """The keys of the top-level ``environments:`` of a helmfile's text (templates may surround them)
+    and of the plain files its ``bases:`` name."""
+    found: list[str] = []
+    if base_dir is not None:
+        for base in _bases(text):
+            path = base_dir / base
+            if "{{" not in base and path.is_file():
+                found += [e for e in discover_environments(path.read_text(encoding="utf-8")) if e not in found]
+    inside, indent = False, None
+    for line in text.splitlines():
+        if re.match(r"^environments\s*:\s*$", line):
+            inside, indent = True, None
+            continue
+        if not inside or not line.strip() or line.lstrip().startswith(("#", "{{")):
+            continue
+        width = len(line) - len(line.lstrip(" "))
+        if width == 0:
+            inside = False
+            continue
+        indent = indent if indent is not None else width
+        match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*:", line)
+        if width == indent and match and match.group(1) not in found:
+            found.append(match.group(1))
+    return tuple(found)
+
+
+def _bases(text: str) -> list[str]:
+    """The entries of a top-level ``bases:`` list."""
+    match = re.search(r"^bases\s*:\s*\n((?:[ \t]*-[^\n]*\n?)+)", text, re.MULTILINE)
+    if match is None:
+        return []
+    return [line.strip()[1:].strip().strip("\"'") for line in match.group(1).splitlines() if line.strip()]
