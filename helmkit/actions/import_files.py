@@ -1,6 +1,6 @@
 """The files ``helmkit import`` writes: values files, local charts and the layer files.
 
-Values files keep their path relative to the helmfile under ``values/``; a rendered ``.gotmpl``
+Values files keep their path relative to the helmfile under ``values/`` (``..`` becomes ``_up``); a rendered ``.gotmpl``
 file drops the suffix and, when instances render it differently, is written once per variant
 (``<stem>-<release>-<env>[-<cluster>].yaml``). helmkit reads ``${...}`` in values as its own
 variables, so every ``${`` helmfile passed through literally is written ``$${``.
@@ -8,6 +8,7 @@ variables, so every ``${`` helmfile passed through literally is written ``$${``.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -45,28 +46,27 @@ def dump(data: Any, schema: str | None = None) -> str:
 class RepoFiles:
     """What the import writes, collected first and written at the end (nothing half-written on error)."""
 
+    root: Path  # the helmfile's folder: values files keep their path relative to it
     texts: dict[str, str] = field(default_factory=dict)  # repository path -> text
     charts: dict[Path, str] = field(default_factory=dict)  # local chart folder -> repository path
     _variants: dict[str, dict[str, str]] = field(default_factory=dict)  # base path -> text -> path
 
-    def values_path(self, base_dir: Path, source: Path) -> str:
-        """``values/<path relative to the helmfile>`` (``values/_outside/<name>`` for a file outside it)."""
-        try:
-            relative = PurePosixPath(source.resolve().relative_to(base_dir.resolve()).as_posix())
-        except ValueError:
-            relative = PurePosixPath("_outside", source.name)
-        if relative.parts[0] == "values":
-            return relative.as_posix()
-        return str(PurePosixPath("values") / relative)
+    def values_path(self, source: Path) -> str:
+        """``values/<path relative to the helmfile>``; each ``..`` of a file outside its folder is ``_up``."""
+        relative = Path(os.path.relpath(source.resolve(), self.root.resolve()))
+        parts = ["_up" if part == ".." else part for part in relative.parts]
+        if parts[0] == "values":
+            return PurePosixPath(*parts).as_posix()
+        return PurePosixPath("values", *parts).as_posix()
 
-    def copy_values_file(self, base_dir: Path, source: Path) -> str:
-        path = self.values_path(base_dir, source)
+    def copy_values_file(self, source: Path) -> str:
+        path = self.values_path(source)
         self.texts[path] = escape_text(source.read_text(encoding="utf-8"))
         return path
 
-    def rendered_values(self, base_dir: Path, source: Path, data: dict[str, Any], variants: list[str]) -> str:
+    def rendered_values(self, source: Path, data: dict[str, Any], variants: list[str]) -> str:
         """A rendered ``.gotmpl`` values file: one path when every instance renders the same text."""
-        base = self.values_path(base_dir, source).removesuffix(".gotmpl")
+        base = self.values_path(source).removesuffix(".gotmpl")
         return self.variant(base, dump(escape_values(data)) if data else "{}\n", variants)
 
     def inline_values(self, release: str, position: int, data: dict[str, Any], variants: list[str]) -> str:

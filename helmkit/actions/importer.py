@@ -49,14 +49,14 @@ class ImportOptions:
 
 def import_helmfile(ctx: Context, options: ImportOptions) -> int:
     source = _source(options.helmfile)
+    root = source.parent  # a helmfile.d folder: the folder holding it
     check_target(options.target, options.force)
     binary = find_helmfile((ctx.repo, options.target), options.helmfile_binary)
     helmfile = Helmfile(ctx.runner, binary, helm_for_helmfile(binary))
-    text = source.read_text(encoding="utf-8")
-    envs = options.envs or discover_environments(text, source.parent) or ("default",)
-    states = {env: parse_build(helmfile.build(source, env), env, source.parent) for env in envs}
+    envs = options.envs or _environments(source) or ("default",)
+    states = {env: parse_build(helmfile.build(source, env), env, root) for env in envs}
     notes: list[NotTranslated] = []
-    texts: dict[Path, str] = {source: text}
+    texts: dict[Path, str] = {}
 
     def text_of(path: Path) -> str:
         if path not in texts:
@@ -65,25 +65,38 @@ def import_helmfile(ctx: Context, options: ImportOptions) -> int:
 
     instances = _instances(states, text_of, notes)
     rendered = _render_templates(helmfile, states, instances)
-    files = RepoFiles()
+    files = RepoFiles(root)
     placed = [_place(number, instance, files, rendered, notes) for number, instance in enumerate(instances)]
     defaults = _defaults(states[envs[0]])
     contexts = {(i.env, i.cluster): i.context for i in instances}
     _write_layers(files, placed, states, defaults=defaults, envs=envs, contexts=contexts)
     files.write(options.target, options.force)
-    return _report(ctx, options, placed, _unique(notes), source.parent)
+    return _report(ctx, options, placed, _unique(notes), root)
 
 
 def _source(path: Path) -> Path:
+    """The helmfile: a file, or a folder's helmfile.yaml(.gotmpl), or its (or the folder as a) helmfile.d."""
     path = path.resolve()
     if path.is_dir():
         for name in HELMFILE_NAMES:
             if (path / name).is_file():
                 return path / name
+        if (path / "helmfile.d").is_dir():
+            return path / "helmfile.d"
+        if any(path.glob("*.yaml")) or any(path.glob("*.yaml.gotmpl")):
+            return path
         raise HelmkitError(f"no helmfile.yaml in {path}", hint="name the helmfile: helmkit import path/helmfile.yaml")
     if not path.is_file():
         raise HelmkitError(f"{path} does not exist", hint="name the helmfile: helmkit import path/helmfile.yaml")
     return path
+
+
+def _environments(source: Path) -> tuple[str, ...]:
+    files = sorted([*source.glob("*.yaml"), *source.glob("*.yaml.gotmpl")]) if source.is_dir() else [source]
+    found: list[str] = []
+    for file in files:
+        found += [e for e in discover_environments(file.read_text(encoding="utf-8"), file.parent) if e not in found]
+    return tuple(found)
 
 
 def _instances(states: dict[str, list[HfState]], text_of: Any, notes: list[NotTranslated]) -> list[Instance]:
@@ -190,9 +203,9 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
             continue
         if entry.template:
             data = rendered.get((number, entry.position), {})
-            entries.append(files.rendered_values(state.base_dir, entry.path, data, variants))
+            entries.append(files.rendered_values(entry.path, data, variants))
         else:
-            entries.append(files.copy_values_file(state.base_dir, entry.path))
+            entries.append(files.copy_values_file(entry.path))
 
     def as_file(position: int, data: dict[str, Any]) -> str:
         return files.inline_values(instance.release, position, data, variants)
@@ -265,6 +278,12 @@ def _report(ctx: Context, options: ImportOptions, placed: list[Placed], notes: l
     envs = sorted({p.env for p in placed})
     ctx.console.print(f"imported {len({p.release for p in placed})} releases, {len(placed)} instances in "
                       f"{len(envs)} environments into {options.target}")
+    defaulted = sorted({p.env for p in placed if p.cluster == "default"})
+    if defaulted:
+        ctx.console.print(f"note: helmfile used the current kube context in {', '.join(defaulted)}: set `context:` "
+                          "of the cluster `default` in environments/<env>.yaml before syncing")
+    if any("repository" in p.fields["chart"] for p in placed):
+        ctx.console.print("next: `helmkit lock` pins the repository charts' versions (helmkit.lock)")
     if not notes:
         return EXIT_OK
     ctx.console.print(f"{len(notes)} items not translated (the repository is written without them):")

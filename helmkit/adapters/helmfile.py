@@ -70,8 +70,9 @@ class Helmfile:
             raise ToolError(f"helmfile could not evaluate {helmfile} for environment `{env}`",
                             argv=result.argv, stderr=self.runner.masker.mask(result.stderr),
                             returncode=result.returncode,
-                            hint="helmkit import runs `helmfile build`: fix what helmfile reports (a missing "
-                                 "requiredEnv variable, an environment name; --env picks environments)")
+                            hint="helmkit import runs `helmfile build`, which needs what `helmfile template` "
+                                 "needs (requiredEnv variables, helm-secrets for `secrets:`, the registry of OCI "
+                                 "charts, kustomize for patches): fix what helmfile reports; --env picks environments")
         return result.stdout
 
     def write_values(self, base_dir: Path, env: str, state: str, output_dir: Path) -> None:

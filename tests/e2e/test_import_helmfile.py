@@ -10,7 +10,8 @@ documents as ``helmfile -e E template`` of the original (helmfile 0.166 with hel
 - the values of a Secret's ``data``/``stringData``: ``helmkit template`` masks them by design, so only
   their keys are compared.
 
-Nothing else: every other field of every object must be equal.
+Nothing else: every other field of every object must be equal. helmfile runs with ``--include-crds``:
+``helmkit template`` prints a chart's ``crds/`` (what helm installs with the release), helmfile only when asked.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def documents(text: str) -> list[str]:
 def helmfile_template(helmfile_bin: Path, case: str, environment: str, env: dict[str, str]) -> list[str]:
     helm = binary_path(REPO, "helm-v3.15.3")
     run = subprocess.run([str(helmfile_bin), "--environment", environment, "--helm-binary", str(helm),
-                          "template", "--skip-deps"], cwd=HELMFILES / case, env=env, capture_output=True,
-                         text=True, timeout=300, check=False)
+                          "template", "--skip-deps", "--include-crds"],
+                         cwd=HELMFILES / case, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     return documents(run.stdout)
 
