@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from helmkit.errors import HelmkitError
+from helmkit.errors import HelmkitError, InputError, Problem
 from helmkit.model.schemas import schema_dir
+from helmkit.model.yamlfile import parse_yaml
 
 REPO_ENTRIES = ("helmkit.yaml", "releases", "environments", "values", "charts", "schemas")
 
@@ -59,10 +60,16 @@ class RepoFiles:
             return PurePosixPath(*parts).as_posix()
         return PurePosixPath("values", *parts).as_posix()
 
-    def copy_values_file(self, source: Path) -> str:
+    def copy_values_file(self, source: Path) -> tuple[str, Problem | None]:
+        """The file's repository path, and why helmkit's strict YAML loader refuses it (if it does)."""
         path = self.values_path(source)
-        self.texts[path] = escape_text(source.read_text(encoding="utf-8"))
-        return path
+        text = source.read_text(encoding="utf-8")
+        self.texts[path] = escape_text(text)
+        try:
+            parse_yaml(text, str(source))
+        except InputError as exc:
+            return path, exc.problems[0] if exc.problems else Problem("invalid YAML")
+        return path, None
 
     def rendered_values(self, source: Path, data: dict[str, Any], variants: list[str]) -> str:
         """A rendered ``.gotmpl`` values file: one path when every instance renders the same text."""

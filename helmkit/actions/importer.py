@@ -205,7 +205,13 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
             data = rendered.get((number, entry.position), {})
             entries.append(files.rendered_values(entry.path, data, variants))
         else:
-            entries.append(files.copy_values_file(entry.path))
+            path, problem = files.copy_values_file(entry.path)
+            entries.append(path)
+            if problem is not None:
+                notes.append(NotTranslated(entry.path, problem.location.line if problem.location else None,
+                                           f"values file {path}: helmkit's YAML loader refuses it: {problem.message}",
+                                           "fix the copy in the new repository (helmkit reads values files "
+                                           "strictly: one document, no duplicate keys, plain YAML tags)"))
 
     def as_file(position: int, data: dict[str, Any]) -> str:
         return files.inline_values(instance.release, position, data, variants)

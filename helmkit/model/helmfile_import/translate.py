@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from helmkit.model.helmfile_import.notes import NotTranslated
 from helmkit.model.helmfile_import.setvalues import set_entry_values
 from helmkit.model.helmfile_import.state import HfRelease, HfState, condition_holds, need_name
@@ -122,6 +124,10 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
                       "chart or an oci:// chart", "put the chart in charts/ (kustomize folders and plain manifests "
                       "need a chart of their own) and set `chart.path`")
         return None
+    if chart_dir is not None and missing_dependencies(chart_dir):
+        note("chart", f"release `{release.name}`: chart `{release.chart}` has dependencies that are not in its "
+                      "charts/ folder (helmfile runs `helm dependency build`)",
+             f"run `helm dependency build charts/{chart_dir.name}` in the new repository and commit charts/*.tgz")
     installed = release.installed
     condition = spec.get("condition")
     if installed and condition:
@@ -182,6 +188,17 @@ def chart_of(state: HfState, release: HfRelease) -> tuple[dict[str, Any] | None,
     if name and "/" not in name and any(r.get("name") == repo for r in state.repositories):
         return {"repository": repo, "name": name, "version": version or "*"}, None
     return None, None
+
+
+def missing_dependencies(chart_dir: Path) -> bool:
+    """A local chart whose Chart.yaml lists dependencies while its charts/ folder holds none."""
+    try:
+        data = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    dependencies = data.get("dependencies") if isinstance(data, dict) else None
+    vendored = chart_dir / "charts"
+    return bool(dependencies) and not (vendored.is_dir() and any(vendored.iterdir()))
 
 
 def repository_name(oci_base: str) -> str:
