@@ -128,6 +128,11 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
         note("chart", f"release `{release.name}`: chart `{release.chart}` has dependencies that are not in its "
                       "charts/ folder (helmfile runs `helm dependency build`)",
              f"run `helm dependency build charts/{chart_dir.name}` in the new repository and commit charts/*.tgz")
+    declared = {str(r.get("name")) for r in state.repositories}
+    if "repository" in chart and not release.chart.startswith("oci://") and chart["repository"] not in declared:
+        note("chart", f"release `{release.name}`: repository `{chart['repository']}` is not in the helmfile's "
+                      "`repositories` (helm's own repository list)",
+             f"add `{{name: {chart['repository']}, url: ...}}` to `repositories` in helmkit.yaml")
     installed = release.installed
     condition = spec.get("condition")
     if installed and condition:
@@ -185,7 +190,7 @@ def chart_of(state: HfState, release: HfRelease) -> tuple[dict[str, Any] | None,
             result["version"] = version
         return result, local.resolve()
     repo, _, name = chart.partition("/")
-    if name and "/" not in name and any(r.get("name") == repo for r in state.repositories):
+    if name and "/" not in name and not local.exists():
         return {"repository": repo, "name": name, "version": version or "*"}, None
     return None, None
 

@@ -129,11 +129,20 @@ def test_charts_local_repository_and_oci(tmp_path: Path, chart: Path) -> None:
     assert found[1] == ({"repository": "example", "name": "web", "version": "*"}, None)
     assert found[2] == ({"repository": "registry", "name": "worker", "version": "2.0.1"}, None)
     assert found[3] == ({"repository": "ghcr.io-example-charts", "name": "gateway", "version": "0.9.0"}, None)
-    assert found[4] == found[5] == (None, None)
+    assert found[4] == (None, None)
+    assert found[5] == ({"repository": "unknown", "name": "web", "version": "*"}, None)
     repos, _ = repositories([state])
     assert repos == [{"name": "example", "url": "https://charts.example.com"},
                      {"name": "registry", "url": "oci://registry.example.com/charts"},
                      {"name": "ghcr.io-example-charts", "url": "oci://ghcr.io/example/charts"}]
+
+
+def test_a_repository_helmfile_does_not_declare_is_listed(tmp_path: Path) -> None:
+    (instance,), notes = translate(tmp_path, [{"name": "web", "chart": "stable/web", "version": "1.0.0"}])
+    assert instance.fields["chart"] == {"repository": "stable", "name": "web", "version": "1.0.0"}
+    assert [n.what for n in notes] == ["release `web`: repository `stable` is not in the helmfile's `repositories` "
+                                       "(helm's own repository list)"]
+    assert notes[0].line == 7  # the `chart:` line of release web in HELMFILE_TEXT
 
 
 def test_helm_fields_and_cluster_names() -> None:
