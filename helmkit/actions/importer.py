@@ -132,11 +132,9 @@ def _helm_defaults_notes(state: HfState, text: str, notes: list[NotTranslated]) 
             notes.append(NotTranslated(state.source, locate(text, None, f"helmDefaults.{key}"),
                                        f"helmDefaults `{key}` is not translated",
                                        "helmkit has no equivalent setting: check whether the releases need it"))
-    for key in ("hooks", "apiVersions", "kubeVersion"):
-        if state.data.get(key):
-            notes.append(NotTranslated(state.source, locate(text, None, key), f"top-level `{key}` is not translated",
-                                       "declare `capabilities` in the environment files" if key != "hooks"
-                                       else "run the hook's command yourself (a gate `command` or a CI step)"))
+    if state.data.get("hooks"):
+        notes.append(NotTranslated(state.source, locate(text, None, "hooks"), "top-level `hooks` is not translated",
+                                   "run the hook's command yourself (a gate `command` or a CI step)"))
 
 
 def _render_templates(helmfile: Helmfile, states: dict[str, list[HfState]],
@@ -260,7 +258,7 @@ def _write_layers(files: RepoFiles, placed: list[Placed], states: dict[str, list
         settings["repositories"] = repos
     files.texts["helmkit.yaml"] = dump(settings, "schemas/helmkit.schema.json")
     for env in envs:
-        doc: dict[str, Any] = {"capabilities": {"apiVersions": []},
+        doc: dict[str, Any] = {"capabilities": _capabilities(states[env]),
                                "clusters": [_cluster_entry(name, ctx) for name, ctx in sorted(clusters[env].items())]}
         if env_layers[env]:
             doc["releases"] = env_layers[env]
@@ -268,6 +266,17 @@ def _write_layers(files: RepoFiles, placed: list[Placed], states: dict[str, list
     for (env, cluster), releases in cluster_layers.items():
         files.texts[f"environments/{env}/clusters/{cluster}.yaml"] = dump(
             {"releases": releases}, "../../../schemas/cluster.schema.json")
+
+
+def _capabilities(states: list[HfState]) -> dict[str, Any]:
+    """helmfile's top-level ``kubeVersion``/``apiVersions`` (helm's --kube-version/--api-versions); else helm's
+    built-in API versions only, as ``helmfile template`` renders."""
+    first = states[0].data if states else {}
+    capabilities: dict[str, Any] = {}
+    if first.get("kubeVersion"):
+        capabilities["kubeVersion"] = str(first["kubeVersion"])
+    capabilities["apiVersions"] = [str(v) for v in first.get("apiVersions") or []]
+    return capabilities
 
 
 def _cluster_entry(name: str, context: str) -> dict[str, str]:

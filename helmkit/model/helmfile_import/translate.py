@@ -116,6 +116,8 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
 
     spec = release.spec
     for key, value in spec.items():
+        if key in ("kubeVersion", "apiVersions") and value == state.data.get(key):
+            continue  # helmfile copies the top-level ones into each release: the environment's capabilities
         if key not in TRANSLATED_KEYS and value not in (None, False, "", [], {}, 0):
             note(key, f"release `{release.name}`: `{key}` is not translated", TODO.get(key, DEFAULT_TODO))
     chart, chart_dir = chart_of(state, release)

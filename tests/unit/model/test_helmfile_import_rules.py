@@ -145,6 +145,17 @@ def test_a_repository_helmfile_does_not_declare_is_listed(tmp_path: Path) -> Non
     assert notes[0].line == 7  # the `chart:` line of release web in HELMFILE_TEXT
 
 
+def test_release_capabilities_copied_from_the_top_level_are_not_listed(tmp_path: Path, chart: Path) -> None:
+    (state,) = parse_build(build_output(tmp_path, [
+        {"name": "web", "chart": "./charts/api", "kubeVersion": "v1.29.0", "apiVersions": ["x.io/v1"]},
+        {"name": "api", "chart": "./charts/api", "kubeVersion": "v1.30.0", "apiVersions": ["x.io/v1"]},
+    ], kubeVersion="v1.29.0", apiVersions=["x.io/v1"]), "prod", tmp_path)
+    notes: list[NotTranslated] = []
+    for release in state.releases:
+        translate_release(state, release, HELMFILE_TEXT, notes, locate)
+    assert [n.what for n in notes] == ["release `api`: `kubeVersion` is not translated"]
+
+
 def test_helm_fields_and_cluster_names() -> None:
     assert helm_fields({"wait": True, "timeout": 600, "atomic": False, "historyMax": 3, "force": True}) == \
         {"wait": True, "timeout": "600s", "atomic": False, "historyMax": 3}
