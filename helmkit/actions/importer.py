@@ -10,24 +10,23 @@ helmfile's file:line and what to do; the repository is still written and the exi
 
 from __future__ import annotations
 
-import tempfile
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from helmkit.actions.import_files import RepoFiles, check_target, dump, escape_values
+from helmkit.actions.import_render import render_templates
 from helmkit.adapters.helmfile import Helmfile, find_helmfile, helm_for_helmfile
 from helmkit.context import Context
 from helmkit.errors import EXIT_CHANGES, EXIT_OK, HelmkitError
+from helmkit.model.helmfile_import.envrefs import EnvReferences, env_names
 from helmkit.model.helmfile_import.layout import Placed, compose_values, layer_release
 from helmkit.model.helmfile_import.notes import NotTranslated, locate
 from helmkit.model.helmfile_import.state import HfState, discover_environments, parse_build
 from helmkit.model.helmfile_import.translate import (
     Instance,
-    ValuesFileRef,
     helm_fields,
     repositories,
     translate_release,
@@ -36,6 +35,7 @@ from helmkit.model.helmfile_import.translate import (
 HELMFILE_DEFAULTS: dict[str, Any] = {"wait": False, "atomic": False, "createNamespace": True, "historyMax": 10,
                                      "timeout": "5m"}
 HELMFILE_NAMES = ("helmfile.yaml", "helmfile.yaml.gotmpl")
+MAX_SCANNED = 4 * 1024 * 1024  # bytes of one file scanned for requiredEnv/env
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ def import_helmfile(ctx: Context, options: ImportOptions) -> int:
     binary = find_helmfile((ctx.repo, options.target), options.helmfile_binary)
     helmfile = Helmfile(ctx.runner, binary, helm_for_helmfile(binary))
     envs = options.envs or _environments(source) or ("default",)
+    variables = _env_variables(root)
+    for value in variables.values():
+        ctx.masker.add(value)  # helmfile's own errors may print them
     states = {env: parse_build(helmfile.build(source, env), env, root) for env in envs}
     notes: list[NotTranslated] = []
     texts: dict[Path, str] = {}
@@ -64,9 +67,11 @@ def import_helmfile(ctx: Context, options: ImportOptions) -> int:
         return texts[path]
 
     instances = _instances(states, text_of, notes)
-    rendered = _render_templates(helmfile, states, instances)
+    rendered = render_templates(helmfile, states, instances)
     files = RepoFiles(root)
-    placed = [_place(number, instance, files, rendered, notes) for number, instance in enumerate(instances)]
+    refs = EnvReferences(variables)
+    placed = [_place(number, instance, files, rendered, notes=notes, refs=refs)
+              for number, instance in enumerate(instances)]
     defaults = _defaults(states[envs[0]])
     contexts = {(i.env, i.cluster): i.context for i in instances}
     _write_layers(files, placed, states, defaults=defaults, envs=envs, contexts=contexts)
@@ -137,57 +142,29 @@ def _helm_defaults_notes(state: HfState, text: str, notes: list[NotTranslated]) 
                                    "run the hook's command yourself (a gate `command` or a CI step)"))
 
 
-def _render_templates(helmfile: Helmfile, states: dict[str, list[HfState]],
-                      instances: list[Instance]) -> dict[tuple[int, int], dict[str, Any]]:
-    """(instance index, values position) -> the rendered .gotmpl values, rendered by helmfile."""
-    rendered: dict[tuple[int, int], dict[str, Any]] = {}
-    by_state: dict[tuple[str, int], list[tuple[int, list[ValuesFileRef]]]] = defaultdict(list)
-    for number, instance in enumerate(instances):
-        templates = [e for e in instance.entries if isinstance(e, ValuesFileRef) and e.template and e.path.is_file()]
-        if templates and instance.state is not None:
-            by_state[(instance.env, id(instance.state))].append((number, templates))
-    with tempfile.TemporaryDirectory(prefix="helmkit-import-") as tmp:
-        for (env, _), group in by_state.items():
-            state = next(s for s in states[env] if any(instances[n].state is s for n, _ in group))
-            env_values = Path(tmp) / f"{env}-state-values.yaml"
-            env_values.write_text(yaml.safe_dump(state.state_values), encoding="utf-8")
-            for slot in range(max(len(t) for _, t in group)):
-                out = Path(tmp) / f"{env}-{id(state)}-{slot}"
-                doc = _derived_state(state, env_values, [(n, instances[n], t[slot]) for n, t in group if slot < len(t)])
-                helmfile.write_values(state.base_dir, env, doc, out)
-                for number, templates in group:
-                    if slot < len(templates):
-                        file = out / f"{number}.yaml"
-                        data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
-                        rendered[(number, templates[slot].position)] = data if isinstance(data, dict) else {}
-    return rendered
+def _env_variables(root: Path) -> dict[str, str]:
+    """The environment variables the helmfile's files read (``requiredEnv``/``env``) that are set."""
+    texts = []
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(p.startswith(".") or p == "charts" for p in parts[:-1]) or not path.is_file():
+            continue
+        if path.suffix in (".yaml", ".yml", ".gotmpl") and path.stat().st_size <= MAX_SCANNED:
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return {name: os.environ[name] for name in sorted(env_names(texts)) if os.environ.get(name)}
 
 
-def _derived_state(state: HfState, env_values: Path, rows: list[tuple[int, Instance, ValuesFileRef]]) -> str:
-    """A state of its own for rendering one values template per release, in the release's context."""
-    environment: dict[str, Any] = {"values": [str(env_values)]}
-    if state.environment.get("kubeContext"):
-        environment["kubeContext"] = state.environment["kubeContext"]
-    releases = []
-    for number, instance, ref in rows:
-        release = instance.origin
-        assert release is not None
-        releases.append({"name": release.name, "namespace": release.namespace, "chart": release.chart,
-                         "kubeContext": release.kube_context, "installed": True,
-                         "labels": {**release.labels, "hkimport": str(number)}, "values": [str(ref.path)]})
-    return yaml.safe_dump({"environments": {state.env: environment}}) + "---\n" + yaml.safe_dump({"releases": releases})
-
-
-def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tuple[int, int], dict[str, Any]],
-           notes: list[NotTranslated]) -> Placed:
+def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tuple[int, int], dict[str, Any]], *,
+           notes: list[NotTranslated], refs: EnvReferences) -> Placed:
     assert instance.state is not None and instance.origin is not None
     state, release = instance.state, instance.origin
+    cut = len(refs.contained)
     entries: list[str | dict[str, Any]] = []
     variants = [instance.env, f"{instance.env}-{instance.release}",
                 f"{instance.env}-{instance.cluster}-{instance.release}"]
     for entry in instance.entries:
         if isinstance(entry, dict):
-            entries.append(escape_values(entry))
+            entries.append(refs.replace(escape_values(entry)))
             continue
         if not entry.path.is_file():
             handler = str(release.spec.get("missingFileHandler") or state.data.get("missingFileHandler") or "Error")
@@ -200,7 +177,7 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
                                            "helmfile fails on it too: create it or remove it from the release"))
             continue
         if entry.template:
-            data = rendered.get((number, entry.position), {})
+            data = refs.replace(rendered.get((number, entry.position), {}))
             entries.append(files.rendered_values(entry.path, data, variants))
         else:
             path, problem = files.copy_values_file(entry.path)
@@ -214,7 +191,15 @@ def _place(number: int, instance: Instance, files: RepoFiles, rendered: dict[tup
     def as_file(position: int, data: dict[str, Any]) -> str:
         return files.inline_values(instance.release, position, data, variants)
 
-    values_files, values = compose_values(entries, [escape_values(v) for v in instance.set_values], as_file)
+    set_values = [refs.replace(escape_values(v)) for v in instance.set_values]
+    values_files, values = compose_values(entries, set_values, as_file)
+    for path, name in refs.contained[cut:]:
+        notes.append(NotTranslated(state.source, locate(state.source.read_text(encoding="utf-8"), release.name,
+                                                        "values", contains=f'"{name}"'),
+                                   f"release `{release.name}` ({instance.env}): value `{path}` holds ${name} inside "
+                                   "a longer string; a placeholder was written instead",
+                                   f"make the variable a value of its own (ref+env://{name}) and build the string "
+                                   "in the chart, or keep the whole string in a secret"))
     fields = dict(instance.fields)
     if instance.chart_dir is not None:
         fields["chart"] = {**fields["chart"], "path": files.chart_path(instance.chart_dir)}

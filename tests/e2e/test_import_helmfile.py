@@ -34,7 +34,8 @@ HELMFILES = Path(__file__).parent / "helmfiles"
 GOLDEN = Path(__file__).parent / "golden"
 HELM = {"3": "helm-v3.19.0", "4": "helm-v4.1.4"}
 CASES = {"fleet": ("dev", "prod"), "layered": ("staging", "production")}
-EXTRA_ENV = {"HFIMPORT_OWNER": "team-orders"}  # the fleet's .gotmpl file reads it with requiredEnv
+PASSWORD = "pw-Zq9-canary-7781"
+EXTRA_ENV = {"HFIMPORT_DB_PASSWORD": PASSWORD}  # read by requiredEnv in the fleet's and untranslatable's helmfiles
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +129,25 @@ def test_fleet_import_reports_the_hook_and_keeps_layers(imported: dict[str, Path
                                                          tmp_path: Path) -> None:
     run = import_case("fleet", tmp_path / "again", tool_env)
     assert run.returncode == 2
-    assert "helmfile.yaml:51: release `api`: `hooks` is not translated" in run.stdout
+    assert "helmfile.yaml:53: release `api`: `hooks` is not translated" in run.stdout
     root = imported["fleet"]
     assert read(root / "environments/prod.yaml")["clusters"] == [{"name": "prod-eu"}, {"name": "prod-us"}]
     assert read(root / "environments/dev.yaml")["releases"]["database"] == {"enabled": False}
     assert read(root / "releases/api.yaml")["needs"] == ["database", "cache"]
     assert read(root / "values/api-prod.yaml")["config"]["environment"] == "prod"
+
+
+def test_values_read_from_the_environment_become_references_and_are_never_written(
+        imported: dict[str, Path], tool_env: dict[str, str], tmp_path: Path) -> None:
+    run = import_case("fleet", tmp_path / "repo", tool_env)
+    assert PASSWORD not in run.stdout + run.stderr
+    assert read(tmp_path / "repo/values/database-secret.yaml") == {"password": "ref+env://HFIMPORT_DB_PASSWORD"}
+    for root in (tmp_path / "repo", imported["fleet"], imported["layered"]):
+        for file in root.rglob("*"):
+            assert not file.is_file() or PASSWORD.encode() not in file.read_bytes(), file
+    run = helmkit("--helm", str(binary_path(REPO, HELM["4"])), "template", "--env", "prod", env=tool_env,
+                  cwd=tmp_path / "repo")
+    assert run.returncode == 0 and "<secret hmac:" in run.stdout and PASSWORD not in run.stdout
 
 
 def test_untranslatable_items_are_listed_with_file_and_line(helmfile_bin: Path, tool_env: dict[str, str],
@@ -142,6 +156,9 @@ def test_untranslatable_items_are_listed_with_file_and_line(helmfile_bin: Path, 
     assert run.returncode == 2, run.stderr
     check_golden("import-untranslatable.txt", run.stdout.replace(str(tmp_path / "repo"), "<target>"))
     assert (tmp_path / "repo/releases/web.yaml").is_file()
+    written = (tmp_path / "repo/environments/default.yaml").read_text() + \
+        (tmp_path / "repo/releases/worker.yaml").read_text()
+    assert "<from $HFIMPORT_DB_PASSWORD: not translated>" in written and PASSWORD not in written
 
 
 def test_a_non_empty_target_needs_force(helmfile_bin: Path, tool_env: dict[str, str], tmp_path: Path) -> None:
@@ -163,7 +180,7 @@ def test_helmfile_errors_are_one_message_and_nothing_is_written(helmfile_bin: Pa
     env = {k: v for k, v in tool_env.items() if k not in EXTRA_ENV}
     run = import_case("fleet", tmp_path / "repo", env)
     assert run.returncode == 1
-    assert "HFIMPORT_OWNER" in run.stderr and "Traceback" not in run.stderr
+    assert "HFIMPORT_DB_PASSWORD" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "repo").exists()
 
 
