@@ -244,7 +244,8 @@ def _write_layers(files: RepoFiles, placed: list[Placed], states: dict[str, list
     files.texts["helmkit.yaml"] = dump(settings, "schemas/helmkit.schema.json")
     for env in envs:
         doc: dict[str, Any] = {"capabilities": _capabilities(states[env]),
-                               "clusters": [_cluster_entry(name, ctx) for name, ctx in sorted(clusters[env].items())]}
+                               "clusters": [_cluster_entry(name, ctx) for name, ctx in sorted(clusters[env].items())]
+                               or [{"name": "default"}]}
         if env_layers[env]:
             doc["releases"] = env_layers[env]
         files.texts[f"environments/{env}.yaml"] = dump(doc, "../schemas/environment.schema.json")

@@ -3,7 +3,8 @@
 helmfile passes each entry as ``--set name=value`` (``values: [a, b]`` as ``name={a,b}``), after
 every values file. helm types the text: ``true``/``false`` (any case) are booleans, ``null`` removes
 the key, a decimal integer without a leading zero is an integer, anything else stays a string
-(``1.5`` and ``007`` too). A dot in a name separates keys unless written ``\\.``.
+(``1.5`` and ``007`` too); ``setString`` entries (newer helmfiles, ``--set-string``) stay strings.
+A dot in a name separates keys unless written ``\\.``.
 """
 
 from __future__ import annotations
@@ -60,15 +61,18 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def set_entry_values(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The values one ``set`` entry writes, as a nested map; None when it cannot be translated."""
+def set_entry_values(entry: dict[str, Any], *, as_string: bool = False) -> dict[str, Any] | None:
+    """The values one ``set`` entry writes, as a nested map; None when it cannot be translated.
+
+    ``as_string``: a ``setString`` entry (newer helmfiles; ``--set-string``), never typed."""
     if entry.get("file"):
         return None
     keys = key_path(str(entry.get("name") or ""))
     if keys is None:
         return None
+    kind = as_text if as_string else (lambda v: typed(as_text(v)))
     items = entry.get("values")
-    value: Any = [typed(as_text(v)) for v in items] if items else typed(as_text(entry.get("value")))
+    value: Any = [kind(v) for v in items] if items else kind(entry.get("value"))
     result: dict[str, Any] = {}
     node = result
     for key in keys[:-1]:

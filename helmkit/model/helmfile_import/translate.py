@@ -30,7 +30,7 @@ from helmkit.model.helmfile_import.state import HfRelease, HfState, condition_ho
 
 TRANSLATED_KEYS = frozenset({
     "name", "namespace", "chart", "chartPath", "version", "labels", "needs", "installed", "condition",
-    "values", "set", "kubeContext", "wait", "timeout", "atomic", "createNamespace", "historyMax",
+    "values", "set", "setString", "kubeContext", "wait", "timeout", "atomic", "createNamespace", "historyMax",
     "missingFileHandler",
 })
 # keys with no effect on what helm renders or deploys that need no word when they are unset or false
@@ -164,8 +164,9 @@ def translate_release(state: HfState, release: HfRelease, text: str, notes: list
         else:
             note("values", f"release `{release.name}`: values {entry!r} is not a local file or a map",
                  "copy the values into a file of the repository and list it in `valuesFiles`", str(entry)[:40])
-    for entry in spec.get("set") or []:
-        values = set_entry_values(entry) if isinstance(entry, dict) else None
+    entries = [(e, False) for e in spec.get("set") or []] + [(e, True) for e in spec.get("setString") or []]
+    for entry, as_string in entries:
+        values = set_entry_values(entry, as_string=as_string) if isinstance(entry, dict) else None
         if values is not None:
             instance.set_values.append(values)
             continue

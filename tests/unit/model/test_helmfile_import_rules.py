@@ -86,6 +86,8 @@ def test_set_names_split_on_unescaped_dots_and_refuse_list_indexes() -> None:
     assert set_entry_values({"name": "a", "value": True}) == {"a": True}
     assert set_entry_values({"name": "hosts", "values": ["x", "2"]}) == {"hosts": ["x", 2]}
     assert set_entry_values({"name": "ca", "file": "ca.pem"}) is None
+    assert set_entry_values({"name": "a", "value": "007"}, as_string=True) == {"a": "007"}
+    assert set_entry_values({"name": "a", "values": [1, "true"]}, as_string=True) == {"a": ["1", "true"]}
 
 
 def test_build_output_keeps_each_document_with_its_source(tmp_path: Path) -> None:
