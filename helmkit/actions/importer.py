@@ -274,11 +274,16 @@ def _unique(notes: list[NotTranslated]) -> list[NotTranslated]:
     return sorted(dict.fromkeys(notes), key=lambda n: (str(n.file), n.line or 0))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _report(ctx: Context, options: ImportOptions, placed: list[Placed], notes: list[NotTranslated],
             base: Path) -> int:
     envs = sorted({p.env for p in placed})
-    ctx.console.print(f"imported {len({p.release for p in placed})} releases, {len(placed)} instances in "
-                      f"{len(envs)} environments into {options.target}")
+    releases = len({p.release for p in placed})
+    ctx.console.print(f"imported {_count(releases, 'release')}, {_count(len(placed), 'instance')} in "
+                      f"{_count(len(envs), 'environment')} into {options.target}")
     defaulted = sorted({p.env for p in placed if p.cluster == "default"})
     if defaulted:
         ctx.console.print(f"note: helmfile used the current kube context in {', '.join(defaulted)}: set `context:` "
@@ -287,7 +292,7 @@ def _report(ctx: Context, options: ImportOptions, placed: list[Placed], notes: l
         ctx.console.print("next: `helmkit lock` pins the repository charts' versions (helmkit.lock)")
     if not notes:
         return EXIT_OK
-    ctx.console.print(f"{len(notes)} items not translated (the repository is written without them):")
+    ctx.console.print(f"{_count(len(notes), 'item')} not translated (the repository is written without them):")
     for note in notes:
         ctx.console.print(note.render(base))
     return EXIT_CHANGES
