@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 HELMFILES = Path(__file__).parent / "helmfiles"
 GOLDEN = Path(__file__).parent / "golden"
 HELM = {"3": "helm-v3.19.0", "4": "helm-v4.1.4"}
-CASES = {"fleet": ("dev", "prod"), "layered": ("staging", "production")}
+CASES = {"fleet": ("dev", "prod"), "layered": ("staging", "production"), "examples": ("staging", "prod")}
 PASSWORD = "pw-Zq9-canary-7781"
 EXTRA_ENV = {"HFIMPORT_DB_PASSWORD": PASSWORD}  # read by requiredEnv in the fleet's and untranslatable's helmfiles
 
@@ -128,7 +128,7 @@ def test_imported_repository_is_valid(case: str, imported: dict[str, Path], tool
 def test_fleet_import_reports_the_hook_and_keeps_layers(imported: dict[str, Path], tool_env: dict[str, str],
                                                          tmp_path: Path) -> None:
     run = import_case("fleet", tmp_path / "again", tool_env)
-    assert run.returncode == 2
+    assert run.returncode == 2, run.stdout + run.stderr
     assert "helmfile.yaml:53: release `api`: `hooks` is not translated" in run.stdout
     root = imported["fleet"]
     assert read(root / "environments/prod.yaml")["clusters"] == [{"name": "prod-eu"}, {"name": "prod-us"}]
@@ -166,8 +166,8 @@ def test_a_non_empty_target_needs_force(helmfile_bin: Path, tool_env: dict[str, 
     target.mkdir()
     (target / "notes.txt").write_text("mine\n")
     run = import_case("layered", target, tool_env)
-    assert run.returncode == 1
-    assert "is not empty" in run.stderr and "--force" in run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "is not empty" in run.stderr and "--force" in run.stderr, run.stderr
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
     run = import_case("layered", target, tool_env, "--force")
     assert run.returncode == 0, run.stderr
@@ -179,7 +179,7 @@ def test_helmfile_errors_are_one_message_and_nothing_is_written(helmfile_bin: Pa
                                                                tmp_path: Path) -> None:
     env = {k: v for k, v in tool_env.items() if k not in EXTRA_ENV}
     run = import_case("fleet", tmp_path / "repo", env)
-    assert run.returncode == 1
+    assert run.returncode == 1, run.stdout + run.stderr
     assert "HFIMPORT_DB_PASSWORD" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "repo").exists()
 
