@@ -18,6 +18,7 @@ The rules, one function each (docs/importing.md lists them for users):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ TRANSLATED_KEYS = frozenset({
     "values", "set", "setString", "kubeContext", "wait", "timeout", "atomic", "createNamespace", "historyMax",
     "missingFileHandler",
 })
-# keys with no effect on what helm renders or deploys that need no word when they are unset or false
+# what to do about a release key helmkit does not translate (any other key: DEFAULT_TODO); a key that
+# is unset, false, empty or 0 is helmfile's default and needs no word
 TODO: dict[str, str] = {
     "hooks": "run the hook's command yourself (a gate `command` after the wave, or a CI step)",
     "secrets": "keep the secret outside the repository and reference it (ref+env://NAME or ref+file:///path)",
@@ -106,7 +108,7 @@ def helm_fields(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def translate_release(state: HfState, release: HfRelease, text: str, notes: list[NotTranslated],
-                      locate: Any) -> Instance | None:
+                      locate: Callable[..., int | None]) -> Instance | None:
     """The instance of ``release``; what cannot be translated is appended to ``notes``."""
     occurrence = sum(1 for r in state.releases[:release.index] if r.name == release.name)
 
