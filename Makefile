@@ -9,7 +9,7 @@ STAMP := $(VENV)/.helmkit-installed
 DEMO_SECRET := .helmkit/demo/payments-db-password
 KUBECONFIG_SANDBOX := .helmkit/sandbox/kubeconfig
 
-.PHONY: demo check install tools browser registry lint test golden bench clean
+.PHONY: demo check install tools helmfile browser registry lint test golden bench clean
 
 install: $(STAMP) tools
 
@@ -59,12 +59,16 @@ registry:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null) || \
 	  echo "docker-registry not installed: the OCI registry tests will skip (apt-get install -y docker-registry)"; }
 
-test: install browser registry
+# helmfile 0.166 (+ helm 3.15.3) for the `helmkit import` side-by-side tests and the benchmarks.
+helmfile: $(STAMP)
+	$(BIN)/helmkit bootstrap --with-helmfile
+
+test: install browser registry helmfile
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 check: lint test
 
-golden: install
+golden: install helmfile
 	HELMKIT_UPDATE_GOLDEN=1 $(BIN)/pytest -n 2 --dist loadgroup
 
 clean:

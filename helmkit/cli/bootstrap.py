@@ -9,7 +9,7 @@ from helmkit.context import Context
 
 
 @click.command("bootstrap")
-@click.option("--with-helmfile", is_flag=True, help="Also install helmfile 0.166.0 + helm 3.15.3 (benchmarks).")
+@click.option("--with-helmfile", is_flag=True, help="Also install helmfile 0.166.0 + helm 3.15.3 (import, benchmarks).")
 @click.pass_obj
 def command(ctx: Context, with_helmfile: bool) -> int:
     """Install the pinned helm 3 and 4 (and kubectl) binaries, checked by sha256 (Linux x86_64 builds).

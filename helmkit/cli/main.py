@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("helmkit.cli.drift", "Report drift between git, Helm and the live cluster."),
     "sandbox": ("helmkit.cli.sandbox", "Run the built-in sandbox Kubernetes API server."),
     "cache": ("helmkit.cli.cache", "Trim helmkit's caches (`helmkit cache prune`)."),
+    "import": ("helmkit.cli.import_cmd", "Write a helmkit repository from a helmfile."),
     "bootstrap": ("helmkit.cli.bootstrap", "Install the pinned helm binaries into .helmkit/tools."),
     "version": ("helmkit.cli.version", "Print helmkit's version and the helm it will use."),
 }

@@ -1,0 +1,1 @@
+"""Translating an evaluated helmfile into helmkit's repository (``helmkit import``)."""
