@@ -38,7 +38,7 @@ from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
 from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import IgnoreRule, ObjectDrift, ReleaseLiveDiff, live_drift, parse_rules
-from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.manifests import DocumentCache, ManifestObject, ObjectKey, parse_manifest
 from helmkit.plan.status import Status
 
 MAX_NAMED = 3  # objects named in a status reason; the rest are counted
@@ -90,6 +90,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     """Compare the live cluster with git for ``assessment``; mark releases with live drift ``live-drift``."""
     rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
     result = LiveChecks()
+    documents = DocumentCache()  # the same chart on many clusters: each document text is read once
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         if item.instance is None or not item.instance.enabled or item.desired_manifest is None:
@@ -97,12 +98,12 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
         check = LiveCheck(policy=item.instance.crds)
         if check.policy != "Skip":
             try:
-                check.crds = chart_crds(item.desired_manifest, item.state.namespace)
+                check.crds = chart_crds(item.desired_manifest, item.state.namespace, cache=documents)
             except InputError:
                 check.crds = []
         result.releases[item.state.key] = check
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    candidates = {id(item): _deployed(item) for items in by_cluster.values() for item in items
+    candidates = {id(item): _deployed(item, documents) for items in by_cluster.values() for item in items
                   if repair and item.state.status is Status.IN_SYNC}
 
     def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError | None]:
@@ -150,11 +151,12 @@ def _read(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]], crds: boo
         return exc
 
 
-def _deployed(item: AssessedRelease) -> list[ManifestObject]:
+def _deployed(item: AssessedRelease, documents: DocumentCache) -> list[ManifestObject]:
     if item.deployed is None or not item.deployed.manifest:
         return []
     try:
-        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest")
+        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest",
+                                  cache=documents)
     except InputError:
         return []
     return list(manifest.objects.values())
