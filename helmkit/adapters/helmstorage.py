@@ -135,8 +135,9 @@ class CurrentReleases:
     records: dict[tuple[str, str], list[HelmRelease]] = field(default_factory=dict, repr=False)
     stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
 
-    def decoded(self, keys: Iterable[tuple[str, str]]) -> CurrentReleases:
-        """These releases (namespace, name) with their current revision decoded.
+    def decoded(self, keys: Iterable[tuple[str, str]], *, final: bool = True) -> CurrentReleases:
+        """These releases (namespace, name) with their current revision decoded (``final``: and no other
+        record kept for later: the stored payloads of older revisions are let go).
 
         The current revision is chosen by :func:`latest_releases`' rule from the records' labels; if it
         cannot be decoded it is reported undecodable and the rule picks again among the others.
@@ -163,7 +164,7 @@ class CurrentReleases:
                 histories[key] = replace(history, current=decoded,
                                          history=tuple(decoded if r is current else r for r in history.history))
                 break
-        return CurrentReleases(histories, tuple(bad), self.records, stored)
+        return CurrentReleases(histories, tuple(bad), self.records, {} if final else stored)
 
 
 def read_current_releases(client: KubeClient, *, namespace: str | None = None,
