@@ -50,6 +50,7 @@ from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.status import Marker, ReleaseState, Status, decide, pair_releases, settled_state
 
 SecretValues = dict[tuple[str | int, ...], str]
+READ_WORKERS = 8  # clusters read at once: records are decoded as they arrive, memory follows these few
 
 
 @dataclass
@@ -110,7 +111,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
 
     if not clusters:
         return {}
-    with ThreadPoolExecutor(max_workers=min(16, len(clusters)), thread_name_prefix="helmkit-live") as pool:
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(clusters)), thread_name_prefix="helmkit-live") as pool:
         return {live.cluster.name: live for live in pool.map(one, clusters)}
 
 
