@@ -8,7 +8,7 @@ from helmkit.adapters.cache import ContentCache
 from helmkit.context import Context
 from helmkit.errors import EXIT_OK
 
-PRUNED_CACHES = ("render", "helm-version")  # content caches; charts are kept by digest for `helmkit lock`
+PRUNED_CACHES = ("render", "helm-version", "verdicts")  # content caches; charts are kept by digest for `helmkit lock`
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ def prune(ctx: Context, options: PruneOptions) -> int:
                                  max_bytes=int(options.max_size_mb * 1024 * 1024))
         ctx.console.print(f"{name}: removed {result.removed} entries ({_size(result.freed)}), "
                           f"kept {result.kept} ({_size(result.kept_bytes)})")
+    if options.all_entries:  # one file of live verdicts per cluster, bounded: only --all empties them
+        for path in (root / "live-verdicts").glob("*"):
+            path.unlink(missing_ok=True)
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ cluster gains an unrelated API or a release goes from install to upgrade.
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 from collections.abc import Callable, Iterator
@@ -54,12 +55,32 @@ def crd_api_versions(chart: Path) -> set[str]:
     return apis
 
 
+def ships_crds(chart: Path) -> bool:
+    """Whether the chart or a subchart has a ``crds/`` folder with a YAML file."""
+    return any(True for _ in _texts(chart, lambda name: "crds/" in name and name.endswith((".yaml", ".yml"))))
+
+
 @dataclass(frozen=True)
 class ChartTraits:
     generates: bool = False  # calls a function that differs on every render
     release_phase: bool = False  # reads .Release.IsUpgrade or .Release.IsInstall
     api_literals: frozenset[str] | None = frozenset()  # API versions it tests; None: any of them
     looks_up: bool = False  # calls ``lookup``: its output depends on objects in the cluster
+
+
+def traits_to_json(traits: ChartTraits) -> str:
+    literals = None if traits.api_literals is None else sorted(traits.api_literals)
+    return json.dumps([traits.generates, traits.release_phase, literals, traits.looks_up])
+
+
+def traits_from_json(text: str) -> ChartTraits | None:
+    """Traits kept by :func:`traits_to_json`; None for anything else."""
+    try:
+        generates, phase, literals, looks_up = json.loads(text)
+    except (ValueError, TypeError):
+        return None
+    return ChartTraits(bool(generates), bool(phase), None if literals is None else frozenset(map(str, literals)),
+                       bool(looks_up))
 
 
 def chart_traits(chart: Path) -> ChartTraits:

@@ -26,7 +26,7 @@ from typing import Any
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
-from helmkit.plan.manifests import ManifestObject, parse_manifest
+from helmkit.plan.manifests import DocumentCache, ManifestObject, parse_documents, split_documents
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CRD_KIND = "CustomResourceDefinition"
@@ -34,11 +34,17 @@ FIELD_MANAGER = "helmkit"
 POLICIES = ("Skip", "Create", "CreateReplace")
 
 
-def chart_crds(manifest: str | None, namespace: str) -> list[ManifestObject]:
-    """The CRDs of the chart's (and its subcharts') ``crds/`` folders in a rendered manifest."""
+def chart_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | None = None) -> list[ManifestObject]:
+    """The CRDs of the chart's (and its subcharts') ``crds/`` folders in a rendered manifest.
+
+    Only the documents of ``crds/`` folders are read (by their ``# Source:`` line), each once per
+    ``cache`` (the same chart on many clusters)."""
     if not manifest:
         return []
-    parsed = parse_manifest(manifest, namespace, origin="rendered manifest")
+    documents = [d for d in split_documents(manifest) if d.from_crds_folder]
+    if not documents:
+        return []
+    parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
     return [obj for obj in parsed.crds if from_crds_folder(obj)]
 
 

@@ -49,6 +49,8 @@ def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], 
 
     wanted: list[tuple[int, Path, HelmRelease]] = []
     for index, result in enumerate(rendered):
+        if result.settled:
+            continue  # a verdict says it is in sync: nothing to render
         chart = result.chart or result.instance.chart.path
         record = record_of(result.instance)
         if chart is None or record is None or record.status != "deployed" or not looks_up(chart):

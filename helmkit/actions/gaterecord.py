@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
@@ -22,7 +22,9 @@ from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 from helmkit.model.instance import Cluster
-from helmkit.plan.gatereport import WaveGateResult
+
+if TYPE_CHECKING:  # status reads records without importing the gate machinery
+    from helmkit.plan.gatereport import WaveGateResult
 
 RECORD_NAMESPACE = "kube-system"
 RECORD_PREFIX = "helmkit-gates-"

@@ -28,6 +28,7 @@ from typing import Any
 
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
+from helmkit.actions.liveverdicts import LiveVerdicts
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
@@ -38,9 +39,10 @@ from helmkit.model.instance import Cluster
 from helmkit.model.repository import load_repository
 from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import IgnoreRule, ObjectDrift, ReleaseLiveDiff, live_drift, parse_rules
-from helmkit.plan.manifests import ManifestObject, ObjectKey, parse_manifest
+from helmkit.plan.manifests import DocumentCache, ManifestObject, ObjectKey, parse_manifest
 from helmkit.plan.status import Status
 
+LIVE_WORKERS = 4  # clusters read and compared at once
 MAX_NAMED = 3  # objects named in a status reason; the rest are counted
 MAX_VALUE_CHARS = 100  # a value shown in a live-drift line is cut here
 LIVE_HEADER = "live drift: sync repairs it (git is the desired state); what it restores:"
@@ -90,6 +92,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     """Compare the live cluster with git for ``assessment``; mark releases with live drift ``live-drift``."""
     rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
     result = LiveChecks()
+    documents = DocumentCache()  # the same chart on many clusters: each document text is read once
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         if item.instance is None or not item.instance.enabled or item.desired_manifest is None:
@@ -97,41 +100,45 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
         check = LiveCheck(policy=item.instance.crds)
         if check.policy != "Skip":
             try:
-                check.crds = chart_crds(item.desired_manifest, item.state.namespace)
+                check.crds = chart_crds(item.desired_manifest, item.state.namespace, cache=documents)
             except InputError:
                 check.crds = []
         result.releases[item.state.key] = check
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    candidates = {id(item): _deployed(item) for items in by_cluster.values() for item in items
+    candidates = {id(item): _deployed(item, documents) for items in by_cluster.values() for item in items
                   if repair and item.state.status is Status.IN_SYNC}
 
-    def read(cluster: Cluster) -> tuple[str, LiveObjects | HelmkitError | None]:
+    def check_cluster(cluster: Cluster) -> tuple[str, int | HelmkitError | None]:
+        """Read one cluster's live objects and compare them; only the findings outlive this call."""
         items = by_cluster.get(cluster.name, [])
         kinds = {(obj.api_version, obj.key.kind) for item in items for obj in candidates.get(id(item), [])}
         wants_crds = any(result.releases[item.state.key].crds for item in items)
         if not kinds and not wants_crds:
             return cluster.name, None
-        return cluster.name, _read(ctx, cluster, kinds, wants_crds)
-
-    clusters = [c for c in assessment.clusters if assessment.live[c.name].reachable and c.name in by_cluster]
-    live: dict[str, LiveObjects | HelmkitError | None] = {}
-    if clusters:
-        with ThreadPoolExecutor(max_workers=min(16, len(clusters)), thread_name_prefix="helmkit-livecheck") as pool:
-            live = dict(pool.map(read, clusters))
-    for name, objects in live.items():
+        objects = _read(ctx, cluster, kinds, wants_crds)
         if isinstance(objects, HelmkitError):
-            result.errors[name] = objects.render().removeprefix("error: ")
-            continue
-        if objects is None:
-            continue
-        result.api_calls += objects.api_calls
-        for item in by_cluster[name]:
-            check = result.releases[item.state.key]
-            check.crd_changes = _crd_changes(check.crds, objects)
+            return cluster.name, objects
+        verdicts = LiveVerdicts.load(ctx.state_dir / "cache" / "live-verdicts", f"{cluster.env}/{cluster.name}",
+                                     ctx.masker.key)
+        for item in items:
+            found = result.releases[item.state.key]
+            found.crd_changes = _crd_changes(found.crds, objects, verdicts)
             deployed = candidates.get(id(item))
             if deployed:
-                check.drift = _release_drift(item, deployed, objects, rules, ctx.masker.digest)
-            _mark(item, check)
+                found.drift = _release_drift(item, deployed, objects, rules, ctx.masker.digest, verdicts=verdicts)
+            _mark(item, found)
+        verdicts.save()
+        return cluster.name, objects.api_calls
+
+    clusters = [c for c in assessment.clusters if assessment.live[c.name].reachable and c.name in by_cluster]
+    if clusters:  # a few clusters at a time: memory follows the largest cluster, not the fleet
+        with ThreadPoolExecutor(max_workers=min(LIVE_WORKERS, len(clusters)),
+                                thread_name_prefix="helmkit-livecheck") as pool:
+            for name, outcome in pool.map(check_cluster, clusters):
+                if isinstance(outcome, HelmkitError):
+                    result.errors[name] = outcome.render().removeprefix("error: ")
+                elif outcome is not None:
+                    result.api_calls += outcome
     return result
 
 
@@ -150,18 +157,19 @@ def _read(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]], crds: boo
         return exc
 
 
-def _deployed(item: AssessedRelease) -> list[ManifestObject]:
+def _deployed(item: AssessedRelease, documents: DocumentCache) -> list[ManifestObject]:
     if item.deployed is None or not item.deployed.manifest:
         return []
     try:
-        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest")
+        manifest = parse_manifest(item.deployed.manifest, item.state.namespace, origin="deployed manifest",
+                                  cache=documents)
     except InputError:
         return []
     return list(manifest.objects.values())
 
 
 def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
-                   rules: list[IgnoreRule], digest: Digest) -> ReleaseLiveDiff:
+                   rules: list[IgnoreRule], digest: Digest, *, verdicts: LiveVerdicts) -> ReleaseLiveDiff:
     expected: dict[ObjectKey, tuple[str, dict[str, Any]]] = {}
     present: dict[ObjectKey, dict[str, Any]] = {}
     for obj in deployed:
@@ -177,11 +185,13 @@ def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], object
     assert item.instance is not None
     release_rules = rules + [IgnoreRule.from_mapping(rule, release=item.state.name)
                              for rule in item.instance.ignore_differences]
-    return live_drift(item.state.name, item.state.namespace, expected, present, rules=release_rules,
-                      secret_values=list(item.secrets.values()), digest=digest)
+    drift = live_drift(item.state.name, item.state.namespace, expected, present, rules=release_rules,
+                       secret_values=list(item.secrets.values()), digest=digest, known_clean=verdicts.clean)
+    _keep(verdicts, drift.clean, expected, present)
+    return drift
 
 
-def _crd_changes(crds: list[ManifestObject], objects: LiveObjects) -> list[ObjectDrift]:
+def _crd_changes(crds: list[ManifestObject], objects: LiveObjects, verdicts: LiveVerdicts) -> list[ObjectDrift]:
     if not crds:
         return []
     expected = {obj.key: (obj.api_version, obj.body) for obj in crds}
@@ -190,7 +200,15 @@ def _crd_changes(crds: list[ManifestObject], objects: LiveObjects) -> list[Objec
         found = objects.get(obj.api_version, CRD_KIND, "", obj.key.name)
         if found is not None:
             present[obj.key] = found
-    return [o for o in live_drift("", "", expected, present).objects if o.state == "missing" or o.fields]
+    drift = live_drift("", "", expected, present, known_clean=verdicts.clean)
+    _keep(verdicts, drift.clean, expected, present)
+    return [o for o in drift.objects if o.state == "missing" or o.fields]
+
+
+def _keep(verdicts: LiveVerdicts, clean: list[ObjectKey], expected: dict[ObjectKey, tuple[str, dict[str, Any]]],
+          present: dict[ObjectKey, dict[str, Any]]) -> None:
+    for key in clean:
+        verdicts.keep(key, expected[key][0], expected[key][1], present[key])
 
 
 def _mark(item: AssessedRelease, check: LiveCheck) -> None:

@@ -29,12 +29,14 @@ from typing import Any
 import yaml
 
 from helmkit.actions.capabilities import RenderTarget, save_last_known
+from helmkit.actions.charttext import ships_crds
 from helmkit.actions.exactrender import exact_renders
-from helmkit.actions.render import RenderResult, helm_client, render_instances
+from helmkit.actions.render import RenderResult, Settle, helm_client, render_instances
 from helmkit.actions.unreachable import explain_unreachable
+from helmkit.actions.verdicts import Verdicts
 from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helm import HelmClient, KubeTarget
-from helmkit.adapters.helmstorage import HelmRelease, ReleaseHistory, read_current_releases
+from helmkit.adapters.helmstorage import CurrentReleases, HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
@@ -45,9 +47,10 @@ from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
 from helmkit.model.selectors import Selector, parse_selector
 from helmkit.plan.manifests import ObjectKey
-from helmkit.plan.status import Marker, ReleaseState, Status, decide, pair_releases
+from helmkit.plan.status import Marker, ReleaseState, Status, decide, pair_releases, settled_state
 
 SecretValues = dict[tuple[str | int, ...], str]
+READ_WORKERS = 8  # clusters read at once: records are decoded as they arrive, memory follows these few
 
 
 @dataclass
@@ -60,6 +63,7 @@ class ClusterLive:
     api_calls: int = 0
     undecodable: int = 0
     capabilities: Capabilities | None = None  # what the cluster serves
+    snapshot: CurrentReleases | None = None  # the records as read (current revisions decoded or not)
 
     def render_target(self, instance: ReleaseInstance) -> RenderTarget:
         """What the real ``helm upgrade --install`` of ``instance`` on this cluster renders against."""
@@ -76,10 +80,17 @@ class ClusterLive:
     def reachable(self) -> bool:
         return self.error is None
 
+    def decode(self, keys: set[tuple[str, str]]) -> None:
+        """Decode the current revision of these releases (namespace, name) if they are not yet."""
+        if self.snapshot is not None and keys:
+            self.snapshot = self.snapshot.decoded(keys)
+            self.histories, self.undecodable = self.snapshot.histories, len(self.snapshot.undecodable)
+
 
 def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path | None = None,
-                      timeout: float = 15.0, retries: int = 2) -> dict[str, ClusterLive]:
-    """Read the capabilities and Helm release records of ``clusters`` in parallel."""
+                      timeout: float = 15.0, retries: int = 2, decode: bool = True) -> dict[str, ClusterLive]:
+    """Read the capabilities and Helm release records of ``clusters`` in parallel (``decode=False``: the
+    current revisions stay undecoded, their summaries from the storage labels; see :meth:`ClusterLive.decode`)."""
 
     def one(cluster: Cluster) -> ClusterLive:
         live = ClusterLive(cluster)
@@ -88,19 +99,19 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
                     live.capabilities = read_capabilities(client)
-                    snapshot = read_current_releases(client)  # only the revision that counts is decoded
+                    snapshot = read_current_releases(client, decode=decode)  # only the current revision
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
             live.error = explain_unreachable(ctx, cluster, exc)
             return live
-        live.histories = snapshot.histories
+        live.snapshot, live.histories = snapshot, snapshot.histories
         live.undecodable = len(snapshot.undecodable)
         return live
 
     if not clusters:
         return {}
-    with ThreadPoolExecutor(max_workers=min(16, len(clusters)), thread_name_prefix="helmkit-live") as pool:
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(clusters)), thread_name_prefix="helmkit-live") as pool:
         return {live.cluster.name: live for live in pool.map(one, clusters)}
 
 
@@ -111,6 +122,10 @@ class AssessOptions:
     selector: str | None = None
     set_values: tuple[str, ...] = ()
     concurrency: int | None = None
+    # Verdicts (helmkit.actions.verdicts) that spare a rendering: "uncacheable" (renderings the render
+    # cache cannot keep: resolved secrets; charts without crds/), "all" (status: the record is not
+    # even decoded), "none".
+    verdicts: str = "uncacheable"
 
 
 @dataclass
@@ -166,14 +181,21 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     clusters = [s.cluster for s in sorted(specs, key=lambda s: (s.cluster.wave, s.cluster.name))]
     helm = helm_client(ctx)
     instances = resolution.instances
-    live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig)
+    live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig, decode=options.verdicts != "all")
     for cluster_live in live.values():
         if cluster_live.capabilities is not None:
             save_last_known(ctx, cluster_live.cluster, cluster_live.capabilities)
     # Instances of an unreachable cluster are not decided: they are not rendered either.
     enabled = [i for i in instances if i.enabled and live[i.cluster.name].reachable]
+    verdicts = Verdicts.of(ctx) if options.verdicts != "none" else None
+    settled: dict[str, HelmRelease] = {}
     rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
-                                targets=lambda i: live[i.cluster.name].render_target(i))
+                                targets=lambda i: live[i.cluster.name].render_target(i),
+                                settle=_settler(verdicts, options.verdicts, live, settled))
+    for cluster_live in live.values():  # decode what no verdict settled
+        done = {(i.namespace, i.name) for i in enabled
+                if i.key in settled and i.cluster.name == cluster_live.cluster.name}
+        cluster_live.decode({key for key, history in cluster_live.histories.items() if history.current.summary} - done)
     rendered = exact_renders(ctx, helm, rendered, record_of=lambda i: live[i.cluster.name].current(i),
                              target_of=lambda i: KubeTarget(i.cluster.context, ctx.kubeconfig))
     for cluster_live in live.values():
@@ -190,7 +212,9 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
             continue
         mine = [i for i in instances if i.cluster.name == cluster.name]
         releases += _decide_cluster(ctx, cluster, mine, cluster_live, rendered=manifests,
-                                    selector=selector, charts=charts)
+                                    selector=selector, charts=charts, settled=settled)
+    if verdicts is not None:
+        _keep_verdicts(verdicts, releases, manifests)
     chart_paths = {r.instance.key: r.chart for r in rendered if r.chart is not None}
     return Assessment(options.env, clusters, resolution.graphs, releases, live, errors, resolution.warnings, helm,
                       instances, chart_paths)
@@ -198,7 +222,8 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
 
 def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInstance], live: ClusterLive, *,
                     rendered: Mapping[str, RenderResult], selector: Selector | None,
-                    charts: dict[Path, tuple[str | None, str | None]]) -> list[AssessedRelease]:
+                    charts: dict[Path, tuple[str | None, str | None]],
+                    settled: Mapping[str, HelmRelease]) -> list[AssessedRelease]:
     marker = Marker(cluster.env, cluster.name)
     current = [h.current for h in live.histories.values()]
     assessed: list[AssessedRelease] = []
@@ -211,6 +236,14 @@ def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInsta
                 continue  # installed by someone else and not in the specs: not ours to show
             if selector is not None and not selector.matches(_record_labels(record, cluster)):
                 continue
+        if instance is not None and instance.enabled and instance.key in settled:
+            known = settled[instance.key]
+            state = settled_state(instance, known, marker=marker) if known.summary else decide(
+                instance, known.manifest, known, marker=marker, chart_name=known.chart_name,
+                chart_version=known.chart_version)
+            assessed.append(AssessedRelease(state, instance, None if known.summary else known.manifest, known,
+                                            _secrets(ctx, instance), known.chart_name, known.chart_version))
+            continue
         if instance is not None and instance.enabled:
             result = rendered.get(instance.key)
             if result is None or result.manifest is None:
@@ -227,6 +260,45 @@ def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInsta
         assessed.append(AssessedRelease(state, instance, manifest, record, secrets, chart_name, chart_version,
                                         generated))
     return assessed
+
+
+def _settler(verdicts: Verdicts | None, mode: str, live: Mapping[str, ClusterLive],
+             settled: dict[str, HelmRelease]) -> Settle | None:
+    """Settle a rendering by a verdict (the records it completes go into ``settled``)."""
+    if verdicts is None:
+        return None
+    crds: dict[Path, bool] = {}
+
+    def settle(result: RenderResult) -> bool:
+        instance, chart = result.instance, result.chart
+        if result.key is None or chart is None:
+            return False
+        if mode != "all":
+            if result.cacheable:
+                return False  # the render cache answers without helm: compare for real
+            if chart not in crds:
+                crds[chart] = ships_crds(chart)
+            if crds[chart]:
+                return False  # the chart's crds/ are compared from the rendering
+        record = live[instance.cluster.name].current(instance)
+        if record is None or record.status != "deployed":
+            return False
+        known = verdicts.settled(result.key, record, instance.env, instance.cluster.name)
+        if known is None:
+            return False
+        settled[instance.key] = known
+        return True
+
+    return settle
+
+
+def _keep_verdicts(verdicts: Verdicts, releases: list[AssessedRelease], rendered: Mapping[str, RenderResult]) -> None:
+    for item in releases:
+        result = rendered.get(item.state.key)
+        record = item.deployed
+        if (item.state.status is Status.IN_SYNC and result is not None and result.key is not None
+                and not result.settled and record is not None and not record.summary):
+            verdicts.keep(result.key, record, item.state.env, item.state.cluster)
 
 
 def _record_labels(record: HelmRelease, cluster: Cluster) -> dict[str, str]:

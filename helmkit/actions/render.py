@@ -34,8 +34,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from helmkit.actions.capabilities import (
     ChosenCapabilities,
     ClusterKey,
@@ -45,8 +43,9 @@ from helmkit.actions.capabilities import (
     describe_all,
     enabled_instances_by_cluster,
 )
-from helmkit.actions.charttext import ChartTraits, chart_traits
+from helmkit.actions.charttext import ChartTraits, chart_traits, traits_from_json, traits_to_json
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
+from helmkit.actions.rendersettings import read_settings
 from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
 from helmkit.adapters.chartsources import ChartSources
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
@@ -58,8 +57,10 @@ from helmkit.plan.generated import from_data, to_data, volatile_paths
 from helmkit.plan.manifests import ObjectKey
 
 CACHE_FORMAT = 2
+TRAITS_FORMAT = 1
 HELM_ENV_KEYS = ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR", "KUBECONFIG")
 Targets = Callable[[ReleaseInstance], RenderTarget]
+Settle = Callable[["RenderResult"], bool]  # given a result without manifest: True when it needs no rendering
 
 
 @dataclass
@@ -70,6 +71,9 @@ class RenderResult:
     cached: bool = False
     chart: Path | None = None  # the chart helm rendered: a local directory or a cached package
     generated: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # paths the chart generates
+    key: str | None = None  # the render key: everything helm's output depends on
+    settled: bool = False  # not rendered: ``settle`` knew the outcome (a verdict), ``manifest`` is None
+    cacheable: bool = True  # False when resolved secrets went into the rendering
 
 
 @dataclass
@@ -91,8 +95,13 @@ class _Run:
     def traits(self, chart: Path) -> ChartTraits:
         with self.guard:
             known = self.chart_traits.get(chart)
-        if known is None:
-            known = chart_traits(chart)
+        if known is None:  # kept by the chart's digest: the templates are not scanned again
+            key = content_key({"chart-traits": TRAITS_FORMAT, "chart": self.digests.digest(chart)})
+            kept = self.cache.get(key)
+            known = traits_from_json(kept.decode("utf-8", errors="replace")) if kept is not None else None
+            if known is None:
+                known = chart_traits(chart)
+                self.cache.put(key, traits_to_json(known).encode())
             with self.guard:
                 self.chart_traits[chart] = known
         return known
@@ -118,6 +127,7 @@ def render_instances(
     read_secrets: bool = True,
     targets: Targets | None = None,
     announce: bool = True,
+    settle: Settle | None = None,
 ) -> list[RenderResult]:
     """Render each instance (in the given order); failures are returned, not raised.
 
@@ -128,6 +138,9 @@ def render_instances(
     With ``read_secrets=False`` no secret is read: each secret reference renders as a placeholder
     derived from the reference itself (pre-merge checks run without any credentials, and a changed
     reference still shows as a change).
+
+    ``settle`` sees each result before rendering (its ``key``, ``chart`` and ``cacheable``, no
+    manifest); an instance it settles is returned ``settled``, unrendered (:mod:`helmkit.actions.verdicts`).
     """
     settings = read_settings(ctx.repo)
     helm = helm or helm_client(ctx)
@@ -161,8 +174,10 @@ def render_instances(
     # the same values on several clusters) share one rendering.
     manifests: dict[str, _Rendered | HelmkitError] = {}
     misses: dict[str, _Job] = {}
+    settled = {id(job) for job in jobs if isinstance(job, _Job) and settle is not None and settle(
+        RenderResult(job.instance, None, chart=job.chart, key=job.key, cacheable=job.cacheable))}
     for job in jobs:
-        if isinstance(job, _Job) and job.key not in manifests and job.key not in misses:
+        if isinstance(job, _Job) and id(job) not in settled and job.key not in manifests and job.key not in misses:
             hit = _cached(run, job) if job.cacheable else None
             if hit is not None:
                 manifests[job.key] = hit
@@ -175,12 +190,17 @@ def render_instances(
         if isinstance(job, HelmkitError):
             results.append(RenderResult(instance, None, job))
             continue
+        if id(job) in settled:
+            results.append(RenderResult(instance, None, chart=job.chart, key=job.key, settled=True,
+                                        cacheable=job.cacheable))
+            continue
         outcome = manifests[job.key]
         if isinstance(outcome, HelmkitError):
             results.append(RenderResult(instance, None, outcome))
         else:
             results.append(RenderResult(instance, outcome.manifest, cached=misses.get(job.key) is not job,
-                                        chart=job.chart, generated=outcome.generated))
+                                        chart=job.chart, generated=outcome.generated, key=job.key,
+                                        cacheable=job.cacheable))
     return results
 
 
@@ -364,32 +384,3 @@ def _chart(run: _Run, instance: ReleaseInstance) -> Path:
             instance.source, hint="run `helmkit lock`",
         ))
     return run.charts.package(ref.repository, ref.name, entry.version, entry.digest, ref.access)
-
-
-# -- settings ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    helm_range: str | None = None
-    kube_version: str | None = None
-
-
-def read_settings(repo: Path) -> RenderSettings:
-    """``helm.version`` and ``kubeVersion`` of helmkit.yaml (absent file: no constraints)."""
-    path = repo / "helmkit.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return RenderSettings()
-    try:
-        document = yaml.safe_load(text) if len(text) < 1024 * 1024 else None
-    except yaml.YAMLError:
-        raise InputError(Problem("helmkit.yaml is not valid YAML", Location("helmkit.yaml"),
-                                 hint="run `helmkit validate` for details")) from None
-    if not isinstance(document, dict):
-        return RenderSettings()
-    helm = document.get("helm")
-    helm_range = helm.get("version") if isinstance(helm, dict) else None
-    kube = document.get("kubeVersion")
-    return RenderSettings(str(helm_range) if helm_range else None, str(kube) if kube else None)

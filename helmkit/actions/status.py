@@ -46,7 +46,8 @@ class StatusRow:
 
 
 def status(ctx: Context, options: StatusOptions) -> int:
-    assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values))
+    assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
+                                           verdicts="all"))
     rows = status_rows(assessment)
     if options.fmt == "json":
         ctx.console.print(json.dumps([asdict(row) for row in rows], indent=2))

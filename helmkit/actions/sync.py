@@ -33,6 +33,7 @@ Exit codes: 0 everything deployed or unchanged, 1 any failure or skip, 130 inter
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -70,6 +71,7 @@ from helmkit.plan.summary import summarize
 Confirm = Callable[[str], bool]
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 TIMEOUT_MARGIN = 120.0
+HELM_PER_CPU = 4  # helm processes at once per CPU, all clusters together (--concurrency is per cluster)
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15),
             release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress:
         return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event,
-                       after_wave=after_wave)
+                       after_wave=after_wave, limit=max(concurrency, HELM_PER_CPU * (os.cpu_count() or 2)))
 
 
 @dataclass

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from helmkit import __version__
-from helmkit.actions.render import helm_client, read_settings
+from helmkit.actions.render import helm_client
+from helmkit.actions.rendersettings import read_settings
 from helmkit.adapters.chartrepo import VersionConstraint
 from helmkit.adapters.tools import HELM_MAJORS, tools_dir, user_tools_dir
 from helmkit.context import Context

@@ -24,9 +24,11 @@ import binascii
 import gzip
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from helmkit.adapters.fastjson import loads_release
 from helmkit.adapters.kube import KubeClient
 
 Driver = Literal["secret", "configmap"]
@@ -71,6 +73,8 @@ class HelmRelease:
     labels: dict[str, str] = field(default_factory=dict)
     apply_method: str = ""  # helm 4: "csa" or "ssa"; empty for helm 3 records
     storage_name: str = ""  # name of the Secret/ConfigMap holding it
+    storage_uid: str = ""  # its metadata.uid and resourceVersion: the record is unchanged while they are
+    storage_version: str = ""
     summary: bool = False  # made from the storage labels only: revision and status, no manifest/values/chart
 
     @property
@@ -124,18 +128,52 @@ def read_releases(client: KubeClient, *, namespace: str | None = None, driver: D
 
 @dataclass(frozen=True)
 class CurrentReleases:
-    """One cluster's releases, each with only its current revision decoded."""
+    """One cluster's releases, each with only its current revision decoded (or none: ``decode=False``)."""
 
     histories: dict[tuple[str, str], ReleaseHistory]
     undecodable: tuple[UndecodableRecord, ...] = ()
+    records: dict[tuple[str, str], list[HelmRelease]] = field(default_factory=dict, repr=False)
+    stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def decoded(self, keys: Iterable[tuple[str, str]], *, final: bool = True) -> CurrentReleases:
+        """These releases (namespace, name) with their current revision decoded (``final``: and no other
+        record kept for later: the stored payloads of older revisions are let go).
+
+        The current revision is chosen by :func:`latest_releases`' rule from the records' labels; if it
+        cannot be decoded it is reported undecodable and the rule picks again among the others.
+        """
+        histories = dict(self.histories)
+        bad = list(self.undecodable)
+        stored = dict(self.stored)
+        for key in sorted(set(keys) & set(self.records)):
+            records = list(self.records[key])
+            while records:
+                history = latest_releases(records)[key]
+                current = history.current
+                if not current.summary:
+                    histories[key] = history
+                    break
+                obj = stored.pop((current.namespace, current.storage_name))
+                try:
+                    decoded = decode_storage_object(obj)
+                except RecordError as exc:
+                    bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
+                    records.remove(current)
+                    histories.pop(key, None)
+                    continue
+                histories[key] = replace(history, current=decoded,
+                                         history=tuple(decoded if r is current else r for r in history.history))
+                break
+        return CurrentReleases(histories, tuple(bad), self.records, {} if final else stored)
 
 
 def read_current_releases(client: KubeClient, *, namespace: str | None = None,
-                          driver: Driver = "secret") -> CurrentReleases:
+                          driver: Driver = "secret", decode: bool = True) -> CurrentReleases:
     """Like :func:`read_releases` + :func:`latest_releases`, decoding only each release's current revision.
 
-    The current revision is chosen by :func:`latest_releases`' rule from the records' labels; if it
-    cannot be decoded it is reported undecodable and the rule picks again among the others.
+    With ``decode=False`` nothing is decoded yet: each history's current revision is the summary its
+    storage labels give (with the record's uid and resourceVersion); :meth:`CurrentReleases.decoded`
+    decodes the ones that are needed.
     """
     kind = "secrets" if driver == "secret" else "configmaps"
     grouped: dict[tuple[str, str], list[HelmRelease]] = {}
@@ -154,26 +192,10 @@ def read_current_releases(client: KubeClient, *, namespace: str | None = None,
         else:
             stored[where] = obj
         grouped.setdefault((record.namespace, record.name), []).append(record)
-    histories: dict[tuple[str, str], ReleaseHistory] = {}
-    for key in sorted(grouped):
-        records = sorted(grouped[key], key=lambda r: r.revision)
-        while records:
-            history = latest_releases(records)[key]
-            current = history.current
-            if not current.summary:
-                histories[key] = history
-                break
-            obj = stored.pop((current.namespace, current.storage_name))
-            try:
-                decoded = decode_storage_object(obj)
-            except RecordError as exc:
-                bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
-                records.remove(current)
-                continue
-            histories[key] = replace(history, current=decoded,
-                                     history=tuple(decoded if r is current else r for r in history.history))
-            break
-    return CurrentReleases(histories, tuple(bad))
+    records = {key: sorted(grouped[key], key=lambda r: r.revision) for key in sorted(grouped)}
+    histories = {key: latest_releases(value)[key] for key, value in records.items()}
+    lazy = CurrentReleases(histories, tuple(bad), records, stored)
+    return lazy.decoded(records) if decode else lazy
 
 
 def _summary(obj: dict[str, Any]) -> HelmRelease | None:
@@ -187,7 +209,8 @@ def _summary(obj: dict[str, Any]) -> HelmRelease | None:
         name=name, namespace=str(meta.get("namespace", "")), revision=int(version), status=status,
         chart_name="", chart_version="", app_version="", values={}, manifest="", hooks=(), first_deployed="",
         last_deployed="", description="", labels={k: v for k, v in labels.items() if k not in SYSTEM_LABELS},
-        storage_name=str(meta.get("name", "")), summary=True)
+        storage_name=str(meta.get("name", "")), storage_uid=str(meta.get("uid", "")),
+        storage_version=str(meta.get("resourceVersion", "")), summary=True)
 
 
 def decode_storage_object(obj: dict[str, Any]) -> HelmRelease:
@@ -206,7 +229,8 @@ def decode_storage_object(obj: dict[str, Any]) -> HelmRelease:
         payload_bytes = payload.encode()
     labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     release = decode_release(payload_bytes, labels=labels)
-    return replace(release, storage_name=str(meta.get("name", "")))
+    return replace(release, storage_name=str(meta.get("name", "")), storage_uid=str(meta.get("uid", "")),
+                   storage_version=str(meta.get("resourceVersion", "")))
 
 
 def decode_release(
@@ -220,7 +244,7 @@ def decode_release(
     if raw[:2] == GZIP_MAGIC:
         raw = _gunzip(raw, max_bytes)
     try:
-        doc = json.loads(raw)
+        doc = loads_release(raw)
     except (ValueError, UnicodeDecodeError):
         raise RecordError("release payload is not JSON") from None
     if not isinstance(doc, dict):

@@ -9,8 +9,8 @@ Reliability: reads (GET) are retried with exponential backoff and jitter on 5xx,
 fresh connection and are retried only when it could not even be opened (the server cannot have
 seen the request); a write that fails later says the change may or may not have been made. A 401
 with an exec credential plugin renews the credential once. Every HTTP request sent is counted in
-:attr:`KubeClient.calls`. Failures become :class:`~helmkit.errors.ClusterError`
-(:class:`KubeApiError` carries the HTTP status); tokens never appear in them.
+:attr:`KubeClient.calls`. Failures become :class:`~helmkit.errors.ClusterError` (:class:`KubeApiError`
+carries the HTTP status); tokens never appear in them. Responses are decoded by msgspec.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from helmkit.adapters.fastjson import loads
 from helmkit.adapters.kubeconfig import ClusterConfig
 from helmkit.adapters.kubeconn import ConnectFailed, ConnectionPool, retry_after
 from helmkit.errors import ClusterError
@@ -283,8 +284,7 @@ class KubeClient:
         method: str,
         path: str,
         *,
-        query: Mapping[str, str] | None = None,
-        body: Any = None,
+        query: Mapping[str, str] | None = None, body: Any = None,
         content_type: str = "application/json", accept: str = "application/json",
     ) -> dict[str, Any]:
         url = self._connections.prefix + path
@@ -354,7 +354,7 @@ class KubeClient:
         if not data:
             return {}
         try:
-            doc = json.loads(data)
+            doc = loads(data)
         except ValueError:
             raise ClusterError(f"the API server at {self.config.server} answered {url} with non-JSON data",
                                cluster=self.config.context) from None

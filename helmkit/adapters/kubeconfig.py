@@ -251,6 +251,9 @@ def _merge(paths: list[Path], *, explicit: bool) -> _Merged:
     return merged
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner: 10x faster
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -260,7 +263,7 @@ def _read(path: Path) -> dict[str, Any]:
     if len(raw) > MAX_KUBECONFIG_BYTES:
         raise _bad(path, "file is larger than 4 MiB")
     try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
+        doc = yaml.load(raw.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 -- a safe loader
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

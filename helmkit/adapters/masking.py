@@ -51,6 +51,11 @@ class MaskKey:
         raw = value.encode() if isinstance(value, str) else value
         return f"{MASK_PREFIX}{hmac.new(self.secret, raw, hashlib.sha256).hexdigest()[:8]}>"
 
+    def keyed_hash(self, value: str | bytes) -> str:
+        """The whole HMAC-SHA256 of ``value`` (hex): a cache key that confirms no guess without the key."""
+        raw = value.encode() if isinstance(value, str) else value
+        return hmac.new(self.secret, b"helmkit keyed hash\0" + raw, hashlib.sha256).hexdigest()
+
     @classmethod
     def ephemeral(cls) -> MaskKey:
         return cls(secrets.token_bytes(32), "a random key of this run")

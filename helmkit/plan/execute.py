@@ -4,8 +4,9 @@ Order. Waves run one after the other. A wave's clusters run in parallel. Within 
 step starts as soon as every step it ``needs`` has succeeded -- not when its whole ``needs``
 level is done: a release whose one dependency was quick need not wait for an unrelated slow
 release of the level before (level by level, one slow release would hold back the whole next
-level). At most ``concurrency`` steps run at once per cluster, and never two steps of the same
-release (a recover step and the step after it are chained by ``needs`` and also kept apart).
+level). At most ``concurrency`` steps run at once per cluster, at most ``limit`` in all (helm
+processes are CPU- and memory-hungry: 18 clusters x 4 would start 72 at once), and never two
+steps of the same release (a recover step and the step after it are chained by ``needs``).
 
 Failure. A failed step's dependents are SKIPPED, transitively; independent steps go on. A
 ``skip`` step (in sync) is unchanged and satisfies its dependents: the release it stands for is
@@ -116,7 +117,7 @@ AfterWave = Callable[[Wave, dict[str, StepResult]], str | None]
 
 
 def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.Event,
-            on_event: OnEvent, after_wave: AfterWave | None = None) -> RunResult:
+            on_event: OnEvent, after_wave: AfterWave | None = None, limit: int | None = None) -> RunResult:
     """Run ``plan``'s steps: waves in order, clusters in parallel, ``concurrency`` per cluster."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -133,7 +134,8 @@ def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.
                 message = "in sync" if step.kind is StepKind.SKIP else halted
                 results[step.id] = events.end(StepResult(step, outcome, message))
             continue
-        run = _WaveRun(steps, run_step, concurrency, stop, events, max(1, len(wave.clusters)))
+        clusters = max(1, len(wave.clusters))
+        run = _WaveRun(steps, run_step, concurrency, stop, events, clusters, max(1, limit or concurrency * clusters))
         results.update(run.run())
         if stop.is_set():
             halted = INTERRUPTED
@@ -169,6 +171,7 @@ class _WaveRun:
     stop: threading.Event
     events: _Events
     clusters: int
+    limit: int  # steps running at once, all clusters together
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], tuple[Step, float]] = field(default_factory=dict)
     _per_cluster: Counter[str] = field(default_factory=Counter)
@@ -179,7 +182,7 @@ class _WaveRun:
         ids = {step.id for step in self.steps}
         order = {step.id: index for index, step in enumerate(self.steps)}
         pending = list(self.steps)
-        workers = self.concurrency * self.clusters
+        workers = min(self.limit, self.concurrency * self.clusters)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="helmkit-step") as pool:
             while True:
                 pending = self._settle(pending, ids)
@@ -234,7 +237,7 @@ class _WaveRun:
         for step in pending:
             needs_met = all(need not in ids or (need in self.results and self.results[need].outcome.ok)
                             for need in step.needs)
-            if (needs_met and self._per_cluster[step.cluster] < self.concurrency
+            if (needs_met and self._per_cluster[step.cluster] < self.concurrency and len(self._running) < self.limit
                     and step.key not in self._busy_releases and not self.stop.is_set()):
                 self._per_cluster[step.cluster] += 1
                 self._busy_releases.add(step.key)

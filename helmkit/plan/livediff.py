@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -139,6 +139,7 @@ class ReleaseLiveDiff:
     objects: list[ObjectDrift] = field(default_factory=list)
     ignored: int = 0  # differing fields left out by ignore rules
     unhealthy: list[UnhealthyObject] = field(default_factory=list)
+    clean: list[ObjectKey] = field(default_factory=list)  # compared: not one field differs, healthy
 
     @property
     def drifted(self) -> bool:
@@ -158,10 +159,12 @@ def live_drift(
     rules: Sequence[IgnoreRule] = (),
     secret_values: Iterable[str] = (),
     digest: Digest | None = None,
+    known_clean: Callable[[ObjectKey, str, dict[str, Any], dict[str, Any]], bool] | None = None,
 ) -> ReleaseLiveDiff:
     """Compare ``deployed`` (key -> (apiVersion, body) from Helm's manifest) with ``live`` objects.
 
     ``live`` may hold objects of other releases; only the keys of ``deployed`` are looked up.
+    ``known_clean(key, apiVersion, body, live object)`` may vouch that a pair was found clean before.
     """
     secrets = list(secret_values)
     digest_of = digest or MaskKey.ephemeral().digest
@@ -171,6 +174,8 @@ def live_drift(
         current = live.get(key)
         if current is None:
             result.objects.append(ObjectDrift(key, api_version, "missing"))
+            continue
+        if known_clean is not None and known_clean(key, api_version, body, current):
             continue
         expected = _normalized(_masked(_with_server_defaults(api_version, key.kind, body), secrets, digest_of))
         actual = _normalized(_masked(current, secrets, digest_of))
@@ -186,6 +191,8 @@ def live_drift(
         problem = workload_problem(current)
         if problem:
             result.unhealthy.append(UnhealthyObject(key, api_version, problem))
+        elif not found and not note:
+            result.clean.append(key)
     return result
 
 

@@ -175,6 +175,13 @@ class ReleaseState:
         return text
 
 
+def settled_state(instance: DesiredRelease, deployed: HelmRelease, *, marker: Marker) -> ReleaseState:
+    """``in-sync``, known without comparing (a verdict: the same inputs and the same record as before)."""
+    return ReleaseState(env=marker.env, cluster=marker.cluster, name=instance.name, namespace=instance.namespace,
+                        status=Status.IN_SYNC, instance=instance, revision=deployed.revision,
+                        helm_status=deployed.status, chart_version=deployed.chart_version)
+
+
 def decide(
     instance: DesiredRelease | None,
     desired_manifest: str | None,

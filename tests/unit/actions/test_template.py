@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 import yaml
 
-from helmkit.actions.template import MASKED_NOTE, mask_secret_data
+from helmkit.actions.template import _SECRET_KIND, MASKED_NOTE, _has_secret_kind, mask_secret_data
 from helmkit.adapters.masking import MaskKey
 
 digest_mask = MaskKey.from_text("unit-test-key", "test").digest
@@ -65,3 +66,12 @@ def test_masked_secret_is_still_a_valid_manifest() -> None:
     assert base64.b64decode(password, validate=True).decode() == digest_mask(b64)  # base64, as the API requires
     assert secret["stringData"] == {"token": digest_mask("plain-token-value")}
     assert MASKED_NOTE in out
+
+
+@pytest.mark.parametrize("text", [
+    "kind: Secret\nx: 1", "a: 1\nkind: Secret", "a: 1\nkind: 'Secret'\r\n", "kind: Secrets\n", "a:\n  kind: Secret\n",
+    "kind: ConfigMap\nkind: Secret\n", "", "Secret", "kind: Secret", "x\nkind:Secret", "kind: Secrets\nSecret",
+    "kind: A\nkind: B\nkind: \"Secret\"  \n", "# kind: Secret\n", "kind: SecretList\nkind: Secret-ish\n",
+])
+def test_secret_documents_are_found_as_the_line_rule_says(text: str) -> None:
+    assert _has_secret_kind(text) is bool(_SECRET_KIND.search(text))

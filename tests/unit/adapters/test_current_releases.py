@@ -77,3 +77,24 @@ def test_an_undecodable_current_record_falls_back_to_the_next_choice(kube: KubeC
     assert (web.current.revision, web.current.manifest) == (2, "two\n")
     assert [r.revision for r in web.history] == [1, 2]
     assert read_current_releases(kube, namespace="other").histories == {}
+
+
+def test_undecoded_reading_decodes_only_what_is_asked_and_ends_like_the_eager_one(kube: KubeClient) -> None:
+    store(kube, secret(helm3_record(revision=1, status="superseded", manifest="one\n")))
+    store(kube, secret(helm3_record(revision=2, status="deployed", manifest="two\n")))
+    store(kube, corrupt(secret(helm3_record(revision=3, status="deployed"))))
+    store(kube, secret(helm3_record("api", 1, "deployed", "other", manifest="api\n")))
+    lazy = read_current_releases(kube, decode=False)
+    web, api = lazy.histories[("prod", "web")], lazy.histories[("other", "api")]
+    assert (web.current.revision, web.current.summary, web.current.manifest) == (3, True, "")
+    assert web.current.storage_uid and web.current.storage_version  # the record's identity, from its metadata
+    assert api.current.summary and lazy.undecodable == ()
+    partly = lazy.decoded({("other", "api")}, final=False)
+    assert partly.histories[("other", "api")].current.manifest == "api\n"
+    assert partly.histories[("prod", "web")].current.summary  # not asked: left undecoded
+    whole = partly.decoded({("prod", "web")})
+    eager = read_current_releases(kube)
+    assert {k: (h.current.revision, h.current.manifest, h.current.storage_uid) for k, h in whole.histories.items()} \
+        == {k: (h.current.revision, h.current.manifest, h.current.storage_uid) for k, h in eager.histories.items()}
+    assert [u.name for u in whole.undecodable] == [u.name for u in eager.undecodable] == ["sh.helm.release.v1.web.v3"]
+    assert whole.stored == {}  # final: no payload kept once decoded

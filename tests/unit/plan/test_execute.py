@@ -131,6 +131,25 @@ def test_at_most_concurrency_steps_per_cluster() -> None:
     assert rec.most_running == {"x": 2, "y": 1}
 
 
+def test_at_most_limit_steps_in_all_clusters_together() -> None:
+    rec = Recorder()
+    total: list[int] = []
+    barrier = threading.Barrier(4, timeout=WAIT)  # four at a time do run together
+
+    def count() -> bool:
+        with rec.lock:
+            total.append(sum(rec.running.values()))
+        return barrier.wait() >= 0 and not threading.Event().wait(0.02)
+
+    names = ["a", "b", "c", "d"]
+    for name in names:
+        rec.hooks[name] = count
+    p = plan({cluster: [[step(cluster, n) for n in names]] for cluster in ("x", "y", "z")})
+    result = execute(p, rec, concurrency=4, stop=threading.Event(), on_event=[].append, limit=4)
+    assert not result.failed and len(total) == 12
+    assert max(total) == 4  # 3 clusters x 4 would be 12 at once
+
+
 def test_clusters_of_a_wave_run_in_parallel_and_waves_in_order() -> None:
     rec = Recorder()
     rec.hooks["on-x"] = lambda: rec.started_event("on-y").wait(WAIT)
