@@ -159,6 +159,7 @@ class Assessment:
     helm: HelmClient
     instances: list[ReleaseInstance] = field(default_factory=list)  # selected, disabled ones included
     chart_paths: dict[str, Path] = field(default_factory=dict)  # release key -> chart helm rendered
+    render_keys: dict[str, str] = field(default_factory=dict)  # release key -> render key (actions.verdicts)
 
     @property
     def unreachable(self) -> dict[str, HelmkitError]:
@@ -217,7 +218,7 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
         _keep_verdicts(verdicts, releases, manifests)
     chart_paths = {r.instance.key: r.chart for r in rendered if r.chart is not None}
     return Assessment(options.env, clusters, resolution.graphs, releases, live, errors, resolution.warnings, helm,
-                      instances, chart_paths)
+                      instances, chart_paths, {r.instance.key: r.key for r in rendered if r.key is not None})
 
 
 def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInstance], live: ClusterLive, *,

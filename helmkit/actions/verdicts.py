@@ -24,13 +24,22 @@ same inputs and record are taken as the same rendering).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from helmkit import __version__
+from helmkit.actions.charttext import ChartTraits, chart_traits
 from helmkit.adapters.cache import ContentCache
-from helmkit.adapters.helmstorage import HelmRelease
+from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
+from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
+from helmkit.errors import HelmkitError
+
+if TYPE_CHECKING:  # livestate uses Verdicts: the assessment is only named here
+    from helmkit.actions.livestate import AssessedRelease, Assessment
 
 VERDICT_FORMAT = 1
 SUMMARY_FIELDS = ("chart_name", "chart_version", "app_version", "first_deployed", "last_deployed",
@@ -77,3 +86,46 @@ class Verdicts:
             return
         summary = {f: getattr(record, f) for f in SUMMARY_FIELDS}
         self.cache.put(key, json.dumps(summary, sort_keys=True).encode())
+
+
+def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]) -> int:
+    """Keep verdicts for the releases (keys) a sync just deployed: the next run knows them in sync.
+
+    Helm rendered them from the inputs behind their render key, so their new record is that
+    rendering -- unless the chart reads the cluster (``lookup``) or whether it is installing (the
+    next render is an upgrade, with another key). Reads each cluster's records once; returns how
+    many verdicts were kept.
+    """
+    wanted = {key for key in applied if key in assessment.render_keys}
+    items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
+    traits: dict[Path, ChartTraits] = {}
+    kept = 0
+    for cluster in assessment.clusters:
+        mine = [item for item in items if item.state.cluster == cluster.name]
+        mine = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
+        if not mine:
+            continue
+        try:
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+            with KubeClient(config, timeout=15.0, retries=1) as client:
+                snapshot = read_current_releases(client, decode=False)
+        except HelmkitError:
+            continue  # only a later run's speed depends on it
+        snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in mine})
+        verdicts = Verdicts.of(ctx)
+        for item in mine:
+            history = snapshot.histories.get((item.state.namespace, item.state.name))
+            if history is not None and history.current.status == "deployed" and not history.current.summary:
+                verdicts.keep(assessment.render_keys[item.state.key], history.current, cluster.env, cluster.name)
+                kept += 1
+    return kept
+
+
+def _stable(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> bool:
+    if chart is None:
+        return False
+    if chart not in known:
+        known[chart] = chart_traits(chart)
+    traits = known[chart]
+    was_deployed = item.deployed is not None and item.deployed.status != "uninstalled"
+    return not traits.looks_up and (was_deployed or not traits.release_phase)

@@ -82,3 +82,13 @@ def test_live_verdicts_never_hide_a_later_hand_edit(shop: Fleet) -> None:
     assert image(shop) == "nginx:1.27"
     assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0
 
+
+
+def test_a_sync_keeps_verdicts_for_what_it_deployed(shop: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shop.run(sync, SyncOptions(env="prod", yes=True)).code == 0
+    shop.argvs.clear()
+    nothing = shop.run(sync, SyncOptions(env="prod", yes=True))  # the next sync: nothing to do, no helm at all
+    assert nothing.code == 0, nothing.out + nothing.err
+    assert templates(shop) == [] and not [a for a in shop.argvs if "upgrade" in a], shop.argvs
+    monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY + "-rotated")
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 2  # still judged anew
