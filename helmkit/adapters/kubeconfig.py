@@ -7,7 +7,9 @@ wins), else ``~/.kube/config``. Relative paths inside a file are relative to tha
 :func:`load_cluster_config` resolves one context into a :class:`ClusterConfig`: server URL, CA
 (``certificate-authority[-data]``, ``insecure-skip-tls-verify``, ``tls-server-name``), client
 certificate and key (files or ``-data``), bearer token or ``tokenFile``, basic auth, or an exec
-credential plugin (:mod:`helmkit.adapters.execcredential`). The current-context of
+credential plugin (:mod:`helmkit.adapters.execcredential`), and the proxy its requests go through
+(the cluster's ``proxy-url``, else ``HTTPS_PROXY``/``NO_PROXY``: :mod:`helmkit.adapters.proxy`).
+A user with a legacy ``auth-provider`` is refused, naming the exec plugin that replaces it. The current-context of
 the file is never read for selection and never changed: every caller names its context.
 
 Errors name the kubeconfig file(s) and the context, never a token, password or key.
@@ -26,6 +28,7 @@ from typing import Any
 import yaml
 
 from helmkit.adapters.execcredential import EXEC_API_VERSIONS, Credentials, ExecCredentialPlugin
+from helmkit.adapters.proxy import Proxy, ProxyConfigError, choose_proxy
 from helmkit.adapters.runner import Runner
 from helmkit.errors import ClusterError, InputError, Location, Problem
 
@@ -49,6 +52,7 @@ class ClusterConfig:
     tls_server_name: str | None = None
     static: Credentials = field(default_factory=Credentials)
     exec_plugin: ExecCredentialPlugin | None = None
+    proxy: Proxy | None = None
 
     def credentials(self) -> Credentials:
         """Static credentials merged with the exec plugin's (plugin wins, as in kubectl)."""
@@ -143,6 +147,14 @@ def load_cluster_config(
         insecure_skip_tls_verify=bool(cl.get("insecure-skip-tls-verify", False)),
         tls_server_name=str(cl["tls-server-name"]) if cl.get("tls-server-name") else None,
     )
+    try:
+        config.proxy = choose_proxy(config.server, str(cl.get("proxy-url") or ""),
+                                    os.environ if env is None else env, cluster=cluster_name)
+    except ProxyConfigError as exc:
+        raise _bad(cluster.file, f"{exc}", hint="client-go accepts proxy-url http://, https:// or socks5:// "
+                   "([user:password@]host[:port])") from None
+    if config.proxy is not None and config.proxy.password:
+        runner.masker.add(config.proxy.password)
     if user_name:
         user = merged.users.get(user_name)
         if user is None:
@@ -175,13 +187,30 @@ def _apply_user(config: ClusterConfig, user: _Entry, cluster: dict[str, Any], ru
     if bool(config.static.client_cert_pem) != bool(config.static.client_key_pem):
         raise ClusterError(f"{where}: user {config.user!r} has a client certificate without a key (or a key alone)")
     if body.get("auth-provider"):
-        raise ClusterError(
-            f"{where}: user {config.user!r} uses a removed auth-provider",
-            hint="use an exec credential plugin (client.authentication.k8s.io/v1) instead",
-        )
+        raise auth_provider_error(body["auth-provider"], config.user, user.file, where)
     exec_body = body.get("exec")
     if exec_body:
         config.exec_plugin = _exec_plugin(exec_body, config, user.file, cluster, runner=runner, where=where)
+
+
+AUTH_PROVIDER_FIXES = {
+    "gcp": "gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin; "
+           "then gcloud container clusters get-credentials rewrites the user)",
+    "azure": "kubelogin (az aks install-cli; then kubelogin convert-kubeconfig -l azurecli)",
+    "oidc": "kubelogin (kubectl oidc-login get-token --oidc-issuer-url=... --oidc-client-id=...)",
+}
+
+
+def auth_provider_error(provider: Any, user: str, file: Path, where: str) -> InputError:
+    """The error for a user with a legacy ``auth-provider``: which one, and the exec plugin to use instead."""
+    name = str(provider.get("name") or "") if isinstance(provider, dict) else ""
+    fix = AUTH_PROVIDER_FIXES.get(name, "the exec credential plugin your provider ships")
+    removed = "which client-go removed" if name in ("gcp", "azure") else "which helmkit does not run"
+    return _bad(
+        file,
+        f"{where}: user {user!r} uses auth-provider {name or '(unnamed)'!r}, {removed}",
+        hint=f"switch the user to an exec credential plugin (user.exec, client.authentication.k8s.io/v1): {fix}",
+    )
 
 
 def _exec_plugin(
