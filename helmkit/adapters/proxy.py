@@ -188,7 +188,7 @@ def _ascii(host: str) -> str:
     if host.isascii():
         return host
     try:
-        return host.encode("idna").decode("ascii")
+        return ".".join(label.encode("idna").decode("ascii") if label else "" for label in host.split("."))
     except UnicodeError:
         return host
 

@@ -114,7 +114,8 @@ def repo(tmp_path: Path, cluster: E2ECluster) -> Path:
     return root
 
 
-def helmkit(repo: Path, helm_bin: Path, kubeconfig: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def helmkit(repo: Path, helm_bin: Path, kubeconfig: Path, env: dict[str, str],
+            *args: str) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, "-m", "helmkit", "--repo", str(repo), "--helm", str(helm_bin), "--colour", "never",
                 *args, "--kubeconfig", str(kubeconfig)], env)
 
@@ -164,7 +165,8 @@ def test_the_kubeconfig_proxy_url_beats_the_environment(cluster: E2ECluster, pro
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     env = tool_env(tmp_path, kubeconfig, HTTPS_PROXY=dead, NO_PROXY="*")
     with reader(kubeconfig, cluster.context, env) as client:
-        assert client.config.proxy is not None and client.config.proxy.source == f"proxy-url of cluster {cluster.context!r}"
+        assert client.config.proxy is not None
+        assert client.config.proxy.source == f"proxy-url of cluster {cluster.context!r}"
         assert client.list("v1", "Namespace")
     assert proxy.tunnels(target) > 0
     before = proxy.tunnels(target)

@@ -3,8 +3,9 @@
 :class:`HttpProxy` runs ``python -m proxy`` (the PyPI package proxy.py, a dev dependency) on a free
 port of 127.0.0.1 with the :mod:`tests.support.proxyhosts` plugin, so host names under
 ``proxied.test`` resolve inside the proxy only. The plugin writes one line per upstream connection
-(``host:port``, before the proxy answers the client), so :meth:`HttpProxy.tunnels` counts them. :class:`SocksProxy` runs pproxy as a SOCKS5
-server; its verbose log has one ``socks5 client -> host:port`` line per stream.
+(``host:port``, before the proxy answers the client), so :meth:`HttpProxy.tunnels` counts them.
+:class:`SocksProxy` runs pproxy as a SOCKS5 server; its verbose log has one
+``socks5 client -> host:port`` line per stream.
 """
 
 from __future__ import annotations
