@@ -187,28 +187,42 @@ def _apply_user(config: ClusterConfig, user: _Entry, cluster: dict[str, Any], ru
     if bool(config.static.client_cert_pem) != bool(config.static.client_key_pem):
         raise ClusterError(f"{where}: user {config.user!r} has a client certificate without a key (or a key alone)")
     if body.get("auth-provider"):
-        raise auth_provider_error(body["auth-provider"], config.user, user.file, where)
+        raise auth_provider_error(body["auth-provider"], config.user, user.file, f"context {config.context!r}")
     exec_body = body.get("exec")
     if exec_body:
         config.exec_plugin = _exec_plugin(exec_body, config, user.file, cluster, runner=runner, where=where)
 
 
 AUTH_PROVIDER_FIXES = {
-    "gcp": "gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin; "
-           "then gcloud container clusters get-credentials rewrites the user)",
-    "azure": "kubelogin (az aks install-cli; then kubelogin convert-kubeconfig -l azurecli)",
-    "oidc": "kubelogin (kubectl oidc-login get-token --oidc-issuer-url=... --oidc-client-id=...)",
+    "gcp": "gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin, then "
+           "gcloud container clusters get-credentials CLUSTER writes the exec user)",
+    "azure": "kubelogin (az aks install-cli, then kubelogin convert-kubeconfig -l azurecli)",
 }
 
 
 def auth_provider_error(provider: Any, user: str, file: Path, where: str) -> InputError:
-    """The error for a user with a legacy ``auth-provider``: which one, and the exec plugin to use instead."""
-    name = str(provider.get("name") or "") if isinstance(provider, dict) else ""
-    fix = AUTH_PROVIDER_FIXES.get(name, "the exec credential plugin your provider ships")
-    removed = "which client-go removed" if name in ("gcp", "azure") else "which helmkit does not run"
+    """A user with a legacy ``auth-provider``: which one, and the exec credential plugin that replaces it.
+
+    client-go removed ``gcp`` and ``azure`` (helm and kubectl fail on them too); it keeps ``oidc``,
+    which helmkit's reader does not implement: kubelogin (``kubectl oidc-login``) does the same as an
+    exec plugin, for helm, kubectl and helmkit alike.
+    """
+    body: dict[str, Any] = provider if isinstance(provider, dict) else {}
+    name = str(body.get("name") or "")
+    settings: dict[str, Any] = body["config"] if isinstance(body.get("config"), dict) else {}
+    if name == "oidc":
+        issuer = str(settings.get("idp-issuer-url") or "ISSUER")
+        client = str(settings.get("client-id") or "CLIENT_ID")
+        state = "which helmkit's Kubernetes reader does not run (helm and kubectl still do)"
+        fix = ("kubelogin: command: kubectl, args: [oidc-login, get-token, "
+               f"--oidc-issuer-url={issuer}, --oidc-client-id={client}]")
+    else:
+        state = "which client-go removed (helm and kubectl refuse it too)" if name in AUTH_PROVIDER_FIXES else \
+            "which helmkit's Kubernetes reader does not run"
+        fix = AUTH_PROVIDER_FIXES.get(name, "the exec credential plugin your identity provider ships")
     return _bad(
         file,
-        f"{where}: user {user!r} uses auth-provider {name or '(unnamed)'!r}, {removed}",
+        f"{where}: user {user!r} uses auth-provider {name or '(unnamed)'!r}, {state}",
         hint=f"switch the user to an exec credential plugin (user.exec, client.authentication.k8s.io/v1): {fix}",
     )
 

@@ -228,3 +228,18 @@ def test_socks5_proxy_url(cluster: E2ECluster, helm_bin: Path, tmp_path: Path) -
         listed = helm_list(helm_bin, cluster.context, env)
         assert listed.returncode == 0, listed.stderr
         assert through_reader > 0 and socks.streams(target) > through_reader
+
+
+def test_an_auth_provider_user_gets_one_clear_error(cluster: E2ECluster, repo: Path, helm_bin: Path,
+                                                    tmp_path: Path) -> None:
+    kubeconfig, _ = proxied_kubeconfig(cluster, tmp_path / "kubeconfig", host="127.0.0.1")
+    doc = yaml.safe_load(kubeconfig.read_text())
+    user = next(u for u in doc["users"] if u["name"] == doc["contexts"][0]["context"]["user"])
+    user["user"] = {"auth-provider": {"name": "oidc", "config": {
+        "idp-issuer-url": "https://idp.example", "client-id": "helmkit", "id-token": "eyJ-id-token-secret"}}}
+    kubeconfig.write_text(yaml.safe_dump(doc))
+    shown = helmkit(repo, helm_bin, kubeconfig, tool_env(tmp_path, kubeconfig), "status", "-e", "px")
+    out = shown.stdout + shown.stderr
+    assert shown.returncode == 1, out
+    assert "uses auth-provider 'oidc'" in out and "kubectl, args: [oidc-login, get-token" in out, out
+    assert "Traceback" not in out and "eyJ-id-token-secret" not in out, out

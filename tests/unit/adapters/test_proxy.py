@@ -131,16 +131,20 @@ def test_bad_proxy_url_names_the_kubeconfig(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("provider", "fix"), [
-    ("gcp", "gke-gcloud-auth-plugin"), ("azure", "kubelogin"), ("oidc", "kubelogin"), ("acme", "exec credential"),
+    ("gcp", "gke-gcloud-auth-plugin"), ("azure", "kubelogin"), ("acme", "exec credential"),
+    ("oidc", "kubelogin: command: kubectl, args: [oidc-login, get-token, --oidc-issuer-url=https://idp.example, "
+             "--oidc-client-id=helmkit-ci]"),
 ])
 def test_auth_provider_is_refused_naming_user_and_fix(tmp_path: Path, provider: str, fix: str) -> None:
-    user = {"auth-provider": {"name": provider, "config": {"id-token": "secret-id-token"}}}
+    user = {"auth-provider": {"name": provider, "config": {"id-token": "secret-id-token", "client-secret": "cs-99",
+                                                          "idp-issuer-url": "https://idp.example",
+                                                          "client-id": "helmkit-ci"}}}
     path = kubeconfig(tmp_path, {"server": "https://api.example.com"}, user)
     with pytest.raises(InputError) as failed:
         load_cluster_config("ctx", Runner(), kubeconfig=path, env={})
     text = failed.value.render()
     assert f"user 'u1' uses auth-provider '{provider}'" in text and str(path) in text
-    assert fix in text and "user.exec" in text and "secret-id-token" not in text
+    assert fix in text and "user.exec" in text and "secret-id-token" not in text and "cs-99" not in text
 
 
 # -- refusals a real proxy rarely makes on demand: a hand-written proxy at the outer door -----------------
