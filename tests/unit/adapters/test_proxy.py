@@ -210,6 +210,16 @@ def test_socks5_refusal_is_named(tmp_path: Path, refusing_proxy: tuple[int, list
     assert "connection not allowed by ruleset" in failed.value.message
 
 
+def test_socks5_credentials_rejected(tmp_path: Path, refusing_proxy: tuple[int, list[bytes]]) -> None:
+    port, replies = refusing_proxy
+    replies.append(b"\x05\x02" + b"\x01\x01")  # user/password wanted; then rejected
+    with client_through(tmp_path, f"socks5://sam:s0cks-pw@127.0.0.1:{port}") as client, \
+            pytest.raises(ClusterError) as failed:
+        client.version()
+    assert f"SOCKS5 proxy socks5://sam@127.0.0.1:{port}" in failed.value.message
+    assert "rejected the user and password" in failed.value.message and "s0cks-pw" not in failed.value.render()
+
+
 def test_an_https_proxy_is_refused_with_the_fix(tmp_path: Path) -> None:
     with client_through(tmp_path, "https://proxy.corp:3129") as client, pytest.raises(ClusterError) as failed:
         client.version()
