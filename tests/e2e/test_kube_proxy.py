@@ -24,6 +24,8 @@ from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Runner
 from helmkit.errors import ClusterError
+from helmkit.sandbox.cluster import ClusterState
+from helmkit.sandbox.server import ClusterServer
 from tests.e2e.conftest import CHARTS, E2ECluster
 from tests.support.proxyserver import HttpProxy, free_port, http_proxy, socks_proxy
 
@@ -243,3 +245,31 @@ def test_an_auth_provider_user_gets_one_clear_error(cluster: E2ECluster, repo: P
     assert shown.returncode == 1, out
     assert "uses auth-provider 'oidc'" in out and "kubectl, args: [oidc-login, get-token" in out, out
     assert "Traceback" not in out and "eyJ-id-token-secret" not in out, out
+
+
+def test_a_plain_http_server_is_reached_through_http_proxy_with_absolute_urls(tmp_path: Path) -> None:
+    server = ClusterServer(ClusterState("plain", "plain-token"), "127.0.0.1", 0, None)
+    server.start()
+    try:
+        path = tmp_path / "kubeconfig"
+        path.write_text(yaml.safe_dump({
+            "clusters": [{"name": "plain", "cluster": {"server": f"http://{PROXIED_HOST}:{server.port}"}}],
+            "users": [{"name": "plain", "user": {"token": "plain-token"}}],
+            "contexts": [{"name": "plain", "context": {"cluster": "plain", "user": "plain"}}],
+        }))
+        target = f"{PROXIED_HOST}:{server.port}"
+        with http_proxy(tmp_path / "open") as open_proxy:
+            env = {"HTTPS_PROXY": "http://127.0.0.1:1", "HTTP_PROXY": open_proxy.url()}  # http:// servers: HTTP_PROXY
+            with reader(path, "plain", env) as client:
+                client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plain-ns"}})
+                assert client.get("v1", "Namespace", "plain-ns") is not None
+            assert open_proxy.tunnels(target) >= 2
+        with http_proxy(tmp_path / "guarded", basic_auth=f"{PROXY_USER}:{PROXY_PASSWORD}") as guarded:
+            with reader(path, "plain", {"HTTP_PROXY": guarded.url()}) as client, \
+                    pytest.raises(ClusterError) as failed:
+                client.version()
+            assert "answered HTTP 407 Proxy Authentication Required" in failed.value.message
+            with reader(path, "plain", {"http_proxy": guarded.url(PROXY_USER, PROXY_PASSWORD)}) as client:
+                assert client.version()["gitVersion"]
+    finally:
+        server.stop()
