@@ -31,7 +31,6 @@ from helmkit.adapters.proxyconn import (
     ProxyUnreachable,
     TunnelConnection,
     TunnelTLSConnection,
-    check_supported,
 )
 from helmkit.errors import ClusterError
 
@@ -102,12 +101,11 @@ class ConnectionPool:
             if context is None:
                 return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             return _TLSConnection(self.host, self.port, timeout=self.timeout, context=context, server_name=server_name)
-        check_supported(proxy, cluster=config.cluster, context=config.context)
         if context is not None:
             return TunnelTLSConnection(self.host, self.port, timeout=self.timeout, context=context,
                                        server_name=server_name, proxy=proxy, cluster=config.cluster,
                                        kube_context=config.context)
-        if proxy.scheme.startswith("socks5"):
+        if proxy.scheme != "http":
             return TunnelConnection(self.host, self.port, timeout=self.timeout, proxy=proxy,
                                     cluster=config.cluster, context=config.context)
         return ForwardConnection(self.host, self.port, timeout=self.timeout, proxy=proxy,

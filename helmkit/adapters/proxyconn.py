@@ -6,8 +6,11 @@
 * ``http://`` proxy, ``http://`` server: each request goes to the proxy with the absolute URL.
 * ``socks5://`` proxy (RFC 1928, user/password by RFC 1929): the proxy resolves the server's name
   and opens the stream; TLS as above.
-* ``https://`` proxies (TLS to the proxy itself) are refused with a clear error: Python's ``ssl``
-  cannot run the API server's TLS inside the proxy's.
+* ``https://`` proxy: TLS to the proxy first, checked with the cluster's TLS settings (CA, client
+  certificate) and the proxy's host name, as Go's transport clones the client's TLS config for it;
+  then CONNECT, and the API server's own TLS inside. Python's ``ssl`` cannot stack two TLS layers on
+  one socket, so a small relay thread per connection carries the inner bytes over a socket pair; it
+  ends when either side closes.
 
 A proxy that cannot be reached, or that answers 502-504 to CONNECT, raises :class:`ProxyUnreachable`
 (the request never reached the API server: retried like any connect failure). A proxy that refuses
@@ -18,10 +21,13 @@ A proxy that cannot be reached, or that answers 502-504 to CONNECT, raises :clas
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import ipaddress
+import select
 import socket
 import ssl
+import threading
 from typing import Any
 
 from helmkit.adapters.proxy import Proxy
@@ -47,17 +53,9 @@ def proxy_authorization(proxy: Proxy) -> str | None:
     return "Basic " + base64.b64encode(token).decode()
 
 
-def check_supported(proxy: Proxy, *, cluster: str, context: str) -> None:
-    if proxy.scheme == "https":
-        raise ClusterError(
-            f"proxy {proxy.display} of cluster {cluster!r}: helmkit's Kubernetes reader cannot use an https:// "
-            "proxy (TLS to the proxy itself)", cluster=context,
-            hint="use the proxy's http:// address: the API server's own TLS still runs end to end inside the tunnel",
-        )
-
-
-def open_tunnel(proxy: Proxy, host: str, port: int, *, timeout: float, cluster: str, context: str) -> socket.socket:
-    """A socket to ``host:port`` through ``proxy`` (HTTP CONNECT or SOCKS5)."""
+def open_tunnel(proxy: Proxy, host: str, port: int, *, timeout: float, cluster: str, context: str,
+                tls: ssl.SSLContext | None = None) -> socket.socket:
+    """A socket to ``host:port`` through ``proxy`` (HTTP CONNECT, over TLS for an https:// proxy, or SOCKS5)."""
     try:
         sock = socket.create_connection((proxy.host, proxy.port), timeout=timeout)
     except TimeoutError:
@@ -66,6 +64,8 @@ def open_tunnel(proxy: Proxy, host: str, port: int, *, timeout: float, cluster: 
         raise ProxyUnreachable(f"cannot connect to proxy {proxy.display}: "
                                f"{exc.strerror or type(exc).__name__}") from None
     try:
+        if proxy.scheme == "https":
+            sock = _proxy_tls(sock, proxy, tls or ssl.create_default_context(), context)
         if proxy.scheme.startswith("socks5"):
             _socks5(sock, proxy, host, port, cluster=cluster, context=context)
         else:
@@ -80,7 +80,49 @@ def open_tunnel(proxy: Proxy, host: str, port: int, *, timeout: float, cluster: 
         sock.close()
         raise ProxyUnreachable(f"proxy {proxy.display} dropped the connection "
                                f"({exc.strerror or type(exc).__name__})") from None
-    return sock
+    return _relay(sock, timeout) if isinstance(sock, ssl.SSLSocket) else sock
+
+
+def _proxy_tls(sock: socket.socket, proxy: Proxy, tls: ssl.SSLContext, context: str) -> ssl.SSLSocket:
+    try:
+        return tls.wrap_socket(sock, server_hostname=proxy.host)
+    except ssl.SSLError as exc:
+        sock.close()
+        raise ClusterError(f"TLS handshake with proxy {proxy.display} failed: {exc.reason or exc}", cluster=context,
+                           hint="helmkit checks an https:// proxy's certificate as client-go does: with the "
+                           "cluster's certificate-authority (else the system's) and the proxy's host name") from None
+
+
+def _relay(outer: ssl.SSLSocket, timeout: float) -> socket.socket:
+    """A plain socket whose bytes travel inside ``outer`` (the TLS connection to an https:// proxy)."""
+    mine, theirs = socket.socketpair()
+    outer.settimeout(None)  # the caller's timeout applies on its end of the pair
+    mine.settimeout(timeout)
+    threading.Thread(target=_pump, args=(outer, theirs), name="helmkit-proxy-relay", daemon=True).start()
+    return mine
+
+
+def _pump(outer: ssl.SSLSocket, inner: socket.socket) -> None:
+    # One thread does both directions: an SSL socket must not be read and written from two threads.
+    try:
+        while True:
+            ready = [outer] if outer.pending() else select.select([outer, inner], [], [])[0]
+            if outer in ready:
+                data = outer.recv(65536)
+                if not data:
+                    return
+                inner.sendall(data)
+            if inner in ready:
+                data = inner.recv(65536)
+                if not data:
+                    return
+                outer.sendall(data)
+    except (OSError, ValueError):
+        return
+    finally:
+        inner.close()
+        with contextlib.suppress(OSError):
+            outer.close()
 
 
 def _connect(sock: socket.socket, proxy: Proxy, host: str, port: int, *, cluster: str, context: str) -> None:
@@ -169,7 +211,7 @@ def _recv(sock: socket.socket, size: int, proxy: Proxy) -> bytes:
 
 
 class TunnelConnection(http.client.HTTPConnection):
-    """Plain HTTP to the API server, inside a SOCKS5 tunnel."""
+    """Plain HTTP to the API server, inside a SOCKS5 tunnel (or a CONNECT tunnel of an https:// proxy)."""
 
     def __init__(self, host: str, port: int, *, timeout: float, proxy: Proxy, cluster: str, context: str) -> None:
         super().__init__(host, port, timeout=timeout)
@@ -191,7 +233,7 @@ class TunnelTLSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         raw = open_tunnel(self._proxy, self.host, self.port, timeout=self.timeout or 30.0,
-                          cluster=self._cluster, context=self._context)
+                          cluster=self._cluster, context=self._context, tls=self._tls)
         try:
             self.sock = self._tls.wrap_socket(raw, server_hostname=self._server_name)
         except BaseException:

@@ -24,6 +24,7 @@ from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.runner import Runner
 from helmkit.errors import ClusterError
+from helmkit.sandbox.certificates import Identity
 from helmkit.sandbox.cluster import ClusterState
 from helmkit.sandbox.server import ClusterServer
 from tests.e2e.conftest import CHARTS, E2ECluster
@@ -273,3 +274,20 @@ def test_a_plain_http_server_is_reached_through_http_proxy_with_absolute_urls(tm
                 assert client.version()["gitVersion"]
     finally:
         server.stop()
+
+
+def test_an_https_proxy_url(cluster: E2ECluster, helm_bin: Path, tmp_path: Path, sandbox_identity: Identity) -> None:
+    # client-go checks an https:// proxy with the cluster's TLS settings: the sandbox's CA signed this one too
+    pem = (sandbox_identity.certificate_pem, sandbox_identity.key_pem)
+    with http_proxy(tmp_path / "tls-proxy", tls=pem) as secure:
+        kubeconfig, target = proxied_kubeconfig(cluster, tmp_path / "kubeconfig",
+                                                proxy_url=secure.url(scheme="https"))
+        env = tool_env(tmp_path, kubeconfig)
+        with reader(kubeconfig, cluster.context, env) as client:
+            with ThreadPoolExecutor(3) as pool:
+                assert all(pool.map(lambda _: client.list("v1", "Namespace"), range(6)))
+            client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "over-tls"}})
+        through_reader = secure.tunnels(target)
+        listed = helm_list(helm_bin, cluster.context, env)
+        assert listed.returncode == 0, listed.stderr
+        assert through_reader >= 2 and secure.tunnels(target) > through_reader

@@ -84,7 +84,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def http_proxy(folder: Path, *, basic_auth: str | None = None) -> Iterator[HttpProxy]:
+def http_proxy(folder: Path, *, basic_auth: str | None = None,
+               tls: tuple[str, str] | None = None) -> Iterator[HttpProxy]:
+    """proxy.py on 127.0.0.1; ``tls``: (certificate PEM, key PEM) to speak TLS to clients (an https:// proxy)."""
     folder.mkdir(parents=True, exist_ok=True)
     port_file, log = folder / "proxy.port", folder / "proxy.log"
     argv = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
@@ -92,6 +94,11 @@ def http_proxy(folder: Path, *, basic_auth: str | None = None) -> Iterator[HttpP
             "--plugins", "tests.support.proxyhosts.ProxiedHosts"]
     if basic_auth:
         argv += ["--basic-auth", basic_auth]
+    if tls:
+        (folder / "tls.crt").write_text(tls[0])
+        (folder / "tls.key").write_text(tls[1])
+        (folder / "tls.key").chmod(0o600)
+        argv += ["--cert-file", str(folder / "tls.crt"), "--key-file", str(folder / "tls.key")]
     with (folder / "proxy.out").open("wb") as out:
         process = subprocess.Popen(argv, cwd=REPO, env=_env(**{LOG_ENV: str(folder / "upstreams")}), stdout=out,
                                    stderr=subprocess.STDOUT)

@@ -220,7 +220,11 @@ def test_socks5_credentials_rejected(tmp_path: Path, refusing_proxy: tuple[int, 
     assert "rejected the user and password" in failed.value.message and "s0cks-pw" not in failed.value.render()
 
 
-def test_an_https_proxy_is_refused_with_the_fix(tmp_path: Path) -> None:
-    with client_through(tmp_path, "https://proxy.corp:3129") as client, pytest.raises(ClusterError) as failed:
+def test_an_https_proxy_that_does_not_speak_tls_is_named(tmp_path: Path,
+                                                        refusing_proxy: tuple[int, list[bytes]]) -> None:
+    port, _ = refusing_proxy
+    with client_through(tmp_path, f"https://u:pw-7@127.0.0.1:{port}") as client, \
+            pytest.raises(ClusterError) as failed:
         client.version()
-    assert "cannot use an https:// proxy" in failed.value.message and "http://" in (failed.value.hint or "")
+    assert f"TLS handshake with proxy https://u@127.0.0.1:{port} (proxy-url of cluster 'c1') failed" \
+        in failed.value.message and "certificate-authority" in (failed.value.hint or "")
