@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from helmkit.adapters.execcredential import EXEC_API_VERSIONS, Credentials, ExecCredentialPlugin
-from helmkit.adapters.proxy import Proxy, ProxyConfigError, choose_proxy
+from helmkit.adapters.proxy import Proxy, ProxyConfigError, choose_proxy, env_proxy_passwords
 from helmkit.adapters.runner import Runner
 from helmkit.errors import ClusterError, InputError, Location, Problem
 
@@ -147,14 +147,15 @@ def load_cluster_config(
         insecure_skip_tls_verify=bool(cl.get("insecure-skip-tls-verify", False)),
         tls_server_name=str(cl["tls-server-name"]) if cl.get("tls-server-name") else None,
     )
+    proxy_env = os.environ if env is None else env
     try:
-        config.proxy = choose_proxy(config.server, str(cl.get("proxy-url") or ""),
-                                    os.environ if env is None else env, cluster=cluster_name)
+        config.proxy = choose_proxy(config.server, str(cl.get("proxy-url") or ""), proxy_env, cluster=cluster_name)
     except ProxyConfigError as exc:
         raise _bad(cluster.file, f"{exc}", hint="client-go accepts proxy-url http://, https:// or socks5:// "
                    "([user:password@]host[:port])") from None
-    if config.proxy is not None and config.proxy.password:
-        runner.masker.add(config.proxy.password)
+    for password in [config.proxy.password if config.proxy else None, *env_proxy_passwords(proxy_env)]:
+        if password:
+            runner.masker.add(password)
     if user_name:
         user = merged.users.get(user_name)
         if user is None:

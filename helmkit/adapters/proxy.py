@@ -96,6 +96,17 @@ def choose_proxy(server: str, proxy_url: str | None, env: Mapping[str, str], *, 
     return proxy if uses_proxy(host, port, NoProxy.parse(no_proxy)) else None
 
 
+def env_proxy_passwords(env: Mapping[str, str]) -> list[str]:
+    """The passwords in the proxy variables, whichever server they serve (helm may print those URLs)."""
+    found = []
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        with contextlib.suppress(ProxyConfigError):
+            proxy = parse_proxy_url(env.get(name) or "", name, env_rules=True)
+            if proxy.password:
+                found.append(proxy.password)
+    return found
+
+
 def uses_proxy(host: str, port: int, no_proxy: NoProxy) -> bool:
     """Whether an environment proxy applies to ``host:port`` (never to localhost and loopback)."""
     host = host.strip().lower()

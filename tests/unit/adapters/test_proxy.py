@@ -120,6 +120,9 @@ def test_kubeconfig_proxy_url_is_loaded_and_its_password_masked(tmp_path: Path) 
     config = load_cluster_config("ctx", runner, kubeconfig=path, env={"HTTPS_PROXY": "http://env:1"})
     assert config.proxy is not None and (config.proxy.host, config.proxy.source) == ("p", "proxy-url of cluster 'c1'")
     assert runner.masker.mask("dial Pr0xy-pass") == "dial ***"
+    env = {"HTTP_PROXY": "http://u:Env-pass-1@p:3128", "https_proxy": "u:Env-pass-2@p:3128", "NO_PROXY": "*"}
+    load_cluster_config("ctx", runner, kubeconfig=kubeconfig(tmp_path, {"server": "https://127.0.0.1:6443"}), env=env)
+    assert runner.masker.mask("Env-pass-1 Env-pass-2") == "*** ***"  # unused by this cluster, helm may print them
 
 
 def test_bad_proxy_url_names_the_kubeconfig(tmp_path: Path) -> None:
