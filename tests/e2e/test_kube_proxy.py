@@ -246,6 +246,10 @@ def test_an_auth_provider_user_gets_one_clear_error(cluster: E2ECluster, repo: P
     assert shown.returncode == 1, out
     assert "uses auth-provider 'oidc'" in out and "kubectl, args: [oidc-login, get-token" in out, out
     assert "Traceback" not in out and "eyJ-id-token-secret" not in out, out
+    synced = helmkit(repo, helm_bin, kubeconfig, tool_env(tmp_path, kubeconfig), "sync", "-e", "px", "--yes")
+    out = synced.stdout + synced.stderr
+    assert synced.returncode == 1 and out.count("uses auth-provider 'oidc'") == 1, out
+    assert "Traceback" not in out and "eyJ-id-token-secret" not in out, out
 
 
 def test_a_plain_http_server_is_reached_through_http_proxy_with_absolute_urls(tmp_path: Path) -> None:
