@@ -385,7 +385,7 @@ class KubeClient:
 
     def _unreachable(self, reason: str) -> ClusterError:
         return ClusterError(f"unreachable at {self.config.server}: {reason}", cluster=self.config.context,
-                            hint=f"check the server of {self.config.describe()} and the network")
+                            hint=self._connections.unreachable_hint())
 
 
 def _status_message(data: bytes) -> str:

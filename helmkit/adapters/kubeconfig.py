@@ -7,7 +7,9 @@ wins), else ``~/.kube/config``. Relative paths inside a file are relative to tha
 :func:`load_cluster_config` resolves one context into a :class:`ClusterConfig`: server URL, CA
 (``certificate-authority[-data]``, ``insecure-skip-tls-verify``, ``tls-server-name``), client
 certificate and key (files or ``-data``), bearer token or ``tokenFile``, basic auth, or an exec
-credential plugin (:mod:`helmkit.adapters.execcredential`). The current-context of
+credential plugin (:mod:`helmkit.adapters.execcredential`), and the proxy its requests go through
+(the cluster's ``proxy-url``, else ``HTTPS_PROXY``/``NO_PROXY``: :mod:`helmkit.adapters.proxy`).
+A user with a legacy ``auth-provider`` is refused, naming the exec plugin that replaces it. The current-context of
 the file is never read for selection and never changed: every caller names its context.
 
 Errors name the kubeconfig file(s) and the context, never a token, password or key.
@@ -26,6 +28,7 @@ from typing import Any
 import yaml
 
 from helmkit.adapters.execcredential import EXEC_API_VERSIONS, Credentials, ExecCredentialPlugin
+from helmkit.adapters.proxy import Proxy, ProxyConfigError, choose_proxy, env_proxy_passwords
 from helmkit.adapters.runner import Runner
 from helmkit.errors import ClusterError, InputError, Location, Problem
 
@@ -49,6 +52,7 @@ class ClusterConfig:
     tls_server_name: str | None = None
     static: Credentials = field(default_factory=Credentials)
     exec_plugin: ExecCredentialPlugin | None = None
+    proxy: Proxy | None = None
 
     def credentials(self) -> Credentials:
         """Static credentials merged with the exec plugin's (plugin wins, as in kubectl)."""
@@ -143,6 +147,15 @@ def load_cluster_config(
         insecure_skip_tls_verify=bool(cl.get("insecure-skip-tls-verify", False)),
         tls_server_name=str(cl["tls-server-name"]) if cl.get("tls-server-name") else None,
     )
+    proxy_env = os.environ if env is None else env
+    try:
+        config.proxy = choose_proxy(config.server, str(cl.get("proxy-url") or ""), proxy_env, cluster=cluster_name)
+    except ProxyConfigError as exc:
+        raise _bad(cluster.file, f"{exc}", hint="client-go accepts proxy-url http://, https:// or socks5:// "
+                   "([user:password@]host[:port])") from None
+    for password in [config.proxy.password if config.proxy else None, *env_proxy_passwords(proxy_env)]:
+        if password:
+            runner.masker.add(password)
     if user_name:
         user = merged.users.get(user_name)
         if user is None:
@@ -175,13 +188,44 @@ def _apply_user(config: ClusterConfig, user: _Entry, cluster: dict[str, Any], ru
     if bool(config.static.client_cert_pem) != bool(config.static.client_key_pem):
         raise ClusterError(f"{where}: user {config.user!r} has a client certificate without a key (or a key alone)")
     if body.get("auth-provider"):
-        raise ClusterError(
-            f"{where}: user {config.user!r} uses a removed auth-provider",
-            hint="use an exec credential plugin (client.authentication.k8s.io/v1) instead",
-        )
+        raise auth_provider_error(body["auth-provider"], config.user, user.file, f"context {config.context!r}")
     exec_body = body.get("exec")
     if exec_body:
         config.exec_plugin = _exec_plugin(exec_body, config, user.file, cluster, runner=runner, where=where)
+
+
+AUTH_PROVIDER_FIXES = {
+    "gcp": "gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin, then "
+           "gcloud container clusters get-credentials CLUSTER writes the exec user)",
+    "azure": "kubelogin (az aks install-cli, then kubelogin convert-kubeconfig -l azurecli)",
+}
+
+
+def auth_provider_error(provider: Any, user: str, file: Path, where: str) -> InputError:
+    """A user with a legacy ``auth-provider``: which one, and the exec credential plugin that replaces it.
+
+    client-go removed ``gcp`` and ``azure`` (helm and kubectl fail on them too); it keeps ``oidc``,
+    which helmkit's reader does not implement: kubelogin (``kubectl oidc-login``) does the same as an
+    exec plugin, for helm, kubectl and helmkit alike.
+    """
+    body: dict[str, Any] = provider if isinstance(provider, dict) else {}
+    name = str(body.get("name") or "")
+    settings: dict[str, Any] = body["config"] if isinstance(body.get("config"), dict) else {}
+    if name == "oidc":
+        issuer = str(settings.get("idp-issuer-url") or "ISSUER")
+        client = str(settings.get("client-id") or "CLIENT_ID")
+        state = "which helmkit's Kubernetes reader does not run (helm and kubectl still do)"
+        fix = ("kubelogin: command: kubectl, args: [oidc-login, get-token, "
+               f"--oidc-issuer-url={issuer}, --oidc-client-id={client}]")
+    else:
+        state = "which client-go removed (helm and kubectl refuse it too)" if name in AUTH_PROVIDER_FIXES else \
+            "which helmkit's Kubernetes reader does not run"
+        fix = AUTH_PROVIDER_FIXES.get(name, "the exec credential plugin your identity provider ships")
+    return _bad(
+        file,
+        f"{where}: user {user!r} uses auth-provider {name or '(unnamed)'!r}, {state}",
+        hint=f"switch the user to an exec credential plugin (user.exec, client.authentication.k8s.io/v1): {fix}",
+    )
 
 
 def _exec_plugin(

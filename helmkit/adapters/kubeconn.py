@@ -5,7 +5,9 @@
 reuse (thread-safe). TLS trusts only the cluster's CA when the kubeconfig names one, checks the
 certificate against ``tls-server-name`` when set, and presents the client certificate of the
 current :class:`~helmkit.adapters.execcredential.Credentials`; when an exec plugin issues a new
-certificate, the TLS context and the idle connections are dropped.
+certificate, the TLS context and the idle connections are dropped. When the cluster has a proxy
+(:mod:`helmkit.adapters.proxy`: ``proxy-url``, else ``HTTPS_PROXY``/``NO_PROXY``), every connection
+of the pool goes through it (:mod:`helmkit.adapters.proxyconn`).
 
 A connection that cannot be opened raises :class:`ConnectFailed` (the request never reached the
 server, so even a write may be retried); a failed TLS handshake or an unusable CA or client
@@ -24,6 +26,12 @@ import urllib.parse
 from helmkit.adapters.cache import private_temp_files
 from helmkit.adapters.execcredential import Credentials
 from helmkit.adapters.kubeconfig import ClusterConfig
+from helmkit.adapters.proxyconn import (
+    ForwardConnection,
+    ProxyUnreachable,
+    TunnelConnection,
+    TunnelTLSConnection,
+)
 from helmkit.errors import ClusterError
 
 MAX_POOL = 8
@@ -63,14 +71,7 @@ class ConnectionPool:
                 self._ssl = self._ssl_context(creds)
                 self._ssl_creds = (creds.client_cert_pem, creds.client_key_pem)
             context = self._ssl
-        if self.scheme == "https":
-            assert context is not None
-            conn: http.client.HTTPConnection = _TLSConnection(
-                self.host, self.port, timeout=self.timeout, context=context,
-                server_name=self.config.tls_server_name or self.host,
-            )
-        else:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = self._new_connection(context)
         try:
             conn.connect()
         except ssl.SSLError as exc:
@@ -82,6 +83,9 @@ class ConnectionPool:
         except TimeoutError:
             conn.close()
             raise ConnectFailed(f"connect timed out after {self.timeout:.0f}s") from None
+        except ProxyUnreachable as exc:
+            conn.close()
+            raise ConnectFailed(str(exc)) from None
         except OSError as exc:
             conn.close()
             raise ConnectFailed(exc.strerror or type(exc).__name__) from None
@@ -89,6 +93,30 @@ class ConnectionPool:
             with contextlib.suppress(OSError):
                 conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
+
+    def _new_connection(self, context: ssl.SSLContext | None) -> http.client.HTTPConnection:
+        config, proxy = self.config, self.config.proxy
+        server_name = config.tls_server_name or self.host
+        if proxy is None:
+            if context is None:
+                return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            return _TLSConnection(self.host, self.port, timeout=self.timeout, context=context, server_name=server_name)
+        if context is not None:
+            return TunnelTLSConnection(self.host, self.port, timeout=self.timeout, context=context,
+                                       server_name=server_name, proxy=proxy, cluster=config.cluster,
+                                       kube_context=config.context)
+        if proxy.scheme != "http":
+            return TunnelConnection(self.host, self.port, timeout=self.timeout, proxy=proxy,
+                                    cluster=config.cluster, context=config.context)
+        return ForwardConnection(self.host, self.port, timeout=self.timeout, proxy=proxy,
+                                 cluster=config.cluster, context=config.context)
+
+    def unreachable_hint(self) -> str:
+        proxy = self.config.proxy
+        if proxy is None:
+            return f"check the server of {self.config.describe()} and the network"
+        return (f"requests to cluster {self.config.cluster!r} go through proxy {proxy.display}: check that proxy, "
+                "or the kubeconfig's proxy-url / HTTPS_PROXY and NO_PROXY")
 
     def release(self, conn: http.client.HTTPConnection) -> None:
         """Keep ``conn`` for reuse, or close it when the pool is full."""
