@@ -2,8 +2,9 @@
 
 boto3 is the optional extra ``helmkit[aws]``: fleets that never write ``ref+awssecrets://``
 do not install it. The client uses boto3's standard credential chain and region
-(``AWS_REGION`` too, as the other AWS SDKs read it), and the endpoint override that boto3 itself reads (``AWS_ENDPOINT_URL_SECRETS_MANAGER``,
-``AWS_ENDPOINT_URL``). No message raised here carries a secret value.
+(``AWS_REGION`` too, as the other AWS SDKs read it), and the endpoint override that boto3
+itself reads (``AWS_ENDPOINT_URL_SECRETS_MANAGER``, ``AWS_ENDPOINT_URL``).
+No message raised here carries a secret value.
 """
 
 from __future__ import annotations
