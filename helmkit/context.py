@@ -31,7 +31,7 @@ class Context:
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)
         self.console = Console(masker=self.masker, verbose=self.verbose)
-        self.secret_stores = SecretStores(self.repo, self.runner)
+        self.secret_stores = SecretStores(self.repo, lambda: self.runner)
 
     @property
     def state_dir(self) -> Path:

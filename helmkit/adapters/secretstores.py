@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ class SecretStores:
     """Reads secrets for one run; thread-safe; caches sops documents and AWS secrets in memory."""
 
     repo_root: Path
-    runner: Runner = field(default_factory=Runner)
+    runner: Runner | Callable[[], Runner] = field(default_factory=Runner)  # a callable: the context's current one
     environ: Mapping[str, str] | None = None  # None: os.environ at the time of each read
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _sops: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -98,7 +98,8 @@ class SecretStores:
             raise HelmkitError("no sops binary to decrypt it",
                                hint="run `helmkit bootstrap` (installs the pinned sops), or put sops on PATH")
         try:
-            result = self.runner.run([str(binary), "--decrypt", "--output-type", "json", str(path)],
+            runner = self.runner if isinstance(self.runner, Runner) else self.runner()
+            result = runner.run([str(binary), "--decrypt", "--output-type", "json", str(path)],
                                      timeout=SOPS_TIMEOUT, what="sops --decrypt")
         except ToolError as exc:
             raise sops_error(exc.stderr or exc.message) from None

@@ -54,9 +54,10 @@ def sops_encrypt(plain_yaml: str, recipient: str, target: Path) -> Path:
     plain.write_text(plain_yaml)
     try:
         out = subprocess.run([str(sops_binary()), "encrypt", "--age", recipient, "--input-type", "yaml",
-                              "--output-type", "yaml", str(plain)], capture_output=True, text=True, check=True)
+                              "--output-type", "yaml", str(plain)], capture_output=True, text=True, check=False)
     finally:
         plain.unlink()
+    assert out.returncode == 0, out.stderr
     target.write_text(out.stdout)
     return target
 
