@@ -1,4 +1,4 @@
-"""Where secret values are read: the environment, files, sops and AWS Secrets Manager.
+"""Where secret values are read: the environment, files, sops, AWS Secrets Manager and Vault KV.
 
 One :class:`SecretStores` per run (it lives in the run's context). It reads each sops file
 and each AWS secret once and keeps them in memory only, for this run; nothing it reads is
@@ -13,6 +13,7 @@ written).
 - AWS Secrets Manager: boto3 (``pip install 'helmkit[aws]'``) with its standard credential
   chain and region (``AWS_REGION``/profile, or ``?region=``); ``AWS_ENDPOINT_URL`` and
   ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` point it elsewhere (boto3 reads them itself).
+- Vault (or OpenBao) KV v1/v2: :mod:`helmkit.adapters.vault`, ``VAULT_ADDR`` and ``VAULT_TOKEN``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class SecretStores:
     _aws: dict[tuple[str, str | None, str | None, str | None], str | HelmkitError] = field(
         default_factory=dict, repr=False)
     _clients: dict[str | None, Any] = field(default_factory=dict, repr=False)
+    _vault: dict[tuple[str, ...], dict[str, Any] | HelmkitError] = field(default_factory=dict, repr=False)
     aws_calls: int = 0  # GetSecretValue calls made (tests and benchmarks read it)
+    vault_reads: int = 0  # Vault secrets read
 
     @property
     def _env(self) -> Mapping[str, str]:
@@ -135,6 +138,33 @@ class SecretStores:
             client = self._clients[region] = client_for(region, self._env)
         self.aws_calls += 1
         return get_secret_string(client, name, version_stage=version_stage, version_id=version_id)
+
+
+    def vault(self, path: str, *, address: str | None = None, namespace: str | None = None,
+              version: str | None = None) -> dict[str, Any]:
+        """The key/value map of the Vault KV secret ``path`` (one read per secret and version per run)."""
+        from helmkit.adapters.vault import read_kv, vault_token
+
+        env = self._env
+        addr = address or env.get("VAULT_ADDR", "")
+        space = namespace or env.get("VAULT_NAMESPACE") or None
+        key = (addr, space or "", path, version or "")
+        with self._lock:
+            cached = self._vault.get(key)
+            if cached is None:
+                try:
+                    if not addr:
+                        raise HelmkitError("no Vault address", hint="set VAULT_ADDR or add ?address=https://... "
+                                                                   "to the reference")
+                    cached = read_kv(addr, path, token=vault_token(env), namespace=space, version=version,
+                                     cacert=env.get("VAULT_CACERT") or None)
+                    self.vault_reads += 1
+                except HelmkitError as exc:
+                    cached = exc
+                self._vault[key] = cached
+        if isinstance(cached, HelmkitError):
+            raise cached
+        return cached
 
 
 def sops_error(stderr: str) -> HelmkitError:

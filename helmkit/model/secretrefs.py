@@ -12,6 +12,9 @@ kind             target                                      ``#KEY``
                  ``?version_id=``)
 ``sops``         a sops-encrypted file of the repository     the leaf (``#/a/b``, list items by index)
                  (``?type=int|float|bool|str``)
+``vault``        a Vault/OpenBao KV path ``MOUNT/PATH``      the key of the secret (``#/a/b`` nests)
+                 (``?address=``, ``?namespace=``,
+                 ``?version=``: a KV v2 version)
 ===============  ==========================================  =========================================
 
 :func:`sops_values` turns an encrypted document (keys are clear text, every value an
@@ -27,12 +30,14 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 PREFIX = "ref+"
-KINDS = ("env", "file", "awssecrets", "sops")
-HINT = ("use ref+env://NAME, ref+file:///absolute/path, ref+awssecrets://NAME#key or a sops-encrypted "
-        "values file (docs/repository-format.md#secrets)")
+KINDS = ("env", "file", "awssecrets", "sops", "vault")
+HINT = ("use ref+env://NAME, ref+file:///absolute/path, ref+awssecrets://NAME#key, ref+vault://MOUNT/PATH#key "
+        "or a sops-encrypted values file (docs/repository-format.md#secret-references)")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _AWS_NAME = re.compile(r"^[A-Za-z0-9/_+=.@:-]{1,2048}$")
-_PARAMS = {"awssecrets": ("region", "version_stage", "version_id"), "sops": ("type",)}
+_PARAMS = {"awssecrets": ("region", "version_stage", "version_id"), "sops": ("type",),
+           "vault": ("address", "namespace", "version")}
+_VAULT_PATH = re.compile(r"^[A-Za-z0-9_.@+=-]+(/[A-Za-z0-9_.@+=-]+)+$")
 _TYPES = ("str", "int", "float", "bool")
 ENCRYPTED = re.compile(r"^ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:(\w+)\]$")
 
@@ -65,6 +70,12 @@ def parse_ref(ref: str) -> ParsedRef | str:
         return (f"secret reference {ref!r}: unknown parameter `{unknown[0]}` "
                 f"(known: {', '.join(_PARAMS[kind])})")
     pointer = tuple(_unescape(p) for p in fragment.strip("/").split("/")) if fragment.strip("/") else ()
+    if kind == "vault":
+        if not _VAULT_PATH.match(target):
+            return f"secret reference {ref!r}: not a Vault path MOUNT/PATH (e.g. ref+vault://secret/app/db#password)"
+        if not pointer:
+            return f"secret reference {ref!r}: name the key after # (ref+vault://secret/app/db#password)"
+        return ParsedRef(kind, target, pointer, params)
     if kind == "awssecrets":
         if not _AWS_NAME.match(target):
             return f"secret reference {ref!r}: not a Secrets Manager secret name or ARN"

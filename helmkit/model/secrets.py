@@ -5,6 +5,8 @@ A value can be a reference (:mod:`helmkit.model.secretrefs` parses them):
 - ``ref+env://NAME`` and ``ref+file:///abs/path`` (or ``~/path``);
 - ``ref+awssecrets://NAME[?region=R&version_stage=S&version_id=V][#KEY]``: AWS Secrets Manager,
   the ``KEY`` of a JSON ``SecretString`` (``#/a/b`` for a nested key), or the whole string;
+- ``ref+vault://MOUNT/PATH[?address=A&namespace=N&version=V]#KEY``: a key of a Vault (or
+  OpenBao) KV v1/v2 secret;
 - ``ref+sops://FILE#/a/b``: one leaf of a sops-encrypted file of the repository. A values file
   that sops encrypted (a top-level ``sops`` map with ``mac`` and ``version``) becomes such a
   reference at each encrypted leaf (:func:`sops_values`), so it layers like any values file
@@ -93,7 +95,7 @@ def resolve_secrets(
         try:
             resolved[ref.path] = _read(parsed, stores)
         except HelmkitError as exc:
-            if (parsed.kind, parsed.target) in failed and parsed.kind in ("sops", "awssecrets"):
+            if (parsed.kind, parsed.target) in failed and parsed.kind in ("sops", "awssecrets", "vault"):
                 continue
             failed.add((parsed.kind, parsed.target))
             shown = ref.ref if parsed.kind != "sops" else f"in {parsed.target}"
@@ -111,6 +113,10 @@ def _read(parsed: ParsedRef, stores: SecretStores) -> str:
     if parsed.kind == "sops":
         document = stores.sops(parsed.target)
         return _text(_pick(document, parsed.pointer, f"in {parsed.target}"))
+    if parsed.kind == "vault":
+        secret = stores.vault(parsed.target, address=parsed.param("address"), namespace=parsed.param("namespace"),
+                              version=parsed.param("version"))
+        return _text(_pick(secret, parsed.pointer, "in the Vault secret"))
     text = stores.aws_secret(parsed.target, region=parsed.param("region"),
                              version_stage=parsed.param("version_stage"), version_id=parsed.param("version_id"))
     if not parsed.pointer:

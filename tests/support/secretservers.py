@@ -8,11 +8,13 @@ point boto3 at it with ``AWS_ENDPOINT_URL_SECRETS_MANAGER``, exactly as a user w
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -115,3 +117,55 @@ class MotoServer:
 def clear_aws_env() -> dict[str, str]:
     """The environment without any AWS setting of the machine (tests set their own)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+class BaoServer:
+    """A real Vault-API server: OpenBao's ``bao server -dev`` (KV v2 at ``secret/``) on a free loopback port.
+
+    The pinned ``bao`` binary is installed into the tools folder on first use (the project's own
+    pinned installer, as ``helmkit bootstrap`` installs helm).
+    """
+
+    TOKEN = "helmkit-test-root-token"
+
+    def __init__(self) -> None:
+        from helmkit.adapters.runner import Runner
+
+        binary = tools.install(REPO, Runner(), (tools.VAULT_SERVER,))[0]
+        self.home = tempfile.TemporaryDirectory(prefix="helmkit-bao-")  # dev mode writes ~/.vault-token
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(binary), "server", "-dev", f"-dev-root-token-id={self.TOKEN}",
+             f"-dev-listen-address=127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"HOME": self.home.name, "PATH": "/usr/bin"})
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(self.url + "/v1/sys/health", timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("bao server exited") from None
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("bao server did not start")
+
+    def put(self, path: str, data: dict[str, object]) -> None:
+        """Write a KV v2 version of ``secret/<path>``."""
+        body = json.dumps({"data": data}).encode()
+        req = urllib.request.Request(f"{self.url}/v1/secret/data/{path}", data=body, method="POST",
+                                     headers={"X-Vault-Token": self.TOKEN, "Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=5).close()
+
+    def env(self) -> dict[str, str]:
+        return {"VAULT_ADDR": self.url, "VAULT_TOKEN": self.TOKEN}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.home.cleanup()

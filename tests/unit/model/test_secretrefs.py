@@ -25,7 +25,11 @@ def test_awssecrets_refs_parse_as_vals_writes_them():
         "awssecrets", "arn:aws:secretsmanager:eu-west-1:1:secret:x-AbC")
     assert "unknown parameter `profile`" in str(parse_ref("ref+awssecrets://x?profile=p"))
     assert "not a Secrets Manager secret name" in str(parse_ref("ref+awssecrets://bad name#k"))
-    assert "unknown kind `vault`" in str(parse_ref("ref+vault://secret/x#k"))
+    assert "unknown kind `gcpsecrets`" in str(parse_ref("ref+gcpsecrets://x#k"))
+    assert parse_ref("ref+vault://secret/app/db?version=2#password") == ParsedRef(
+        "vault", "secret/app/db", ("password",), (("version", "2"),))
+    assert "name the key after #" in str(parse_ref("ref+vault://secret/app/db"))
+    assert "not a Vault path" in str(parse_ref("ref+vault://db#k"))
 
 
 def test_sops_refs_need_a_repository_path_and_a_leaf():
