@@ -2,7 +2,8 @@
 
 The secret comes from each source at once, each with its own canary: an environment variable
 (``ref+env://``), a sops-encrypted values file (the real sops binary, an age key) and AWS
-Secrets Manager (``ref+awssecrets://``, a real ``moto_server``).
+Secrets Manager (``ref+awssecrets://``, a real ``moto_server``) and Vault KV (``ref+vault://``, a real
+OpenBao dev server).
 
 Every command (validate, template, diff in each format, sync, status, drift with each report)
 runs with the secret; a chart template prints it through ``toJson``, Go's ``%q``, ``b64enc`` and
@@ -33,7 +34,7 @@ from helmkit.adapters.secretforms import secret_forms
 from helmkit.context import Context
 from tests.e2e import test_sync_support as support
 from tests.e2e.test_sync_support import Fleet
-from tests.support.secretservers import MotoServer, age_key, sops_binary, sops_encrypt
+from tests.support.secretservers import BaoServer, MotoServer, age_key, sops_binary, sops_encrypt
 
 pytestmark = pytest.mark.e2e
 stage = support.stage  # fixture
@@ -42,8 +43,10 @@ CANARIES = {
     "issue": 'CANARY"q\\x-9',
     "every-char": "CANARY-\"q\\x'9%41-é-非\nCANARY-second-line",
 }
-SOURCES = {"env": "CANARY", "sops": "SOPSCANARY", "aws": "AWSCANARY"}  # each source's canary: its own prefix
-CANARY_TEMPLATE = """{{- $all := list .Values.password .Values.fromSops.password .Values.aws.password }}
+# each source's canary has its own prefix, so masking one never hides another
+SOURCES = {"env": "CANARY", "sops": "SOPSCANARY", "aws": "AWSCANARY", "vault": "VAULTCANARY"}
+CANARY_TEMPLATE = """{{- $v := .Values }}
+{{- $all := list $v.password $v.fromSops.password $v.aws.password $v.vault.password }}
 apiVersion: v1
 kind: Secret
 metadata: {name: canary-secret}
@@ -79,7 +82,16 @@ def moto() -> Iterator[MotoServer]:
         server.stop()
 
 
-def with_canary_chart(fleet: Fleet, secrets: dict[str, str], moto: MotoServer, tmp_path: Path,
+@pytest.fixture(scope="module")
+def bao() -> Iterator[BaoServer]:
+    server = BaoServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def with_canary_chart(fleet: Fleet, secrets: dict[str, str], servers: tuple[MotoServer, BaoServer], tmp_path: Path,
                       monkeypatch: pytest.MonkeyPatch) -> None:
     """log-shipper's password from the environment, its fromSops.password from a sops file, aws.password from AWS."""
     monkeypatch.setenv("PAYMENTS_DB_PASSWORD", secrets["env"])
@@ -88,25 +100,29 @@ def with_canary_chart(fleet: Fleet, secrets: dict[str, str], moto: MotoServer, t
     monkeypatch.setenv("HELMKIT_SOPS", str(sops_binary()))
     sops_encrypt(yaml.safe_dump({"fromSops": {"password": secrets["sops"]}}), key.recipient,
                  fleet.root / "secrets" / "stage" / "log-shipper.sops.yaml")
+    moto, bao = servers
     moto.reset()
     moto.client().create_secret(Name="stage/log-shipper", SecretString=json.dumps({"password": secrets["aws"]}))
-    for name, value in moto.env().items():
+    bao.put("stage/log-shipper", {"password": secrets["vault"]})
+    for name, value in {**moto.env(), **bao.env()}.items():
         monkeypatch.setenv(name, value)
     env_file = fleet.root / "environments" / "stage.yaml"
     doc = yaml.safe_load(env_file.read_text())
     release = doc["releases"]["log-shipper"]
     release.setdefault("values", {})["password"] = "ref+env://PAYMENTS_DB_PASSWORD"
     release["values"]["aws"] = {"password": "ref+awssecrets://stage/log-shipper#password"}
+    release["values"]["vault"] = {"password": "ref+vault://secret/stage/log-shipper#password"}
     release["valuesFiles"] = ["secrets/stage/log-shipper.sops.yaml"]
     env_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     (fleet.root / "charts" / "log-shipper" / "templates" / "canary.yaml").write_text(CANARY_TEMPLATE)
 
 
 @pytest.mark.parametrize("canary", sorted(CANARIES))
-def test_no_command_shows_the_secret_in_any_form(stage: Fleet, canary: str, tmp_path: Path, moto: MotoServer,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_command_shows_the_secret_in_any_form(  # noqa: PLR0917 - fixtures
+        stage: Fleet, canary: str, tmp_path: Path, moto: MotoServer, bao: BaoServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     secrets = {source: CANARIES[canary].replace("CANARY", prefix) for source, prefix in SOURCES.items()}
-    with_canary_chart(stage, secrets, moto, tmp_path, monkeypatch)
+    with_canary_chart(stage, secrets, (moto, bao), tmp_path, monkeypatch)
     temp = tmp_path / "tmpdir"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
@@ -131,8 +147,8 @@ def test_no_command_shows_the_secret_in_any_form(stage: Fleet, canary: str, tmp_
     run("sync", sync, SyncOptions(**ONE, yes=True), code=0)
     got = stage.helm("get", "values", "log-shipper", "-n", "logging", "-o", "json", context="c1")
     deployed = json.loads(got.stdout)
-    assert [deployed["password"], deployed["fromSops"]["password"], deployed["aws"]["password"]] == [
-        secrets["env"], secrets["sops"], secrets["aws"]]  # each source's value reached helm
+    assert [deployed["password"], deployed["fromSops"]["password"], deployed["aws"]["password"],
+            deployed["vault"]["password"]] == list(secrets.values())  # each source's value reached helm
     run("sync failing", sync, SyncOptions(**ONE, yes=True, set_values=("failOnUpgrade=true",)), code=1)
     assert "q=" in texts["sync failing stdout"] + texts["sync failing stderr"]
     run("diff json failing", diff, DiffOptions(**ONE, fmt="json", set_values=("failJson=true",)))
