@@ -8,6 +8,7 @@ point boto3 at it with ``AWS_ENDPOINT_URL_SECRETS_MANAGER``, exactly as a user w
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -131,7 +132,11 @@ class BaoServer:
     def __init__(self) -> None:
         from helmkit.adapters.runner import Runner
 
-        binary = tools.install(REPO, Runner(), (tools.VAULT_SERVER,))[0]
+        lock = tools.tools_dir(REPO).parent / "bao-install.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("w") as handle:  # test workers install it once, one at a time
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            binary = tools.install(REPO, Runner(), (tools.VAULT_SERVER,))[0]
         self.home = tempfile.TemporaryDirectory(prefix="helmkit-bao-")  # dev mode writes ~/.vault-token
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
