@@ -9,6 +9,7 @@ from pathlib import Path
 from helmkit.adapters.cache import ensure_state_dir
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
+from helmkit.adapters.secretstores import SecretStores
 from helmkit.output.console import Console
 
 
@@ -20,6 +21,7 @@ class Context:
     masker: Masker = field(default_factory=Masker)
     runner: Runner = field(init=False)
     console: Console = field(init=False)
+    secret_stores: SecretStores = field(init=False)  # reads each sops file and cloud secret once per run
     helm_option: str | None = None  # --helm PATH
     kubeconfig: Path | None = None  # --kubeconfig PATH
     concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
@@ -29,6 +31,7 @@ class Context:
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)
         self.console = Console(masker=self.masker, verbose=self.verbose)
+        self.secret_stores = SecretStores(self.repo, lambda: self.runner)
 
     @property
     def state_dir(self) -> Path:

@@ -18,7 +18,6 @@ offline result (or its error) stands.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -97,7 +96,7 @@ def _values(ctx: Context, instance: ReleaseInstance) -> dict[str, object]:
         return dict(instance.values)
     from helmkit.model.secrets import apply_secrets, resolve_secrets
 
-    resolved = resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ))
+    resolved = resolve_secrets(instance, ctx.secret_stores)
     for value in resolved.values():
         ctx.masker.add(value)
     applied: dict[str, object] = apply_secrets(instance.values, resolved)

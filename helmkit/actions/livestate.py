@@ -19,7 +19,6 @@ the selector. Releases installed by someone else and absent from the specs are n
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -333,7 +332,7 @@ def _secrets(ctx: Context, instance: ReleaseInstance) -> SecretValues:
         return {}
     from helmkit.model.secrets import resolve_secrets
 
-    resolved = resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ))
+    resolved = resolve_secrets(instance, ctx.secret_stores)
     for value in resolved.values():
         ctx.masker.add(value)
     return dict(resolved)

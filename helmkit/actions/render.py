@@ -333,7 +333,7 @@ def _resolve_secrets(ctx: Context, instance: ReleaseInstance) -> dict[tuple[str 
         return {}
     from helmkit.model.secrets import resolve_secrets
 
-    resolved = resolve_secrets(instance, repo_root=ctx.repo, environ=dict(os.environ))
+    resolved = resolve_secrets(instance, ctx.secret_stores)
     for value in resolved.values():
         ctx.masker.add(value)
         ctx.masker.add(base64.b64encode(value.encode()).decode())
@@ -341,7 +341,9 @@ def _resolve_secrets(ctx: Context, instance: ReleaseInstance) -> dict[tuple[str 
 
 
 def _placeholder_secrets(instance: ReleaseInstance) -> dict[tuple[str | int, ...], str]:
-    return {ref.path: "secret-ref-" + hashlib.sha256(ref.ref.encode()).hexdigest()[:16] for ref in instance.secrets}
+    from helmkit.model.secrets import placeholder_secrets
+
+    return placeholder_secrets(instance)
 
 
 def _apply_secrets(values: dict[str, Any], resolved: dict[tuple[str | int, ...], str]) -> dict[str, Any]:

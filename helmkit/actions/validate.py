@@ -22,6 +22,7 @@ from helmkit.model.instance import Origin, ReleaseInstance
 from helmkit.model.layering import coalesce, merge, record, without_nulls
 from helmkit.model.repository import Repository, read_repository
 from helmkit.model.resolve import environment_of, resolve_environment, unique_problems
+from helmkit.model.secrets import apply_secrets, placeholder_secrets
 from helmkit.model.yamlfile import Path_
 from helmkit.output.problems import render_problems
 
@@ -100,7 +101,10 @@ def check_values_schemas(repo: Repository, instances: list[ReleaseInstance]) -> 
             continue
         if chart.values_schema is None:
             continue
-        values = without_nulls(coalesce(_defaults(chart), instance.values))
+        given = instance.values  # a secret as its placeholder, typed as sops recorded it (an integer stays one)
+        if instance.secrets:
+            given = apply_secrets(given, placeholder_secrets(instance))
+        values = without_nulls(coalesce(_defaults(chart), given))
         found = chart.values_schema.problems(values, _provenance_of(chart, instance), instance.key)
         for problem in found:
             key = (problem.message.split(": ", 1)[-1], str(problem.location))

@@ -34,6 +34,7 @@ from pathlib import Path
 from helmkit.adapters.secretforms import secret_forms
 
 MIN_SECRET_LENGTH = 4
+UNMASKABLE = ("true", "false")  # a boolean from a sops file: masking it would hide every true in the output
 MASK_KEY_ENV = "HELMKIT_MASK_KEY"
 MASK_PREFIX = "<secret hmac:"
 
@@ -133,7 +134,7 @@ class Masker:
         return self.key.digest(value)
 
     def add(self, secret: str) -> None:
-        if len(secret) < MIN_SECRET_LENGTH:
+        if len(secret) < MIN_SECRET_LENGTH or secret in UNMASKABLE:
             return
         with self._lock:
             if secret in self._secrets:

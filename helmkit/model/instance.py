@@ -58,7 +58,7 @@ class ChartRef:
 
 @dataclass(frozen=True)
 class SecretRef:
-    """A value that is a reference (``ref+env://NAME`` or ``ref+file://PATH``) at ``path``."""
+    """A value that is a secret reference (``ref+env://``, ``ref+file://``, ``ref+awssecrets://``, ``ref+sops://``)."""
 
     path: tuple[str | int, ...]  # where in the values
     ref: str  # the reference as written

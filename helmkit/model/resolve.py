@@ -21,7 +21,7 @@ from helmkit.model.interpolation import interpolate_text, interpolate_values
 from helmkit.model.layering import merge, parse_set
 from helmkit.model.paths import CONTAINMENT_HINT, contained_path
 from helmkit.model.repository import DEFAULT_FIELDS, ClusterSpec, Environment, Layer, Repository, closest
-from helmkit.model.secrets import find_secret_refs
+from helmkit.model.secrets import find_secret_refs, is_sops_document, sops_values
 from helmkit.model.selectors import Selector, no_match_error
 from helmkit.model.yamlfile import Path_, load_yaml
 
@@ -296,6 +296,8 @@ class _Resolver:
             doc.data = {}
         if not isinstance(doc.data, dict):
             return Problem("a values file must hold a map of keys", doc.location(()))
+        if is_sops_document(doc.data):
+            doc.data = sops_values(doc.data, written)  # each encrypted leaf: a ref+sops:// secret
         return Layer(kind, doc)
 
 

@@ -46,3 +46,28 @@ def test_find_helm_order(tmp_path, monkeypatch):
     assert tools.find_helm(tmp_path, None) == on_path
     with pytest.raises(HelmkitError, match="not installed"):
         tools.find_helm(tmp_path, "4")
+
+
+def test_the_pinned_sops_is_the_go_sops_and_is_found_first(tmp_path, monkeypatch):
+    import subprocess
+
+    pinned = tools.binary_path(REPO, tools.SOPS)
+    out = subprocess.run([str(pinned), "--version", "--disable-version-check"], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("sops 3.11.0")  # getsops/sops, not the 2018 Python package called sops
+    monkeypatch.delenv("HELMKIT_SOPS", raising=False)
+    monkeypatch.setenv("HELMKIT_TOOLS_DIR", str(tmp_path / "tools"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert tools.find_sops(tmp_path) is None
+    on_path = tmp_path / "bin" / "sops"
+    on_path.parent.mkdir()
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    assert tools.find_sops(tmp_path) == on_path
+    bootstrapped = tools.binary_path(tmp_path, tools.SOPS)
+    bootstrapped.parent.mkdir(parents=True)
+    bootstrapped.write_text("")
+    assert tools.find_sops(tmp_path) == bootstrapped
+    monkeypatch.setenv("HELMKIT_SOPS", str(on_path))
+    assert tools.find_sops(tmp_path) == on_path

@@ -18,12 +18,12 @@ def instance_with(refs: list[str]) -> ReleaseInstance:
 
 def test_find_refs_and_malformed_refs():
     problems: list = []
-    values = {"a": "ref+env://DB_PASS", "b": ["ref+file:///etc/x", "plain"], "c": "ref+vault://x",
+    values = {"a": "ref+env://DB_PASS", "b": ["ref+file:///etc/x", "plain"], "c": "ref+gcpsecrets://x",
               "d": "ref+env://1bad", "e": "ref+file://relative/x"}
     refs = find_secret_refs(values, lambda p: Location("f.yaml", len(p)), problems)
     assert [(r.path, r.ref) for r in refs] == [(("a",), "ref+env://DB_PASS"), (("b", 0), "ref+file:///etc/x")]
     assert len(problems) == 3
-    assert "unknown kind `vault`" in problems[0].message
+    assert "unknown kind `gcpsecrets`" in problems[0].message
 
 
 def test_resolve_env_and_file_and_apply(tmp_path: Path):
