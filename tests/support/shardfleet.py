@@ -20,6 +20,7 @@ import copy
 import gzip
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,10 +145,14 @@ def seed_fleet(clusters: list[str], releases: int, template: Template, kubeconfi
                installed_on: str) -> None:
     """Every release on every cluster (``svc-00`` on ``installed_on`` is helm's own)."""
     names = release_names(releases)
-    for cluster in clusters:
+
+    def one(cluster: str) -> None:
         with client_for(cluster, kubeconfig) as client:
             seed_cluster(client, template, cluster, [n for n in names if not (cluster == installed_on
                                                                                and n == "svc-00")])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # requests wait on the sandbox's threads: overlap them
+        list(pool.map(one, clusters))
 
 
 def plant_drifts(clusters: list[str], template: Template, kubeconfig: Path) -> dict[str, str]:
