@@ -9,7 +9,6 @@ import json
 import shutil
 from dataclasses import replace
 
-from helmkit.adapters.runner import Runner
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Location, Problem
 from helmkit.model.repository import load_repository
@@ -26,13 +25,13 @@ def fleet_of(ctx: Context, envs: list[str]) -> dict[str, list[str]]:
     return {env: sorted(spec.cluster.name for spec in environment_of(repo, env).clusters) for env in envs}
 
 
-def head_commit(runner: Runner, ctx: Context) -> str | None:
+def head_commit(ctx: Context) -> str | None:
     """The commit the release repository is at; None outside git (then shards cannot be told apart by it)."""
     git = shutil.which("git")
     if git is None:
         return None
     try:
-        result = runner.run([git, "-C", str(ctx.repo), "rev-parse", "HEAD"], check=False, timeout=30.0)
+        result = ctx.runner.run([git, "-C", str(ctx.repo), "rev-parse", "HEAD"], check=False, timeout=30.0)
     except HelmkitError:
         return None
     text = result.stdout.strip()
@@ -45,7 +44,7 @@ def with_shard_info(ctx: Context, report: DriftReport, *, selector: str | None) 
     if shard is None:
         return report
     info = shard_info(report, index=shard.index, count=shard.count, fleet=fleet_of(ctx, report.envs),
-                      selector=selector, commit=head_commit(ctx.runner, ctx))
+                      selector=selector, commit=head_commit(ctx))
     return replace(report, shard=info)
 
 

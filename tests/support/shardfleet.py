@@ -156,22 +156,23 @@ def seed_fleet(clusters: list[str], releases: int, template: Template, kubeconfi
 
 
 def plant_drifts(clusters: list[str], template: Template, kubeconfig: Path) -> dict[str, str]:
-    """A few drifts spread over the fleet; returns cluster -> what was done there."""
+    """A few drifts spread over the fleet (on ``svc-00``, which every fleet has; never on the first
+    cluster, where helm installed it); returns cluster -> what was done there."""
     picks = {clusters[len(clusters) * k // 6 + 1]: what for k, what in
              enumerate(("scale", "delete-configmap", "missing", "orphan", "failed"))}
     for cluster, what in picks.items():
         with client_for(cluster, kubeconfig) as client:
             if what == "scale":
-                client.patch("apps/v1", "deployments", "svc-01", {"spec": {"replicas": 3}}, namespace=NS)
+                client.patch("apps/v1", "deployments", "svc-00", {"spec": {"replicas": 3}}, namespace=NS)
             elif what == "delete-configmap":
-                client.delete("v1", "configmaps", "svc-01-cfg", namespace=NS)
+                client.delete("v1", "configmaps", "svc-00-cfg", namespace=NS)
             elif what == "missing":
-                client.delete("v1", "secrets", "sh.helm.release.v1.svc-01.v1", namespace=NS)
+                client.delete("v1", "secrets", "sh.helm.release.v1.svc-00.v1", namespace=NS)
             elif what == "orphan":
                 secret, _ = record(template, cluster, "gone-from-git")
                 client.create(secret)
             elif what == "failed":
-                client.delete("v1", "secrets", "sh.helm.release.v1.svc-02.v1", namespace=NS)
-                secret, _ = record(template, cluster, "svc-02", status="failed")
+                client.delete("v1", "secrets", "sh.helm.release.v1.svc-00.v1", namespace=NS)
+                secret, _ = record(template, cluster, "svc-00", status="failed")
                 client.create(secret)
     return picks

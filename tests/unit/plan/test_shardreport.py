@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from helmkit.errors import InputError
@@ -20,6 +22,7 @@ from helmkit.plan.baseline import apply_baseline
 from helmkit.plan.drift import ClusterScan, DriftReport, Finding, ResolvedFinding
 from helmkit.plan.shardreport import merge_reports, read_shard, shard_info
 
+SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "drift-report.schema.json"
 RENDERERS = (render_table, render_markdown, render_junit, render_html)
 CLUSTERS = [f"c{i:02d}" for i in range(12)]
 NOW = "2026-12-01T04:00:00Z"
@@ -81,7 +84,8 @@ def test_merge_of_all_shards_is_the_single_run(count: int) -> None:
 
 
 def test_shard_report_has_its_block_and_validates() -> None:
-    _, doc = shard(whole(), 2, 4)
+    _, doc = shard(whole(selector="name=web"), 2, 4, selector="name=web")
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     block = doc["shard"]
     assert block["index"] == 2 and block["count"] == 4 and block["environments"] == {"prod": CLUSTERS}
     assert block["covered"] == [f"prod/{c}" for c in CLUSTERS if shard_of("prod", c, 4) == 2]
