@@ -10,6 +10,7 @@ from helmkit.adapters.cache import ensure_state_dir
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
 from helmkit.adapters.secretstores import SecretStores
+from helmkit.model.shards import ClusterFilter
 from helmkit.output.console import Console
 
 
@@ -27,6 +28,7 @@ class Context:
     concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
     verbose: bool = False
     allow_no_matching_release: bool = False  # a selector matching nothing is not an error
+    cluster_filter: ClusterFilter = field(default_factory=ClusterFilter)  # --shard I/N, sync --wave
 
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)

@@ -28,6 +28,7 @@ from typing import Any
 
 from helmkit.actions.diff import release_diff, release_error
 from helmkit.actions.livestate import AssessedRelease, Assessment, AssessOptions, assess
+from helmkit.actions.shards import with_shard_info
 from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.kube import KubeClient
@@ -85,6 +86,7 @@ def drift(ctx: Context, options: DriftOptions) -> int:
     report = scan(ctx, envs, selector=options.selector, concurrency=options.concurrency,
                   rules=parse_rules(repo.settings.ignore_differences),
                   diffs=any(target.fmt != "table" for target in options.reports))  # a table shows no diff
+    report = with_shard_info(ctx, report, selector=options.selector)  # --shard I/N: for `helmkit report merge`
     if baseline is not None:
         report = apply_baseline(report, baseline, source=str(options.baseline))
     report = report.mask(ctx.masker.mask)

@@ -177,10 +177,13 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
                                      set_values=list(options.set_values) or None, include_disabled=True)
     if resolution.problems:
         raise InputError(resolution.problems)
-    specs = [s for s in environment.clusters if options.cluster in (None, s.cluster.name)]
+    specs = [s for s in environment.clusters if options.cluster in (None, s.cluster.name)
+             and ctx.cluster_filter.keeps(s.cluster)]  # --shard I/N, sync --wave: on top of --cluster and -l
     clusters = [s.cluster for s in sorted(specs, key=lambda s: (s.cluster.wave, s.cluster.name))]
+    if not clusters and ctx.cluster_filter.active:
+        ctx.console.info(f"{options.env}: {ctx.cluster_filter.describe()} has no clusters: nothing to do")
     helm = helm_client(ctx)
-    instances = resolution.instances
+    instances = [i for i in resolution.instances if ctx.cluster_filter.keeps(i.cluster)]
     live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig, decode=options.verdicts != "all")
     for cluster_live in live.values():
         if cluster_live.capabilities is not None:

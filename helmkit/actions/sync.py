@@ -54,7 +54,7 @@ from helmkit.actions.sync_steps import apply_crds_step, failed_step
 from helmkit.actions.unreachable import report_unreachable
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
 from helmkit.context import Context
-from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Problem
+from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import Cluster, ReleaseInstance
 from helmkit.model.repository import load_repository
 from helmkit.model.resolve import environment_of, resolve_environment
@@ -286,4 +286,9 @@ def _target_clusters(ctx: Context, options: SyncOptions) -> list[Cluster]:
         clusters = [c for c in clusters if c.name == options.cluster]
         if not clusters:
             raise InputError(f"unknown cluster `{options.cluster}` in environment `{options.env}`")
-    return clusters
+    wave = ctx.cluster_filter.wave
+    if wave is not None and wave not in {c.wave for c in clusters}:
+        known = ", ".join(str(w) for w in sorted({spec.cluster.wave for spec in environment.clusters}))
+        raise InputError(Problem(f"no cluster of environment `{options.env}` is in wave {wave}", Location("--wave"),
+                                 f"waves of `{options.env}`: {known}"))
+    return [c for c in clusters if ctx.cluster_filter.keeps(c)]  # --shard, --wave

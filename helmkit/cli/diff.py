@@ -18,6 +18,7 @@ from helmkit.cli.options import (
     kubeconfig_option,
     selector_option,
     set_option,
+    shard_option,
 )
 from helmkit.cli.premerge_options import git_base_options
 from helmkit.context import Context
@@ -40,6 +41,7 @@ from helmkit.errors import InputError
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
 @set_option()
 @git_base_options()
+@shard_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str | None, cluster: str | None, selector: str | None, detailed_exitcode: bool,
             fmt: str, context_lines: int, no_repair: bool, show_secrets: bool, kubeconfig: Path | None,

@@ -8,7 +8,7 @@ import click
 
 from helmkit.actions.drift import FORMATS, DriftOptions, ReportTarget, drift
 from helmkit.cli.completion import complete_env
-from helmkit.cli.options import kubeconfig_option, selector_option
+from helmkit.cli.options import kubeconfig_option, selector_option, shard_option
 from helmkit.context import Context
 
 
@@ -50,6 +50,7 @@ def _output(ctx: click.Context, param: click.Parameter, value: str | None) -> st
               help="Exit 2 on any finding, or only on findings not in the baseline.")
 @kubeconfig_option()
 @click.option("--concurrency", type=click.IntRange(min=1), help="helm template processes in parallel.")
+@shard_option()
 @click.pass_obj
 def command(ctx: Context, *, envs: tuple[str, ...], all_envs: bool, selector: str | None, fmt: str,
             output: str | Path | None, output_file: Path | None, reports: tuple[ReportTarget, ...],

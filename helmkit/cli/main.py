@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("helmkit.cli.sync", "Roll releases out: dependency order in a cluster, wave by wave across clusters."),
     "status": ("helmkit.cli.status", "Show clusters x releases as Helm has them."),
     "drift": ("helmkit.cli.drift", "Report drift between git, Helm and the live cluster."),
+    "report": ("helmkit.cli.report", "Merge the JSON reports of a sharded run (`helmkit report merge`)."),
     "sandbox": ("helmkit.cli.sandbox", "Run the built-in sandbox Kubernetes API server."),
     "cache": ("helmkit.cli.cache", "Trim helmkit's caches (`helmkit cache prune`)."),
     "import": ("helmkit.cli.import_cmd", "Write a helmkit repository from a helmfile."),

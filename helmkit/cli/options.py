@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from helmkit.cli.completion import complete_cluster, complete_env, complete_selector
+from helmkit.model.shards import parse_shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,3 +50,24 @@ def set_option() -> Callable[[F], F]:
 
 def kubeconfig_option(help_text: str = "kubeconfig file to use.") -> Callable[[F], F]:
     return click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help=help_text)
+
+
+def _set_shard(click_ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    from dataclasses import replace
+
+    from helmkit.context import Context
+
+    ctx = click_ctx.find_object(Context)
+    shard = parse_shard(value)  # an InputError: "error: --shard: '5/4': ..." with a hint
+    if ctx is not None:
+        ctx.cluster_filter = replace(ctx.cluster_filter, shard=shard)
+
+
+def shard_option() -> Callable[[F], F]:
+    """``--shard I/N``: only the clusters of shard I of N (1-based; see docs/sharding.md)."""
+    return click.option(
+        "--shard", metavar="I/N", callback=_set_shard, expose_value=False,
+        help="Only the clusters of shard I of N (1-based, e.g. 2/4; `helmkit list --shards N` shows them).",
+    )

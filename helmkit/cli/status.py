@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from helmkit.actions.status import StatusOptions, status
-from helmkit.cli.options import cluster_option, env_option, format_option, kubeconfig_option, selector_option
+from helmkit.cli.options import (
+    cluster_option,
+    env_option,
+    format_option,
+    kubeconfig_option,
+    selector_option,
+    shard_option,
+)
 from helmkit.context import Context
 
 
@@ -17,6 +24,7 @@ from helmkit.context import Context
 @selector_option()
 @format_option(("text", "json"))
 @kubeconfig_option()
+@shard_option()
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, fmt: str,
             kubeconfig: Path | None) -> int:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from helmkit.actions.sync import SyncOptions, sync
-from helmkit.cli.options import cluster_option, env_option, kubeconfig_option, selector_option, set_option
+from helmkit.cli.options import cluster_option, env_option, kubeconfig_option, selector_option, set_option, shard_option
 from helmkit.context import Context
+
+
+def _set_wave(click_ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    ctx = click_ctx.find_object(Context)
+    if value is not None and ctx is not None:
+        ctx.cluster_filter = replace(ctx.cluster_filter, wave=value)
 
 
 def _ask(question: str) -> bool:
@@ -36,6 +43,9 @@ def _ask(question: str) -> bool:
               help="Leave live drift of releases in sync with their record (hand edits, deleted objects) alone.")
 @kubeconfig_option()
 @set_option()
+@shard_option()
+@click.option("--wave", type=click.IntRange(min=0), metavar="N", callback=_set_wave, expose_value=False,
+              help="Only the clusters of wave N, and that wave's gates (one CI job per wave: docs/sharding.md).")
 @click.pass_obj
 def command(ctx: Context, *, env: str, cluster: str | None, selector: str | None, concurrency: int | None,
             dry_run: bool, prune: bool, yes: bool, break_lock: bool, recover: bool, adopt: bool, no_repair: bool,

@@ -15,7 +15,7 @@ from helmkit.plan.drift import REPORT_FORMAT, DriftReport
 
 
 def report_data(report: DriftReport) -> dict[str, Any]:
-    return {
+    data = {
         "format": REPORT_FORMAT,
         "generatedAt": report.generated_at,
         "environments": list(report.envs),
@@ -35,6 +35,9 @@ def report_data(report: DriftReport) -> dict[str, Any]:
             for r in report.resolved
         ],
     }
+    if report.shard is not None:  # only a sharded run: what `helmkit report merge` needs
+        data["shard"] = report.shard.to_json()
+    return data
 
 
 def render_json(report: DriftReport) -> str:

@@ -34,12 +34,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from helmkit.plan.diffmodel import is_text, value_lines
 from helmkit.plan.livediff import LiveField, ObjectDrift, ReleaseLiveDiff
 from helmkit.plan.manifests import ObjectKey
 from helmkit.plan.status import ReleaseState, Status
+
+if TYPE_CHECKING:
+    from helmkit.plan.shardreport import ShardInfo
 
 FindingKind = Literal["spec-drift", "live-drift", "unhealthy", "missing", "orphan", "unreachable"]
 KINDS: tuple[FindingKind, ...] = ("unreachable", "unhealthy", "missing", "spec-drift", "live-drift", "orphan")
@@ -124,6 +127,7 @@ class DriftReport:
     unchecked: int = 0  # baseline findings on clusters this run could not read or did not scan
     # (env, cluster, release) this run looked at when -l narrowed it; None: every release of a scanned cluster
     checked: frozenset[tuple[str, str, str]] | None = None
+    shard: ShardInfo | None = None  # --shard I/N: which shard of which fleet (helmkit.plan.shardreport)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: f.sort_key)
