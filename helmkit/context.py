@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helmkit.adapters.cache import ensure_state_dir
+from helmkit.adapters.kubeconfig import KubeconfigFiles
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
 from helmkit.adapters.secretstores import SecretStores
@@ -29,6 +30,7 @@ class Context:
     verbose: bool = False
     allow_no_matching_release: bool = False  # a selector matching nothing is not an error
     cluster_filter: ClusterFilter = field(default_factory=ClusterFilter)  # --shard I/N, sync --wave
+    kubeconfigs: KubeconfigFiles = field(default_factory=KubeconfigFiles)  # parsed once per run
 
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)

@@ -68,7 +68,7 @@ def apply_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]]) ->
     """Server-side apply each CRD (field manager helmkit, force); return how many were applied."""
     if not crds:
         return 0
-    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig)
+    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
     with KubeClient(config, timeout=30.0, retries=2) as client:
         for body in crds:
             name = str((body.get("metadata") or {}).get("name", ""))

@@ -206,7 +206,7 @@ def _cluster_findings(ctx: Context, assessment: Assessment, cluster: Cluster, it
 
 def _read_cluster(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]]) -> LiveObjects | HelmkitError:
     try:
-        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
         with KubeClient(config, timeout=15.0, retries=2) as client:
             return read_live_objects(client, kinds)
     except HelmkitError as exc:

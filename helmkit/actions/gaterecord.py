@@ -56,7 +56,7 @@ def write_records(ctx: Context, clusters: Sequence[Cluster], wave: WaveGateResul
                              "labels": {"app.kubernetes.io/managed-by": "helmkit", "helmkit.dev/env": cluster.env}},
                 "data": {RECORD_KEY: document}}
         try:
-            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=READ_TIMEOUT) as client:
                 client.patch("v1", "ConfigMap", record_name(cluster.env), body, namespace=RECORD_NAMESPACE,
                              patch_type="apply", field_manager=FIELD_MANAGER, force=True)
@@ -69,7 +69,7 @@ def read_records(ctx: Context, clusters: Sequence[Cluster]) -> dict[str, dict[st
     found: dict[str, dict[str, Any]] = {}
     for cluster in clusters:
         try:
-            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=READ_TIMEOUT, retries=1) as client:
                 configmap = client.get("v1", "ConfigMap", record_name(cluster.env), RECORD_NAMESPACE)
         except HelmkitError:

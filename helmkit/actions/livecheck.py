@@ -144,7 +144,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
 
 def _read(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]], crds: bool) -> LiveObjects | HelmkitError:
     try:
-        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
         with KubeClient(config, timeout=15.0, retries=2) as client:
             objects = read_live_objects(client, kinds)
             if crds:  # crds/ CRDs carry no Helm label: all CRDs of the cluster, one list call

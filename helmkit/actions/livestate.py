@@ -94,7 +94,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
     def one(cluster: Cluster) -> ClusterLive:
         live = ClusterLive(cluster)
         try:
-            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=kubeconfig)
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
                     live.capabilities = read_capabilities(client)

@@ -213,7 +213,8 @@ class EnvironmentLock:
             "leaseTransitions": transitions}}
 
     def _acquire(self, cluster: Cluster) -> None:
-        config = load_cluster_config(cluster.context, self.ctx.runner, kubeconfig=self.kubeconfig)
+        config = load_cluster_config(cluster.context, self.ctx.runner, kubeconfig=self.kubeconfig,
+                                     files=self.ctx.kubeconfigs)
         client = KubeClient(config, timeout=15.0, retries=2)
         try:
             now = datetime.now(UTC)

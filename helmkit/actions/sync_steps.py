@@ -117,7 +117,7 @@ def _verdict(ctx: Context, step: Step, context: str, *, before: int | None, kill
 
 def release_history(ctx: Context, context: str, release: str, namespace: str) -> list[HelmRelease]:
     """One release's records (one list call, driver ``secret``), oldest first."""
-    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig)
+    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
     with KubeClient(config, timeout=15.0, retries=2) as client:
         objects = client.list("v1", "secrets", namespace=namespace,
                               label_selector=f"{RELEASE_LABEL_SELECTOR},name={release}")

@@ -106,7 +106,7 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
         if not mine:
             continue
         try:
-            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig)
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=1) as client:
                 snapshot = read_current_releases(client, decode=False)
         except HelmkitError:

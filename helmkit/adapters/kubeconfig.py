@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,12 +112,14 @@ def load_cluster_config(
     *,
     kubeconfig: Path | None = None,
     env: Mapping[str, str] | None = None,
+    files: KubeconfigFiles | None = None,
 ) -> ClusterConfig:
-    """Resolve ``context`` of the merged kubeconfig into a :class:`ClusterConfig`."""
+    """Resolve ``context`` of the merged kubeconfig into a :class:`ClusterConfig` (``files``: the run's
+    parsed kubeconfig files, so a fleet's kubeconfig is parsed once, not once per cluster)."""
     if not context:
         raise InputError("no kube context given", hint="every cluster names its kube context explicitly")
     paths = kubeconfig_paths(kubeconfig, env)
-    merged = _merge(paths, explicit=kubeconfig is not None)
+    merged = _merge(paths, explicit=kubeconfig is not None, read=files.read if files is not None else _read)
     where = f"context {context!r} in {merged.display}"
     ctx = merged.contexts.get(context)
     if ctx is None:
@@ -270,14 +273,37 @@ def _exec_plugin(
     )
 
 
-def _merge(paths: list[Path], *, explicit: bool) -> _Merged:
+@dataclass
+class KubeconfigFiles:
+    """The kubeconfig files one run has parsed, by path, size and modification time (thread-safe)."""
+
+    _docs: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, path: Path) -> dict[str, Any]:
+        try:
+            info = path.stat()
+        except OSError:
+            return _read(path)  # says why it cannot be read
+        key = (str(path.resolve()), info.st_mtime_ns, info.st_size)
+        with self._lock:
+            doc = self._docs.get(key)
+        if doc is None:
+            doc = _read(path)
+            with self._lock:
+                self._docs[key] = doc
+        return doc
+
+
+def _merge(paths: list[Path], *, explicit: bool,
+           read: Callable[[Path], dict[str, Any]]) -> _Merged:
     merged = _Merged(files=[])
     for path in paths:
         if not path.exists():
             if explicit:
                 raise InputError(Problem(f"kubeconfig {path} does not exist", hint="check --kubeconfig"))
             continue  # kubectl skips missing files of $KUBECONFIG
-        doc = _read(path)
+        doc = read(path)
         merged.files.append(path)
         for section, target in (("clusters", merged.clusters), ("users", merged.users), ("contexts", merged.contexts)):
             items = doc.get(section) or []

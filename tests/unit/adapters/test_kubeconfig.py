@@ -274,3 +274,21 @@ def test_exec_plugin_missing_command_shows_install_hint(tmp_path: Path, runner: 
     with pytest.raises(ClusterError, match="cannot start no-such-plugin-xyz") as info:
         config.credentials()
     assert info.value.hint == "install no-such-plugin-xyz from your cloud's CLI"
+
+
+def test_a_run_parses_each_kubeconfig_file_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    from helmkit.adapters.kubeconfig import KubeconfigFiles
+
+    path = tmp_path / "config"
+    doc = {"apiVersion": "v1", "kind": "Config", "clusters": [
+        {"name": f"c{i}", "cluster": {"server": f"https://c{i}.example:6443"}} for i in range(3)],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": f"c{i}", "context": {"cluster": f"c{i}", "user": "u"}} for i in range(3)]}
+    path.write_text(yaml.safe_dump(doc))
+    files = KubeconfigFiles()
+    servers = [load_cluster_config(f"c{i}", Runner(), kubeconfig=path, files=files).server for i in range(3)]
+    assert servers == [f"https://c{i}.example:6443" for i in range(3)]
+    assert len(files._docs) == 1  # three contexts, one parse
+    doc["clusters"][0]["cluster"]["server"] = "https://moved.example:6443"
+    path.write_text(yaml.safe_dump(doc) + "\n# edited\n")
+    assert load_cluster_config("c0", Runner(), kubeconfig=path, files=files).server == "https://moved.example:6443"
