@@ -29,7 +29,7 @@ import yaml
 
 from helmkit.adapters.helmstorage import encode_release
 from helmkit.adapters.kube import KubeClient
-from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.kubeconfig import KubeconfigFiles, load_cluster_config
 from helmkit.adapters.runner import Runner
 from helmkit.plan.manifests import parse_manifest
 
@@ -103,8 +103,8 @@ def install_template(repo: Path, helm: Path, kubeconfig: Path, cluster: str, env
     return Template(json.loads(gzip.decompress(raw)))
 
 
-def client_for(cluster: str, kubeconfig: Path) -> KubeClient:
-    return KubeClient(load_cluster_config(cluster, Runner(), kubeconfig=kubeconfig))
+def client_for(cluster: str, kubeconfig: Path, files: KubeconfigFiles | None = None) -> KubeClient:
+    return KubeClient(load_cluster_config(cluster, Runner(), kubeconfig=kubeconfig, files=files))
 
 
 def record(template: Template, cluster: str, name: str, *, status: str = "deployed",
@@ -145,9 +145,10 @@ def seed_fleet(clusters: list[str], releases: int, template: Template, kubeconfi
                installed_on: str) -> None:
     """Every release on every cluster (``svc-00`` on ``installed_on`` is helm's own)."""
     names = release_names(releases)
+    files = KubeconfigFiles()  # one parse of the fleet's kubeconfig, not one per cluster
 
     def one(cluster: str) -> None:
-        with client_for(cluster, kubeconfig) as client:
+        with client_for(cluster, kubeconfig, files) as client:
             seed_cluster(client, template, cluster, [n for n in names if not (cluster == installed_on
                                                                                and n == "svc-00")])
 
