@@ -119,7 +119,7 @@ def parse_set(assignments: list[str]) -> tuple[dict[str, Any], dict[Path_, str]]
     problems: list[Problem] = []
     for text in assignments:
         key, sep, raw = text.partition("=")
-        parts = _split_key(key)
+        parts = split_key(key)
         if not sep or not parts or any(not p for p in parts):
             problems.append(Problem(
                 f"--set {text!r}: expected key.path=value", Location("--set"),
@@ -140,7 +140,8 @@ def parse_set(assignments: list[str]) -> tuple[dict[str, Any], dict[Path_, str]]
     return overlay, written
 
 
-def _split_key(key: str) -> list[str]:
+def split_key(key: str) -> list[str]:
+    """The keys of a ``--set`` name: ``a.b\\.c`` -> ``[a, b.c]`` (a backslash escapes the next character)."""
     parts: list[str] = []
     current = ""
     escaped = False

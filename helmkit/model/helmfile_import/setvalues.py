@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from helmkit.model.layering import split_key
+
 _INT = re.compile(r"^[+-]?[1-9][0-9]*$")
 _INT64 = 2**63
 
@@ -36,19 +38,7 @@ def key_path(name: str) -> list[str] | None:
     """The keys of a ``--set`` name (``a.b\\.c`` -> ``[a, b.c]``); None for list indexes (``a[0]``)."""
     if "[" in name or not name:
         return None
-    keys, current, escaped = [], "", False
-    for char in name:
-        if escaped:
-            current += char
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ".":
-            keys.append(current)
-            current = ""
-        else:
-            current += char
-    keys.append(current)
+    keys = split_key(name)
     return None if any(k == "" for k in keys) else keys
 
 
