@@ -34,7 +34,7 @@ from helmkit.adapters.secretforms import secret_forms
 from helmkit.context import Context
 from tests.e2e import test_sync_support as support
 from tests.e2e.test_sync_support import Fleet
-from tests.support.secretservers import BaoServer, MotoServer, age_key, sops_binary, sops_encrypt
+from tests.support.secretservers import BaoServer, MotoServer, age_key, served, sops_binary, sops_encrypt
 
 pytestmark = pytest.mark.e2e
 stage = support.stage  # fixture
@@ -75,20 +75,12 @@ ONE = {"env": "stage", "cluster": "c1", "selector": "name=log-shipper"}
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served(MotoServer)
 
 
 @pytest.fixture(scope="module")
 def bao() -> Iterator[BaoServer]:
-    server = BaoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served(BaoServer)
 
 
 def with_canary_chart(fleet: Fleet, secrets: dict[str, str], servers: tuple[MotoServer, BaoServer], tmp_path: Path,

@@ -22,7 +22,7 @@ from helmkit.actions.template import TemplateOptions, template
 from helmkit.actions.validate import ValidateOptions, run_validate
 from tests.e2e import test_sync_support as support
 from tests.e2e.test_sync_support import Fleet
-from tests.support.secretservers import AgeKey, MotoServer, age_key, sops_binary, sops_encrypt
+from tests.support.secretservers import AgeKey, MotoServer, age_key, served, sops_binary, sops_encrypt
 
 pytestmark = pytest.mark.e2e
 stage = support.stage  # fixture
@@ -34,11 +34,7 @@ SOPS_FILE = "secrets/stage/log-shipper.sops.yaml"
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served(MotoServer)
 
 
 def with_sops_values(fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AgeKey:

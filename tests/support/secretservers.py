@@ -18,8 +18,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyrage
 
@@ -80,16 +82,9 @@ class MotoServer:
         binary = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
         self.proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.url + "/moto-api/", timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("moto_server exited") from None
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("moto_server did not start")
+        if not _until_up(self.proc, self.url + "/moto-api/", "moto_server", tries=200):
+            self.stop()
+            raise RuntimeError("moto_server did not start")
 
     def env(self) -> dict[str, str]:
         return {"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.url, "AWS_ACCESS_KEY_ID": "testing",
@@ -106,13 +101,7 @@ class MotoServer:
         urllib.request.urlopen(req, timeout=5).close()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _stop(self.proc)
 
 
 def clear_aws_env() -> dict[str, str]:
@@ -144,16 +133,9 @@ class BaoServer:
             [str(binary), "server", "-dev", f"-dev-root-token-id={self.TOKEN}",
              f"-dev-listen-address=127.0.0.1:{self.port}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"HOME": self.home.name, "PATH": "/usr/bin"})
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(self.url + "/v1/sys/health", timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("bao server exited") from None
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("bao server did not start")
+        if not _until_up(self.proc, self.url + "/v1/sys/health", "bao server", tries=400):
+            self.stop()
+            raise RuntimeError("bao server did not start")
 
     def put(self, path: str, data: dict[str, object]) -> None:
         """Write a KV v2 version of ``secret/<path>``."""
@@ -166,11 +148,40 @@ class BaoServer:
         return {"VAULT_ADDR": self.url, "VAULT_TOKEN": self.TOKEN}
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _stop(self.proc)
         self.home.cleanup()
+
+
+def _until_up(proc: subprocess.Popen[bytes], url: str, what: str, *, tries: int) -> bool:
+    """Poll ``url`` until it answers (False after ``tries``); a process that exits is an error."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return True
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited") from None
+            time.sleep(0.05)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+Server = TypeVar("Server", "MotoServer", "BaoServer")
+
+
+def served(factory: Callable[[], Server]) -> Iterator[Server]:
+    """A server for a fixture: started, yielded, stopped."""
+    server = factory()
+    try:
+        yield server
+    finally:
+        server.stop()

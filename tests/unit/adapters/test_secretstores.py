@@ -19,7 +19,7 @@ from helmkit.model.instance import ChartRef, Cluster, ReleaseInstance, SecretRef
 from helmkit.model.secretrefs import sops_values
 from helmkit.model.secrets import apply_secrets, find_secret_refs, resolve_secrets
 from helmkit.model.yamlfile import load_yaml
-from tests.support.secretservers import MotoServer, age_key, clear_aws_env, sops_binary, sops_encrypt
+from tests.support.secretservers import MotoServer, age_key, clear_aws_env, served, sops_binary, sops_encrypt
 
 CANARY = "CANARY-sops-\"q\\x'9%-é"
 PLAIN = f"db:\n  password: {json.dumps(CANARY)}\n  port: 5432\n  tls: true\nhosts: [a1-host, b2-host]\n"
@@ -96,11 +96,7 @@ def test_a_sops_failure_is_one_error_naming_the_file_and_the_fix(sops_repo: tupl
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served(MotoServer)
 
 
 def aws_instance(refs: list[str]) -> ReleaseInstance:
