@@ -52,6 +52,7 @@ from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, a
 from helmkit.actions.lock_env import EnvironmentLock
 from helmkit.actions.sync_steps import apply_crds_step, failed_step
 from helmkit.actions.unreachable import report_unreachable
+from helmkit.actions.verdicts import keep_after_sync
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, ClusterError, HelmkitError, InputError, Location, Problem
@@ -64,7 +65,7 @@ from helmkit.output.diff_view import DiffReport
 from helmkit.output.diff_view import render_text as render_diff
 from helmkit.output.gates_view import render_gate_plan, skip_warning
 from helmkit.output.progress import Progress, render_plan_summary, render_total_time
-from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
+from helmkit.plan.execute import AfterWave, Outcome, RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
 
@@ -143,6 +144,8 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
     started = time.monotonic()
     result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
+    keep_after_sync(ctx, assessment, [r.step.key for r in result.results if r.outcome in (
+        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)])
     summary = summarize(plan, result)
     total = render_total_time(time.monotonic() - started)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)
