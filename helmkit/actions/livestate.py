@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from helmkit.actions.capabilities import RenderTarget, save_last_known
-from helmkit.actions.charttext import ships_crds
+from helmkit.actions.charttext import chart_traits, ships_crds
 from helmkit.actions.exactrender import exact_renders
 from helmkit.actions.render import RenderResult, Settle, helm_client, render_instances
 from helmkit.actions.unreachable import explain_unreachable
@@ -122,8 +122,8 @@ class AssessOptions:
     set_values: tuple[str, ...] = ()
     concurrency: int | None = None
     # Verdicts (helmkit.actions.verdicts) that spare a rendering: "uncacheable" (renderings the render
-    # cache cannot keep: resolved secrets; charts without crds/), "all" (status: the record is not
-    # even decoded), "none".
+    # cache cannot keep or answer: resolved secrets, charts that lookup; never charts with crds/),
+    # "all" (status: the record is not even decoded), "none".
     verdicts: str = "uncacheable"
 
 
@@ -271,14 +271,17 @@ def _settler(verdicts: Verdicts | None, mode: str, live: Mapping[str, ClusterLiv
     if verdicts is None:
         return None
     crds: dict[Path, bool] = {}
+    looks_up: dict[Path, bool] = {}
 
     def settle(result: RenderResult) -> bool:
         instance, chart = result.instance, result.chart
         if result.key is None or chart is None:
             return False
         if mode != "all":
-            if result.cacheable:
-                return False  # the render cache answers without helm: compare for real
+            if chart not in looks_up:
+                looks_up[chart] = chart_traits(chart).looks_up
+            if result.cacheable and not looks_up[chart]:
+                return False  # the render cache answers without helm (lookup charts need a server dry run)
             if chart not in crds:
                 crds[chart] = ships_crds(chart)
             if crds[chart]:

@@ -196,7 +196,7 @@ def render_instances(
             continue
         outcome = manifests[job.key]
         if isinstance(outcome, HelmkitError):
-            results.append(RenderResult(instance, None, outcome))
+            results.append(RenderResult(instance, None, outcome, chart=job.chart, key=job.key, cacheable=job.cacheable))
         else:
             results.append(RenderResult(instance, outcome.manifest, cached=misses.get(job.key) is not job,
                                         chart=job.chart, generated=outcome.generated, key=job.key,

@@ -46,6 +46,10 @@ def test_a_chart_that_needs_lookup_to_upgrade_is_in_sync_and_a_change_is_exactly
     again = fleet.run(sync, SyncOptions(env="day2", yes=True))
     assert again.code == 0, again.out + again.err
     assert _revision(fleet) == 1  # nothing to do: no upgrade
+    before = len(fleet.argvs)
+    settled = fleet.run(diff, DiffOptions(env="day2", detailed_exitcode=True))
+    assert settled.code == 0, settled.out + settled.err
+    assert fleet.argvs[before:] == [], fleet.argvs[before:]  # judged before, record unchanged: a verdict, no helm
 
     changed = fleet.run(diff, DiffOptions(env="day2", detailed_exitcode=True, set_values=("greeting=bonjour",)))
     assert changed.code == 2, changed.out + changed.err
