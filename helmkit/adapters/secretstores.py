@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from helmkit.adapters.runner import Runner
 from helmkit.adapters.tools import find_sops
@@ -33,6 +33,8 @@ from helmkit.errors import HelmkitError, ToolError
 MAX_SECRET_FILE = 1024 * 1024
 SOPS_TIMEOUT = 120.0
 AWS_TIMEOUT = 20
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -78,17 +80,7 @@ class SecretStores:
 
     def sops(self, written: str) -> Any:
         """The decrypted document of the repository's sops file ``written`` (once per run)."""
-        with self._lock:
-            cached = self._sops.get(written)
-            if cached is None:
-                try:
-                    cached = self._decrypt(written)
-                except HelmkitError as exc:
-                    cached = exc
-                self._sops[written] = cached
-        if isinstance(cached, HelmkitError):
-            raise cached
-        return cached
+        return self._once(self._sops, written, lambda: self._decrypt(written))
 
     def _decrypt(self, written: str) -> Any:
         root = self.repo_root.resolve()
@@ -115,17 +107,7 @@ class SecretStores:
                    version_id: str | None = None) -> str:
         """The SecretString of ``name`` (one GetSecretValue per secret and version per run)."""
         key = (name, region, version_stage, version_id)
-        with self._lock:
-            cached = self._aws.get(key)
-            if cached is None:
-                try:
-                    cached = self._get_secret_value(name, region, version_stage, version_id)
-                except HelmkitError as exc:
-                    cached = exc
-                self._aws[key] = cached
-        if isinstance(cached, HelmkitError):
-            raise cached
-        return cached
+        return self._once(self._aws, key, lambda: self._get_secret_value(name, region, version_stage, version_id))
 
     def _get_secret_value(self, name: str, region: str | None, version_stage: str | None,
                           version_id: str | None) -> str:
@@ -149,22 +131,32 @@ class SecretStores:
         addr = address or env.get("VAULT_ADDR", "")
         space = namespace or env.get("VAULT_NAMESPACE") or None
         key = (addr, space or "", path, version or "")
+
+        def read() -> dict[str, Any]:
+            if not addr:
+                raise HelmkitError("no Vault address", hint="set VAULT_ADDR or add ?address=https://... "
+                                                           "to the reference")
+            found = read_kv(addr, path, token=vault_token(env), namespace=space, version=version,
+                            cacert=env.get("VAULT_CACERT") or None)
+            self.vault_reads += 1
+            return found
+
+        return self._once(self._vault, key, read)
+
+    def _once(self, known: dict[Any, Any], key: Any, fetch: Callable[[], T]) -> T:
+        """``fetch()`` once per run and key (its failure too), under the store's lock."""
         with self._lock:
-            cached = self._vault.get(key)
+            cached = known.get(key)
             if cached is None:
                 try:
-                    if not addr:
-                        raise HelmkitError("no Vault address", hint="set VAULT_ADDR or add ?address=https://... "
-                                                                   "to the reference")
-                    cached = read_kv(addr, path, token=vault_token(env), namespace=space, version=version,
-                                     cacert=env.get("VAULT_CACERT") or None)
-                    self.vault_reads += 1
+                    cached = fetch()
                 except HelmkitError as exc:
                     cached = exc
-                self._vault[key] = cached
+                known[key] = cached
         if isinstance(cached, HelmkitError):
             raise cached
-        return cached
+        result: T = cached
+        return result
 
 
 def sops_error(stderr: str) -> HelmkitError:
