@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.processes import stop_process
 from tests.support.proxyhosts import LOG_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,15 +75,6 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def http_proxy(folder: Path, *, basic_auth: str | None = None,
                tls: tuple[str, str] | None = None) -> Iterator[HttpProxy]:
@@ -110,7 +102,7 @@ def http_proxy(folder: Path, *, basic_auth: str | None = None,
             time.sleep(0.05)
         yield HttpProxy(int(port_file.read_text().split()[0]), log, process, folder / "upstreams")
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @contextmanager
@@ -133,4 +125,4 @@ def socks_proxy(folder: Path) -> Iterator[SocksProxy]:
                 time.sleep(0.05)
         yield SocksProxy(port, log, process)
     finally:
-        _stop(process)
+        stop_process(process)

@@ -29,6 +29,7 @@ import pytest
 
 from helmkit.adapters.runner import Result, Runner
 from helmkit.sandbox.certificates import generate
+from tests.support.processes import stop_process
 
 BINARIES = ("docker-registry", "registry")
 INSTALL = "apt-get install -y docker-registry"
@@ -128,12 +129,7 @@ def start_registry(root: Path, *, user: str = "", password: str = "", tls: bool 
         _wait_ready(registry, process)
         yield registry
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

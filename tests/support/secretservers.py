@@ -26,6 +26,7 @@ from typing import TypeVar
 import pyrage
 
 from helmkit.adapters import tools
+from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +102,7 @@ class MotoServer:
         urllib.request.urlopen(req, timeout=5).close()
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 def clear_aws_env() -> dict[str, str]:
@@ -148,7 +149,7 @@ class BaoServer:
         return {"VAULT_ADDR": self.url, "VAULT_TOKEN": self.TOKEN}
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
         self.home.cleanup()
 
 
@@ -163,16 +164,6 @@ def _until_up(proc: subprocess.Popen[bytes], url: str, what: str, *, tries: int)
                 raise RuntimeError(f"{what} exited") from None
             time.sleep(0.05)
     return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 Server = TypeVar("Server", "MotoServer", "BaoServer")
