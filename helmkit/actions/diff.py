@@ -64,7 +64,7 @@ class DiffOptions:
 def diff(ctx: Context, options: DiffOptions) -> int:
     """Print the diff of an environment; return the exit code."""
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
-                                           options.concurrency))
+                                           options.concurrency, decode_settled=False))
     checks = check_live(ctx, assessment, repair=options.repair)
     for cluster, message in sorted(checks.errors.items()):
         ctx.console.info(f"warning: cluster {cluster}: live objects could not be read: {message}")

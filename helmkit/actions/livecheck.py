@@ -28,7 +28,7 @@ from typing import Any
 
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
-from helmkit.actions.liveverdicts import LiveVerdicts
+from helmkit.actions.liveverdicts import LiveVerdicts, ObjectRef, ReleaseVerdicts
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
@@ -90,12 +90,14 @@ class LiveChecks:
 
 def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> LiveChecks:
     """Compare the live cluster with git for ``assessment``; mark releases with live drift ``live-drift``."""
-    rules = parse_rules(load_repository(ctx.repo).settings.ignore_differences)
+    settings_rules = load_repository(ctx.repo).settings.ignore_differences
+    rules = parse_rules(settings_rules)
     result = LiveChecks()
     documents = DocumentCache()  # the same chart on many clusters: each document text is read once
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
-        if item.instance is None or not item.instance.enabled or item.desired_manifest is None:
+        if item.instance is None or not item.instance.enabled or (item.desired_manifest is None
+                                                                   and item.state.status is not Status.IN_SYNC):
             continue
         check = LiveCheck(policy=item.instance.crds)
         if check.policy != "Skip":
@@ -105,30 +107,28 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
                 check.crds = []
         result.releases[item.state.key] = check
         by_cluster.setdefault(item.state.cluster, []).append(item)
-    candidates = {id(item): _deployed(item, documents) for items in by_cluster.values() for item in items
-                  if repair and item.state.status is Status.IN_SYNC}
 
     def check_cluster(cluster: Cluster) -> tuple[str, int | HelmkitError | None]:
         """Read one cluster's live objects and compare them; only the findings outlive this call."""
         items = by_cluster.get(cluster.name, [])
-        kinds = {(obj.api_version, obj.key.kind) for item in items for obj in candidates.get(id(item), [])}
+        live_items = [item for item in items if repair and item.state.status is Status.IN_SYNC]
         wants_crds = any(result.releases[item.state.key].crds for item in items)
-        if not kinds and not wants_crds:
+        if not live_items and not wants_crds:
             return cluster.name, None
-        objects = _read(ctx, cluster, kinds, wants_crds)
-        if isinstance(objects, HelmkitError):
-            return cluster.name, objects
-        verdicts = LiveVerdicts.load(ctx.state_dir / "cache" / "live-verdicts", f"{cluster.env}/{cluster.name}",
-                                     ctx.masker.key)
-        for item in items:
-            found = result.releases[item.state.key]
-            found.crd_changes = _crd_changes(found.crds, objects, verdicts)
-            deployed = candidates.get(id(item))
-            if deployed:
-                found.drift = _release_drift(item, deployed, objects, rules, ctx.masker.digest, verdicts=verdicts)
-            _mark(item, found)
+        folder, identity = ctx.state_dir / "cache" / "live-verdicts", f"{cluster.env}/{cluster.name}"
+        verdicts = LiveVerdicts.load(folder, identity, ctx.masker.key)
+        releases = ReleaseVerdicts.load(folder, identity, ctx.masker.key)
+        try:
+            config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig,
+                                         files=ctx.kubeconfigs)
+            with KubeClient(config, timeout=15.0, retries=2) as client:
+                calls = _check_cluster(ctx, assessment, client, _ClusterCheck(
+                    live_items, items, result, verdicts, releases, rules, settings_rules, documents, wants_crds))
+        except HelmkitError as exc:
+            return cluster.name, exc
         verdicts.save()
-        return cluster.name, objects.api_calls
+        releases.save()
+        return cluster.name, calls
 
     clusters = [c for c in assessment.clusters if assessment.live[c.name].reachable and c.name in by_cluster]
     if clusters:  # a few clusters at a time: memory follows the largest cluster, not the fleet
@@ -142,19 +142,89 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     return result
 
 
-def _read(ctx: Context, cluster: Cluster, kinds: set[tuple[str, str]], crds: bool) -> LiveObjects | HelmkitError:
-    try:
-        config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
-        with KubeClient(config, timeout=15.0, retries=2) as client:
-            objects = read_live_objects(client, kinds)
-            if crds:  # crds/ CRDs carry no Helm label: all CRDs of the cluster, one list call
-                extra = read_live_objects(client, {(CRD_API_VERSION, CRD_KIND)}, selector="")
-                objects.objects.setdefault(CRD_API_VERSION, {}).update(extra.objects.get(CRD_API_VERSION, {}))
-                objects.api_calls += extra.api_calls
-                objects.lists += extra.lists
-            return objects
-    except HelmkitError as exc:
-        return exc
+@dataclass
+class _ClusterCheck:
+    live_items: list[AssessedRelease]  # in-sync releases whose objects are compared
+    items: list[AssessedRelease]  # every checked release (CRDs)
+    result: LiveChecks
+    verdicts: LiveVerdicts
+    releases: ReleaseVerdicts
+    rules: list[IgnoreRule]
+    settings_rules: list[dict[str, Any]]
+    documents: DocumentCache
+    wants_crds: bool
+
+
+def _check_cluster(ctx: Context, assessment: Assessment, client: KubeClient, check: _ClusterCheck) -> int:
+    """The live check of one cluster: releases vouched for by a release verdict are settled from their
+    objects' metadata alone; the others (and changed CRDs) are read whole and compared."""
+    before = client.calls
+    indexes = {id(item): check.releases.index(item.deployed.storage_uid, item.deployed.storage_version,
+                                              _rules_identity(check.settings_rules, item))
+               for item in check.live_items if item.deployed is not None}
+    vouched = {id(item): refs for item in check.live_items
+               if (refs := check.releases.refs(indexes.get(id(item)))) is not None}
+    meta = read_live_objects(client, {(ref[0], ref[1]) for refs in vouched.values() for ref in refs},
+                             metadata_only=True)
+    if check.wants_crds:  # crds/ CRDs carry no Helm label: all CRDs of the cluster, one list call
+        meta.merge(read_live_objects(client, {(CRD_API_VERSION, CRD_KIND)}, selector="", metadata_only=True))
+    compared: list[AssessedRelease] = []
+    for item in check.live_items:
+        index, refs = indexes.get(id(item)), vouched.get(id(item))
+        if index is not None and refs is not None and check.releases.clean(index, _versions(refs, meta)):
+            check.result.releases[item.state.key].drift = ReleaseLiveDiff(item.state.name, item.state.namespace)
+        else:
+            compared.append(item)
+    _decode(assessment, compared)
+    deployed = {id(item): _deployed(item, check.documents) for item in compared}
+    kinds = {(obj.api_version, obj.key.kind) for objects in deployed.values() for obj in objects}
+    objects = read_live_objects(client, kinds) if kinds else LiveObjects()
+    for item in check.items:
+        found = check.result.releases[item.state.key]
+        found.crd_changes = _crd_changes(client, found.crds, meta, check.verdicts)
+        if id(item) in deployed:
+            found.drift = _release_drift(item, deployed[id(item)], objects, check.rules, ctx.masker.digest,
+                                         verdicts=check.verdicts, releases=check.releases,
+                                         index=indexes.get(id(item)))
+        _mark(item, found)
+    return client.calls - before
+
+
+def _rules_identity(settings_rules: list[dict[str, Any]], item: AssessedRelease) -> str:
+    own = item.instance.ignore_differences if item.instance is not None else []
+    return json.dumps([settings_rules, own], sort_keys=True, default=str)
+
+
+def _versions(refs: tuple[ObjectRef, ...], meta: LiveObjects) -> list[tuple[str, str]] | None:
+    """The live (uid, resourceVersion) of each object, or None when one is missing."""
+    versions: list[tuple[str, str]] = []
+    for api_version, kind, namespace, name in refs:
+        obj = meta.get(api_version, kind, namespace, name)
+        if obj is None:
+            return None
+        versions.append(_uid_version(obj))
+    return versions
+
+
+def _uid_version(obj: dict[str, Any]) -> tuple[str, str]:
+    found = obj.get("metadata")
+    data = found if isinstance(found, dict) else {}
+    return str(data.get("uid") or ""), str(data.get("resourceVersion") or "")
+
+
+def _decode(assessment: Assessment, items: list[AssessedRelease]) -> None:
+    """Decode the Helm records of ``items`` (of one cluster) that a verdict left as a summary."""
+    summaries = [item for item in items if item.deployed is not None and item.deployed.summary]
+    if not summaries:
+        return
+    live = assessment.live[summaries[0].state.cluster]
+    live.decode({(item.state.namespace, item.state.name) for item in summaries})
+    for item in summaries:
+        if item.instance is not None:
+            record = live.current(item.instance) or item.deployed
+            item.deployed = record
+            if item.desired_manifest is None and record is not None and not record.summary:
+                item.desired_manifest = record.manifest  # settled: what git wants is what is deployed
 
 
 def _deployed(item: AssessedRelease, documents: DocumentCache) -> list[ManifestObject]:
@@ -169,7 +239,8 @@ def _deployed(item: AssessedRelease, documents: DocumentCache) -> list[ManifestO
 
 
 def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], objects: LiveObjects,
-                   rules: list[IgnoreRule], digest: Digest, *, verdicts: LiveVerdicts) -> ReleaseLiveDiff:
+                   rules: list[IgnoreRule], digest: Digest, *, verdicts: LiveVerdicts, releases: ReleaseVerdicts,
+                   index: str | None) -> ReleaseLiveDiff:
     expected: dict[ObjectKey, tuple[str, dict[str, Any]]] = {}
     present: dict[ObjectKey, dict[str, Any]] = {}
     for obj in deployed:
@@ -188,16 +259,26 @@ def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], object
     drift = live_drift(item.state.name, item.state.namespace, expected, present, rules=release_rules,
                        secret_values=list(item.secrets.values()), digest=digest, known_clean=verdicts.clean)
     _keep(verdicts, drift.clean, expected, present)
+    whole = len(expected) == len(deployed) == len(present) == len(drift.clean)
+    if index is not None and whole and not (drift.objects or drift.unhealthy or drift.ignored):
+        keys = sorted(expected)
+        releases.keep(index, tuple((expected[k][0], k.kind, k.namespace, k.name) for k in keys),
+                      [_uid_version(present[k]) for k in keys])
     return drift
 
 
-def _crd_changes(crds: list[ManifestObject], objects: LiveObjects, verdicts: LiveVerdicts) -> list[ObjectDrift]:
+def _crd_changes(client: KubeClient, crds: list[ManifestObject], meta: LiveObjects,
+                 verdicts: LiveVerdicts) -> list[ObjectDrift]:
+    """The chart's CRDs that differ from the live ones: a CRD whose verdict its metadata confirms is
+    not read; the others are read whole (one request each)."""
     if not crds:
         return []
     expected = {obj.key: (obj.api_version, obj.body) for obj in crds}
     present: dict[ObjectKey, dict[str, Any]] = {}
     for obj in crds:
-        found = objects.get(obj.api_version, CRD_KIND, "", obj.key.name)
+        found = meta.get(obj.api_version, CRD_KIND, "", obj.key.name)
+        if found is not None and not verdicts.clean(obj.key, obj.api_version, obj.body, found):
+            found = client.get(obj.api_version, CRD_KIND, obj.key.name)
         if found is not None:
             present[obj.key] = found
     drift = live_drift("", "", expected, present, known_clean=verdicts.clean)

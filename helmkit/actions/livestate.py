@@ -125,6 +125,9 @@ class AssessOptions:
     # cache cannot keep or answer: resolved secrets, charts that lookup; never charts with crds/),
     # "all" (status: the record is not even decoded), "none".
     verdicts: str = "uncacheable"
+    # False: the records of releases a verdict settles stay undecoded (diff and sync: the live check
+    # decodes the ones it must compare, :mod:`helmkit.actions.livecheck`)
+    decode_settled: bool = True
 
 
 @dataclass
@@ -184,7 +187,8 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
         ctx.console.info(f"{options.env}: {ctx.cluster_filter.describe()} has no clusters: nothing to do")
     helm = helm_client(ctx)
     instances = [i for i in resolution.instances if ctx.cluster_filter.keeps(i.cluster)]
-    live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig, decode=options.verdicts != "all")
+    live = gather_live_state(ctx, clusters, kubeconfig=ctx.kubeconfig,
+                             decode=options.verdicts != "all" and options.decode_settled)
     for cluster_live in live.values():
         if cluster_live.capabilities is not None:
             save_last_known(ctx, cluster_live.cluster, cluster_live.capabilities)

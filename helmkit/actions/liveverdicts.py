@@ -86,3 +86,78 @@ class LiveVerdicts:
             return
         private_dir(self.path.parent)
         atomic_write(self.path, "\n".join(sorted(kept)).encode("ascii"))
+
+
+# (apiVersion, kind, namespace, name) of a live object, as the live check looks it up
+ObjectRef = tuple[str, str, str, str]
+
+
+@dataclass
+class ReleaseVerdicts:
+    """Per cluster: the releases whose live objects were all found equal to Helm's record.
+
+    A release's verdict is filed under an HMAC of its record's identity (the storage Secret's uid
+    and resourceVersion: the same manifest) and of the ignore rules that applied; it holds the
+    references of the release's objects (apiVersion, kind, namespace, name: no value) and an HMAC
+    of their live ``uid`` and ``resourceVersion``. A later run that lists the same objects with the
+    same versions knows the release clean without decoding its record or comparing an object; a
+    changed, deleted or re-created object, a new record or new rules decide anew.
+    """
+
+    path: Path
+    key: MaskKey
+    known: dict[str, tuple[str, tuple[ObjectRef, ...]]] = field(default_factory=dict)  # index -> (digest, refs)
+    used: dict[str, tuple[str, tuple[ObjectRef, ...]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, folder: Path, cluster_identity: str, key: MaskKey) -> ReleaseVerdicts:
+        path = folder / (key.keyed_hash("release-verdicts\0" + cluster_identity)[:32] + ".json")
+        known: dict[str, tuple[str, tuple[ObjectRef, ...]]] = {}
+        try:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                entry = json.loads(line)
+                refs = tuple((str(a), str(k), str(n), str(m)) for a, k, n, m in entry["refs"])
+                known[str(entry["index"])] = (str(entry["digest"]), refs)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            known = {}
+        return cls(path, key, known)
+
+    def index(self, record_uid: str, record_version: str, rules: str) -> str | None:
+        if not (record_uid and record_version):
+            return None
+        return self.key.keyed_hash(json.dumps(["release-live", LIVE_VERDICT_FORMAT, record_uid, record_version,
+                                               rules]))[:32]
+
+    def refs(self, index: str | None) -> tuple[ObjectRef, ...] | None:
+        """The objects of the release filed under ``index``, if a verdict is kept for it."""
+        found = self.known.get(index) if index is not None else None
+        return found[1] if found is not None else None
+
+    def _digest(self, index: str, refs: tuple[ObjectRef, ...], versions: list[tuple[str, str]]) -> str:
+        return self.key.keyed_hash(json.dumps(["release-live-objects", index, list(refs), versions]))[:32]
+
+    def clean(self, index: str, versions: list[tuple[str, str]] | None) -> bool:
+        """Whether the release's objects have the live ``(uid, resourceVersion)`` they had when found clean
+        (``versions`` in the order of :meth:`refs`; None: an object is missing)."""
+        found = self.known.get(index)
+        if found is None or versions is None or self._digest(index, found[1], versions) != found[0]:
+            return False
+        with self._lock:
+            self.used[index] = found
+        return True
+
+    def keep(self, index: str, refs: tuple[ObjectRef, ...], versions: list[tuple[str, str]]) -> None:
+        with self._lock:
+            self.used[index] = (self._digest(index, refs, versions), refs)
+
+    def save(self) -> None:
+        """Write back this run's verdicts, and earlier ones while the file stays under its bound."""
+        kept = dict(self.known) if len(self.known) + len(self.used) <= MAX_KEPT else {}
+        kept.update(self.used)
+        if kept == self.known:
+            return
+        private_dir(self.path.parent)
+        lines = [json.dumps({"index": index, "digest": digest, "refs": [list(ref) for ref in refs]},
+                            separators=(",", ":")) for index, (digest, refs) in sorted(kept.items())]
+        atomic_write(self.path, "\n".join(lines).encode("utf-8"))

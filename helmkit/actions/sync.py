@@ -111,7 +111,7 @@ def sync(ctx: Context, options: SyncOptions) -> int:
 def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, ClusterError] | None = None) -> int:
     policy = load_gate_policy(ctx, options.env)
     assessment = assess(ctx, AssessOptions(options.env, options.cluster, options.selector, options.set_values,
-                                           options.concurrency))
+                                           options.concurrency, decode_settled=False))
     if assessment.render_errors:
         problems = [Problem(f"{instance.key}: {error.render().removeprefix('error: ')}")
                     for instance, error in assessment.render_errors]

@@ -43,17 +43,27 @@ class LiveObjects:
         group = api_version.rpartition("/")[0]
         return self.objects.get(api_version, {}).get((group, kind, namespace, name))
 
+    def merge(self, other: LiveObjects) -> None:
+        """Add what ``other`` read (another list call of the same cluster)."""
+        for api_version, objects in other.objects.items():
+            self.objects.setdefault(api_version, {}).update(objects)
+        self.cluster_scoped |= other.cluster_scoped
+        self.unserved.update(other.unserved)
+        self.api_calls += other.api_calls
+        self.lists += other.lists
+
     def count(self) -> int:
         return sum(len(objects) for objects in self.objects.values())
 
 
 def read_live_objects(client: KubeClient, kinds: Iterable[tuple[str, str]], *,
-                      selector: str = MANAGED_BY_SELECTOR) -> LiveObjects:
+                      selector: str = MANAGED_BY_SELECTOR, metadata_only: bool = False) -> LiveObjects:
     """List every object of each ``(apiVersion, kind)`` carrying ``selector``, all namespaces.
 
     Each version of a kind that the manifests name is listed apart (objects are compared in the
     version their manifest uses; the API server converts), so a fleet that mixes versions makes
-    one more call, not one per object.
+    one more call, not one per object. ``metadata_only``: each object is ``{"metadata": ...}``, as
+    the API server's metadata-only lists give it (identity, uid, resourceVersion, labels).
     """
     before = client.calls
     result = LiveObjects()
@@ -72,7 +82,8 @@ def read_live_objects(client: KubeClient, kinds: Iterable[tuple[str, str]], *,
             result.cluster_scoped.add((group, kind))
         calls = client.calls
         found = result.objects.setdefault(api_version, {})
-        for obj in client.list(api_version, resource.plural, label_selector=selector):
+        listed = client.list(api_version, resource.plural, label_selector=selector)
+        for obj in ([{"metadata": item.get("metadata")} for item in listed] if metadata_only else listed):
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
             namespace = str((meta or {}).get("namespace") or "") if resource.namespaced else ""
             found[(group, kind, namespace, str((meta or {}).get("name", "")))] = obj
