@@ -79,10 +79,11 @@ class ClusterLive:
     def reachable(self) -> bool:
         return self.error is None
 
-    def decode(self, keys: set[tuple[str, str]]) -> None:
-        """Decode the current revision of these releases (namespace, name) if they are not yet."""
+    def decode(self, keys: set[tuple[str, str]], *, final: bool = True) -> None:
+        """Decode the current revision of these releases (namespace, name) if they are not yet (``final``:
+        no other one will be)."""
         if self.snapshot is not None and keys:
-            self.snapshot = self.snapshot.decoded(keys)
+            self.snapshot = self.snapshot.decoded(keys, final=final)
             self.histories, self.undecodable = self.snapshot.histories, len(self.snapshot.undecodable)
 
 
@@ -202,7 +203,8 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     for cluster_live in live.values():  # decode what no verdict settled
         done = {(i.namespace, i.name) for i in enabled
                 if i.key in settled and i.cluster.name == cluster_live.cluster.name}
-        cluster_live.decode({key for key, history in cluster_live.histories.items() if history.current.summary} - done)
+        cluster_live.decode({key for key, history in cluster_live.histories.items() if history.current.summary} - done,
+                            final=options.decode_settled)
     rendered = exact_renders(ctx, helm, rendered, record_of=lambda i: live[i.cluster.name].current(i),
                              target_of=lambda i: KubeTarget(i.cluster.context, ctx.kubeconfig))
     for cluster_live in live.values():

@@ -9,8 +9,12 @@ import json
 import pytest
 
 from helmkit.actions.diff import DiffOptions, diff
+from helmkit.actions.livecheck import LiveChecks, check_live
+from helmkit.actions.livestate import Assessment, AssessOptions, assess
 from helmkit.actions.status import StatusOptions, status
 from helmkit.actions.sync import SyncOptions, sync
+from helmkit.context import Context
+from helmkit.plan.status import Status
 from tests.e2e.test_repair import NS, image, kubectl, shop
 from tests.e2e.test_sync_support import CANARY, Fleet
 
@@ -92,3 +96,40 @@ def test_a_sync_keeps_verdicts_for_what_it_deployed(shop: Fleet, monkeypatch: py
     assert templates(shop) == [] and not [a for a in shop.argvs if "upgrade" in a], shop.argvs
     monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY + "-rotated")
     assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 2  # still judged anew
+
+
+def test_a_release_found_clean_is_settled_from_metadata_until_an_object_changes(shop: Fleet) -> None:
+    assert shop.run(sync, SyncOptions(env="prod", yes=True)).code == 0
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0  # keeps the release verdict
+    seen: list[tuple[Assessment, LiveChecks]] = []
+
+    def probe(ctx: Context, _: object) -> int:
+        assessment = assess(ctx, AssessOptions("prod", decode_settled=False))
+        seen.append((assessment, check_live(ctx, assessment)))
+        return 0
+
+    shop.run(probe, None)
+    assessment, checks = seen.pop()
+    [web] = assessment.releases
+    assert web.state.status is Status.IN_SYNC and web.deployed is not None
+    assert web.deployed.summary  # vouched for by its objects' versions: the record was never decoded
+    drift = checks.releases[web.state.key].drift
+    assert drift is not None and not drift.objects
+
+    kubectl(shop, "delete", "configmap/web-cfg", "-n", NS)
+    shown = shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True))
+    assert shown.code == 2, shown.out + shown.err
+    assert "+ v1/ConfigMap shop/web-cfg: missing from the cluster; re-created" in shown.out, shown.out
+    shop.run(probe, None)
+    assessment, _ = seen.pop()
+    [web] = assessment.releases
+    assert web.state.status is Status.LIVE_DRIFT and web.deployed is not None and not web.deployed.summary
+
+    assert shop.run(sync, SyncOptions(env="prod", yes=True)).code == 0  # repaired: clean again, then vouched for
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0
+    kubectl(shop, "annotate", "deployment/web", "-n", NS, "by-hand=yes")  # a field the chart does not set
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0
+    kubectl(shop, "set", "image", "deployment/web", "-n", NS, "app=nginx:by-hand")
+    edited = shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True))
+    assert edited.code == 2, edited.out + edited.err
+    assert "nginx:by-hand -> nginx:1.27" in edited.out, edited.out
