@@ -28,7 +28,7 @@ from typing import Any
 
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
-from helmkit.actions.liveverdicts import LiveVerdicts, ObjectRef, ReleaseVerdicts
+from helmkit.actions.liveverdicts import BodyDigests, LiveVerdicts, ObjectRef, ReleaseVerdicts
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
@@ -94,6 +94,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     rules = parse_rules(settings_rules)
     result = LiveChecks()
     documents = DocumentCache()  # the same chart on many clusters: each document text is read once
+    bodies = BodyDigests()
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         if item.instance is None or not item.instance.enabled or (item.desired_manifest is None
@@ -116,7 +117,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
         if not live_items and not wants_crds:
             return cluster.name, None
         folder, identity = ctx.state_dir / "cache" / "live-verdicts", f"{cluster.env}/{cluster.name}"
-        verdicts = LiveVerdicts.load(folder, identity, ctx.masker.key)
+        verdicts = LiveVerdicts.load(folder, identity, ctx.masker.key, bodies)
         releases = ReleaseVerdicts.load(folder, identity, ctx.masker.key)
         try:
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig,

@@ -7,6 +7,11 @@ an HMAC, under the private mask key, of the manifest object's canonical JSON, th
 apiVersion and the object's identity. A later run that finds the same pair skips the comparison.
 Objects are still listed (a deleted object is still found missing); only the comparing is spared.
 
+A release whose objects were all found clean gets a release verdict (:class:`ReleaseVerdicts`):
+filed under its Helm record's identity, it holds the references of its objects and an HMAC of
+their live ``uid``/``resourceVersion``. While a metadata-only listing shows the same versions,
+the release is clean without its record being decoded, its manifest parsed or an object read.
+
 One file per cluster under ``.helmkit/cache/live-verdicts/`` holds the verdicts, one per line; a
 run writes back those it used or found (plus earlier ones, up to a bound), so the file follows the
 fleet and does not grow without end. Nothing in it reveals a value or confirms a guess.
@@ -30,6 +35,25 @@ MAX_KEPT = 200_000  # verdicts per cluster file
 
 
 @dataclass
+class BodyDigests:
+    """Digests of manifest objects' canonical JSON, shared by the clusters of one run (the same parsed
+    chart on every cluster: a CRD of megabytes is serialised once, not once per cluster)."""
+
+    known: dict[int, tuple[Any, str]] = field(default_factory=dict)  # id(body) -> (body, digest)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def of(self, body: dict[str, Any]) -> str:
+        with self.lock:
+            kept = self.known.get(id(body))
+        if kept is None or kept[0] is not body:
+            text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+            kept = (body, hashlib.blake2b(text.encode(), digest_size=20).hexdigest())
+            with self.lock:
+                self.known[id(body)] = kept
+        return kept[1]
+
+
+@dataclass
 class LiveVerdicts:
     """The live verdicts of one cluster, for one run (thread-safe)."""
 
@@ -37,31 +61,24 @@ class LiveVerdicts:
     key: MaskKey
     known: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
-    _bodies: dict[int, tuple[Any, str]] = field(default_factory=dict)  # id(body) -> (body, digest)
+    bodies: BodyDigests = field(default_factory=BodyDigests)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, folder: Path, cluster_identity: str, key: MaskKey) -> LiveVerdicts:
+    def load(cls, folder: Path, cluster_identity: str, key: MaskKey, bodies: BodyDigests | None = None) -> LiveVerdicts:
         path = folder / key.keyed_hash("live-verdicts\0" + cluster_identity)[:32]
         try:
             known = set(path.read_text(encoding="ascii").split())
         except (OSError, UnicodeDecodeError):
             known = set()
-        return cls(path, key, known)
+        return cls(path, key, known, bodies=bodies or BodyDigests())
 
     def _verdict(self, key: ObjectKey, api_version: str, body: dict[str, Any], live: dict[str, Any]) -> str | None:
         meta = live.get("metadata") if isinstance(live.get("metadata"), dict) else {}
         uid, version = str((meta or {}).get("uid") or ""), str((meta or {}).get("resourceVersion") or "")
         if not uid or not version:
             return None
-        with self._lock:
-            kept = self._bodies.get(id(body))
-        if kept is None or kept[0] is not body:
-            text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-            kept = (body, hashlib.blake2b(text.encode(), digest_size=20).hexdigest())
-            with self._lock:
-                self._bodies[id(body)] = kept
-        identity = json.dumps([LIVE_VERDICT_FORMAT, kept[1], uid, version, api_version, str(key)])
+        identity = json.dumps([LIVE_VERDICT_FORMAT, self.bodies.of(body), uid, version, api_version, str(key)])
         return self.key.keyed_hash(identity)[:32]
 
     def clean(self, key: ObjectKey, api_version: str, body: dict[str, Any], live: dict[str, Any]) -> bool:

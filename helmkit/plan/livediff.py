@@ -139,7 +139,7 @@ class ReleaseLiveDiff:
     objects: list[ObjectDrift] = field(default_factory=list)
     ignored: int = 0  # differing fields left out by ignore rules
     unhealthy: list[UnhealthyObject] = field(default_factory=list)
-    clean: list[ObjectKey] = field(default_factory=list)  # compared: not one field differs, healthy
+    clean: list[ObjectKey] = field(default_factory=list)  # not one field differs, healthy (now or before)
 
     @property
     def drifted(self) -> bool:
@@ -176,6 +176,7 @@ def live_drift(
             result.objects.append(ObjectDrift(key, api_version, "missing"))
             continue
         if known_clean is not None and known_clean(key, api_version, body, current):
+            result.clean.append(key)  # found clean before, and neither side changed since
             continue
         expected = _normalized(_masked(_with_server_defaults(api_version, key.kind, body), secrets, digest_of))
         actual = _normalized(_masked(current, secrets, digest_of))
