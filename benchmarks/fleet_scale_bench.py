@@ -10,15 +10,16 @@ Each command runs as a child process (``python -m helmkit ...`` or helmfile) and
 from here: wall time; CPU time, user + system of the child and every process it waited for (from
 ``os.wait4``); peak RSS of its process tree (the sum over the tree, sampled every 50 ms from
 ``/proc``; the sandbox, in this process, is not part of it) and the largest single process
-(``ru_maxrss``); and the helm processes it started (helm is a wrapper script that logs each start).
+(``ru_maxrss``); and the helm processes it started, with their CPU time (helm is a wrapper script
+that logs each start and runs helm under ``/usr/bin/time``): the rest of the CPU time is the tool's own.
 The 1-minute load average after each step shows how loaded the machine was.
 
 Steps, in this order (helmkit with ``--concurrency 4`` per cluster, helmfile ``--concurrency 4``):
 
 1. ``helmkit template --env prod`` cold (empty render cache), then ``helmfile template`` of the
    same fleet, then ``helmkit template`` warm;
-2. on fresh sandbox clusters: ``helmkit sync`` from scratch (cold cache), ``sync`` again (nothing
-   to do), ``status``, ``diff`` (no change, warm cache), ``drift``;
+2. on fresh sandbox clusters: ``helmkit sync`` from scratch (cold cache), ``sync`` again twice
+   (nothing to do), ``status``, ``diff`` (no change, warm cache), ``drift``;
 3. unless ``--skip-helmfile``: on fresh sandbox clusters, ``helmfile sync`` from scratch.
 
 Ratios come from the same run. ``helmkit bootstrap --with-helmfile`` first. Run:
@@ -62,6 +63,7 @@ class Measure:
     tree_rss_mb: float
     max_rss_mb: float
     helm: int
+    helm_cpu: float
     load: float
     out_bytes: int
 
@@ -98,6 +100,8 @@ def _tree_rss(root: int) -> int:
 def measure(label: str, argv: list[str], *, cwd: Path, log: Path, out: Path) -> Measure:
     """Run ``argv`` as a child process and measure it (see the module docstring)."""
     log.write_text("")
+    cpu_log = log.with_suffix(".cpu")
+    cpu_log.write_text("")
     peak = [0]
     started = time.perf_counter()
     with out.open("wb") as sink:
@@ -118,14 +122,26 @@ def measure(label: str, argv: list[str], *, cwd: Path, log: Path, out: Path) -> 
         proc.returncode = os.waitstatus_to_exitcode(status)
     helm = len(log.read_text().splitlines())
     return Measure(label, proc.returncode, wall, usage.ru_utime + usage.ru_stime, peak[0] / 2**20,
-                   usage.ru_maxrss / 1024, helm, os.getloadavg()[0], out.stat().st_size)
+                   usage.ru_maxrss / 1024, helm, _helm_cpu(cpu_log), os.getloadavg()[0], out.stat().st_size)
+
+
+def _helm_cpu(cpu_log: Path) -> float:
+    """The CPU seconds (user + system) of the helm processes that ``/usr/bin/time`` logged."""
+    total = 0.0
+    for line in cpu_log.read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 2 and all(f.replace(".", "", 1).isdigit() for f in fields):
+            total += float(fields[0]) + float(fields[1])
+    return total
 
 
 def helm_wrapper(folder: Path, helm: Path, log: Path) -> Path:
-    """A helm that logs each start, so every tool's helm processes can be counted."""
+    """A helm that logs each start, so every tool's helm processes can be counted, and (with
+    ``/usr/bin/time``) the CPU time of each."""
     folder.mkdir(parents=True, exist_ok=True)
     wrapper = folder / "helm"
-    wrapper.write_text(f'#!/bin/sh\necho x >> "{log}"\nexec "{helm}" "$@"\n')
+    timed = f'/usr/bin/time -a -o "{log.with_suffix(".cpu")}" -f "%U %S" ' if Path("/usr/bin/time").exists() else ""
+    wrapper.write_text(f'#!/bin/sh\necho x >> "{log}"\nexec {timed}"{helm}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     return wrapper
 
@@ -161,12 +177,12 @@ class Bench:
 
 
 HEADER = (f"{'step':<44} {'exit':>4} {'wall s':>7} {'CPU s':>7} {'tree RSS MB':>11} {'max proc MB':>11} "
-          f"{'helm procs':>10} {'load':>5} {'output':>9}")
+          f"{'helm procs':>10} {'helm CPU s':>10} {'load':>5} {'output':>9}")
 
 
 def _row(m: Measure) -> str:
     return (f"{m.label:<44} {m.code:>4} {m.wall:>7.1f} {m.cpu:>7.1f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>11.0f} "
-            f"{m.helm:>10} {m.load:>5.1f} {_size(m.out_bytes):>9}")
+            f"{m.helm:>10} {m.helm_cpu:>10.1f} {m.load:>5.1f} {_size(m.out_bytes):>9}")
 
 
 def _size(n: int) -> str:
@@ -215,6 +231,7 @@ def main() -> int:
             scratch = bench.helmkit("sync from scratch (cold cache)", "sync", "--env", env, "--yes",
                                     "--concurrency", conc)
             bench.helmkit("sync, nothing to do", "sync", "--env", env, "--yes", "--concurrency", conc)
+            bench.helmkit("sync, nothing to do, again", "sync", "--env", env, "--yes", "--concurrency", conc)
             bench.helmkit("status --env prod", "status", "--env", env)
             bench.helmkit("diff --env prod, no change, warm", "diff", "--env", env, "--concurrency", conc)
             bench.helmkit("drift --env prod", "drift", "--env", env, "--concurrency", conc)
