@@ -3,7 +3,8 @@
 Online (``diff``, ``sync``, ``status``, ``drift``): what the cluster serves, read once per cluster
 from its discovery (:mod:`helmkit.adapters.discovery`), and saved as the cluster's *last-known*
 capabilities in ``.helmkit/state/capabilities/<env>/<cluster>.json`` (API group names, kinds, a
-version and a time: no secret).
+version and a time: no secret). A release renders against that plus the API versions of the
+``crds/`` of the charts about to be installed on the cluster (:func:`with_installed_crds`).
 
 Offline (``validate``, ``template``, ``diff --git-base``), per cluster, the first of:
 
@@ -141,6 +142,33 @@ def choose_offline(ctx: Context, cluster: Cluster,
         if not isinstance(chart, HelmkitError):
             apis |= crd_apis(chart)
     return ChosenCapabilities(key, Capabilities(cluster.kube_version, tuple(sorted(apis))), "computed")
+
+
+def with_installed_crds(targets: Callable[[ReleaseInstance], RenderTarget],
+                        charts: Iterable[tuple[ReleaseInstance, Path | HelmkitError]],
+                        crd_apis: Callable[[Path], set[str]]) -> Callable[[ReleaseInstance], RenderTarget]:
+    """Online ``targets`` plus, per cluster, the API versions of the ``crds/`` of the charts it is to
+    install (not yet deployed; ``crds`` not ``Skip``): helm creates a chart's ``crds/`` before it
+    renders the chart, so what the cluster serves once those installs ran is what they, and the
+    releases rendered after them, see (a ServiceMonitor gated on ``monitoring.coreos.com/v1`` of
+    the same chart is installed, and a diff shows it)."""
+    extra: dict[ClusterKey, set[str]] = {}
+    for instance, chart in charts:
+        if isinstance(chart, Path) and instance.crds != "Skip" and not targets(instance).is_upgrade:
+            extra.setdefault((instance.env, instance.cluster.name), set()).update(crd_apis(chart))
+    if not any(extra.values()):
+        return targets
+
+    def target(instance: ReleaseInstance) -> RenderTarget:
+        found = targets(instance)
+        served = found.capabilities.api_versions
+        more = extra.get((instance.env, instance.cluster.name), set()) - set(served)
+        if not more:
+            return found
+        return RenderTarget(Capabilities(found.capabilities.kube_version, tuple(sorted({*served, *more})),
+                                         found.capabilities.observed_at), found.is_upgrade)
+
+    return target
 
 
 def describe_all(chosen: Iterable[ChosenCapabilities]) -> str:

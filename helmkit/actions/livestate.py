@@ -198,7 +198,7 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     verdicts = Verdicts.of(ctx) if options.verdicts != "none" else None
     settled: dict[str, HelmRelease] = {}
     rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
-                                targets=lambda i: live[i.cluster.name].render_target(i),
+                                targets=lambda i: live[i.cluster.name].render_target(i), installs=True,
                                 settle=_settler(verdicts, options.verdicts, live, settled))
     for cluster_live in live.values():  # decode what no verdict settled
         done = {(i.namespace, i.name) for i in enabled

@@ -42,6 +42,7 @@ from helmkit.actions.capabilities import (
     choose_offline,
     describe_all,
     enabled_instances_by_cluster,
+    with_installed_crds,
 )
 from helmkit.actions.charttext import ChartTraits, chart_traits, traits_from_json, traits_to_json
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
@@ -128,6 +129,7 @@ def render_instances(
     targets: Targets | None = None,
     announce: bool = True,
     settle: Settle | None = None,
+    installs: bool = False,
 ) -> list[RenderResult]:
     """Render each instance (in the given order); failures are returned, not raised.
 
@@ -138,6 +140,9 @@ def render_instances(
     With ``read_secrets=False`` no secret is read: each secret reference renders as a placeholder
     derived from the reference itself (pre-merge checks run without any credentials, and a changed
     reference still shows as a change).
+
+    ``installs`` (with ``targets``): instances not yet deployed are about to be installed, so each
+    cluster's targets gain the API versions of their charts' ``crds/`` (:func:`with_installed_crds`).
 
     ``settle`` sees each result before rendering (its ``key``, ``chart`` and ``cacheable``, no
     manifest); an instance it settles is returned ``settled``, unrendered (:mod:`helmkit.actions.verdicts`).
@@ -162,6 +167,8 @@ def render_instances(
         if chosen and announce:
             ctx.console.info(describe_all(chosen.values()))
         targets = _offline_targets(chosen)
+    elif installs:
+        targets = with_installed_crds(targets, zip(instances, charts, strict=True), CrdApis(run.cache, run.digests).of)
     jobs: list[_Job | HelmkitError] = []
     for instance, chart in zip(instances, charts, strict=True):
         try:
