@@ -135,6 +135,13 @@ def _helm_cpu(cpu_log: Path) -> float:
     return total
 
 
+def isolate_helm(work: Path) -> None:
+    """helm's own homes under ``work`` (no repository or cache of the machine), helmkit's default helm."""
+    for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
+        os.environ[key] = str(work / "home" / key.lower())
+    os.environ.pop("HELMKIT_HELM", None)
+
+
 def helm_wrapper(folder: Path, helm: Path, log: Path) -> Path:
     """A helm that logs each start, so every tool's helm processes can be counted, and (with
     ``/usr/bin/time``) the CPU time of each."""
@@ -205,59 +212,62 @@ def main() -> int:
                               clusters=args.clusters, heavy=True)
         env = info.environments[0]
         os.environ.update(info.secret_env)
-        for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
-            os.environ[key] = str(work / "home" / key.lower())
-        os.environ.pop("HELMKIT_HELM", None)
+        isolate_helm(work)
         names = [name for _, name in info.clusters]
-        conc = str(args.concurrency)
         bench = Bench(info, work, HELMS[args.helm], args.concurrency)
         print(f"{info.instances} release instances ({len(info.releases)} per cluster) on {len(names)} sandbox "
               f"clusters; helmkit with {HELMS[args.helm].parent.name}, helmfile 0.166.0 with helm 3.15.3; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-        print(HEADER)
-        bench.clear_cache()
-        out_dir = str(work / "rendered")
-        cold = bench.helmkit("template --env prod, cold", "template", "--env", env, "--output-dir", out_dir,
-                             "--concurrency", conc)
-        helmfile_template = None
-        if not args.skip_helmfile:
-            helmfile_template = bench.helmfile("helmfile template", "template", "--skip-deps", "--concurrency", conc)
-        warm = bench.helmkit("template --env prod, warm", "template", "--env", env, "--output-dir", out_dir,
-                             "--concurrency", conc)
-        with Sandbox(names, admin=False) as sandbox:
-            kubeconfig = str(sandbox.write_kubeconfig(work / "kubeconfig"))
-            os.environ["KUBECONFIG"] = kubeconfig
-            bench.clear_cache()
-            scratch = bench.helmkit("sync from scratch (cold cache)", "sync", "--env", env, "--yes",
-                                    "--concurrency", conc)
-            bench.helmkit("sync, nothing to do", "sync", "--env", env, "--yes", "--concurrency", conc)
-            bench.helmkit("sync, nothing to do, again", "sync", "--env", env, "--yes", "--concurrency", conc)
-            bench.helmkit("status --env prod", "status", "--env", env)
-            bench.helmkit("diff --env prod, no change, warm", "diff", "--env", env, "--concurrency", conc)
-            bench.helmkit("drift --env prod", "drift", "--env", env, "--concurrency", conc)
-        helmfile_sync = None
-        if not args.skip_helmfile:
-            with Sandbox(names, admin=False) as sandbox:
-                os.environ["KUBECONFIG"] = str(sandbox.write_kubeconfig(work / "kubeconfig-helmfile"))
-                helmfile_sync = bench.helmfile("helmfile sync from scratch", "sync", "--skip-deps",
-                                               "--concurrency", conc)
-        print("\nall figures:")
-        print(HEADER)
-        for row in bench.rows:
-            print(_row(row))
-        print("\nratios (same run; wall / CPU):")
-        print(f"  template warm / cold: {warm.wall / cold.wall:.2f} / {warm.cpu / cold.cpu:.2f}")
-        if helmfile_template is not None:
-            print(f"  template cold / helmfile template: {cold.wall / helmfile_template.wall:.2f} / "
-                  f"{cold.cpu / helmfile_template.cpu:.2f}")
-        if helmfile_sync is not None:
-            print(f"  sync from scratch / helmfile sync: {scratch.wall / helmfile_sync.wall:.2f} / "
-                  f"{scratch.cpu / helmfile_sync.cpu:.2f}")
-        print(f"outputs of every step: {work / 'outputs'}" if args.keep else "")
+        run_steps(bench, env, names, skip_helmfile=args.skip_helmfile, keep=args.keep is not None)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def run_steps(bench: Bench, env: str, names: list[str], *, skip_helmfile: bool, keep: bool) -> None:
+    """Every step of the table (see the module docstring), then all figures and the ratios."""
+    work, conc = bench.work, str(bench.concurrency)
+    print(HEADER)
+    bench.clear_cache()
+    out_dir = str(work / "rendered")
+    cold = bench.helmkit(f"template --env {env}, cold", "template", "--env", env, "--output-dir", out_dir,
+                         "--concurrency", conc)
+    helmfile_template = None
+    if not skip_helmfile:
+        helmfile_template = bench.helmfile("helmfile template", "template", "--skip-deps", "--concurrency", conc)
+    warm = bench.helmkit(f"template --env {env}, warm", "template", "--env", env, "--output-dir", out_dir,
+                         "--concurrency", conc)
+    with Sandbox(names, admin=False) as sandbox:
+        kubeconfig = str(sandbox.write_kubeconfig(work / "kubeconfig"))
+        os.environ["KUBECONFIG"] = kubeconfig
+        bench.clear_cache()
+        scratch = bench.helmkit("sync from scratch (cold cache)", "sync", "--env", env, "--yes",
+                                "--concurrency", conc)
+        bench.helmkit("sync, nothing to do", "sync", "--env", env, "--yes", "--concurrency", conc)
+        bench.helmkit("sync, nothing to do, again", "sync", "--env", env, "--yes", "--concurrency", conc)
+        bench.helmkit(f"status --env {env}", "status", "--env", env)
+        bench.helmkit(f"diff --env {env}, no change, warm", "diff", "--env", env, "--concurrency", conc)
+        bench.helmkit(f"drift --env {env}", "drift", "--env", env, "--concurrency", conc)
+    helmfile_sync = None
+    if not skip_helmfile:
+        with Sandbox(names, admin=False) as sandbox:
+            os.environ["KUBECONFIG"] = str(sandbox.write_kubeconfig(work / "kubeconfig-helmfile"))
+            helmfile_sync = bench.helmfile("helmfile sync from scratch", "sync", "--skip-deps",
+                                           "--concurrency", conc)
+    print("\nall figures:")
+    print(HEADER)
+    for row in bench.rows:
+        print(_row(row))
+    print("\nratios (same run; wall / CPU):")
+    print(f"  template warm / cold: {warm.wall / cold.wall:.2f} / {warm.cpu / cold.cpu:.2f}")
+    if helmfile_template is not None:
+        print(f"  template cold / helmfile template: {cold.wall / helmfile_template.wall:.2f} / "
+              f"{cold.cpu / helmfile_template.cpu:.2f}")
+    if helmfile_sync is not None:
+        print(f"  sync from scratch / helmfile sync: {scratch.wall / helmfile_sync.wall:.2f} / "
+              f"{scratch.cpu / helmfile_sync.cpu:.2f}")
+    print(f"outputs of every step: {work / 'outputs'}" if keep else "")
 
 
 if __name__ == "__main__":

@@ -19,16 +19,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from helmkit.errors import HelmkitError
-from helmkit.plan.manifests import Manifest, ObjectKey, parse_manifest
+from helmkit.plan.manifests import Manifest, ObjectKey, parse_documents, split_documents
 
 Volatile = Mapping[ObjectKey, frozenset[str]]
 
 
 def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, frozenset[str]]:
-    """Per object in both renders, the JSON pointers whose values differ between them."""
+    """Per object in both renders, the JSON pointers whose values differ between them.
+
+    Only documents whose text differs are parsed (megabytes of CRDs and dashboards render the
+    same every time); if the renders do not have the same documents, both are parsed whole."""
+    if first == second:
+        return {}
+    one_docs, two_docs = split_documents(first), split_documents(second)
+    if len(one_docs) == len(two_docs):
+        pairs = [(a, b) for a, b in zip(one_docs, two_docs, strict=True) if a.text != b.text]
+        one_docs, two_docs = [a for a, _ in pairs], [b for _, b in pairs]
     try:
-        one = parse_manifest(first, namespace, origin="rendered manifest")
-        two = parse_manifest(second, namespace, origin="rendered manifest")
+        one = parse_documents(one_docs, namespace, origin="rendered manifest")
+        two = parse_documents(two_docs, namespace, origin="rendered manifest")
     except HelmkitError:
         return {}
     bodies_one, bodies_two = _bodies(one), _bodies(two)
