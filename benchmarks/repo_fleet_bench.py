@@ -5,7 +5,7 @@ your own (say, upstream charts vendored under ``charts/`` in a scratch folder: c
 ingress-nginx, kube-prometheus-stack...), copies it into a work folder, gives its environment
 ``--clusters`` sandbox clusters in 4 regions (waves as fleetgen: 0, 1, then all others), and writes the same fleet as a
 ``helmfile.yaml``: one release per (cluster, instance), the instance's merged values in a file,
-``needs`` as ``context/namespace/name``, helmDefaults from helmkit.yaml's defaults. Then it runs
+``needs`` as ``context/namespace/name``, helmDefaults as fleetgen's (wait, atomic, 5m). Then it runs
 the same steps, helmkit and helmfile side by side from the same run, with wall time, CPU time,
 peak RSS and helm processes (see :mod:`fleet_scale_bench`).
 
