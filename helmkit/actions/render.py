@@ -204,6 +204,13 @@ def render_instances(
     return results
 
 
+def render_keys(ctx: Context, instances: list[ReleaseInstance], *, helm: HelmClient,
+                targets: Targets) -> dict[str, str]:
+    """Release key -> the render key ``render_instances`` gives each instance against ``targets``; no helm runs."""
+    results = render_instances(ctx, instances, helm=helm, targets=targets, settle=lambda _: True)
+    return {r.instance.key: r.key for r in results if r.key is not None}
+
+
 def _offline_capabilities(run: _Run, instances: list[ReleaseInstance]) -> dict[ClusterKey, ChosenCapabilities]:
     given: dict[ClusterKey, list[ReleaseInstance]] = {}
     for instance in instances:

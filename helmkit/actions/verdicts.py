@@ -24,14 +24,17 @@ same inputs and record are taken as the same rendering).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helmkit import __version__
-from helmkit.actions.charttext import ChartTraits, chart_traits
+from helmkit.actions.capabilities import RenderTarget, save_last_known
+from helmkit.actions.charttext import ChartTraits, chart_traits, crd_apis
+from helmkit.actions.render import render_keys
 from helmkit.adapters.cache import ContentCache
+from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
@@ -88,37 +91,85 @@ class Verdicts:
         self.cache.put(key, json.dumps(summary, sort_keys=True).encode())
 
 
-def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]) -> int:
+def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str],
+                    crds: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> int:
     """Keep verdicts for the releases (keys) a sync just deployed: the next run knows them in sync.
 
-    Helm rendered them from the inputs behind their render key, so their new record is that
-    rendering -- unless the chart reads the cluster (``lookup``) or whether it is installing (the
-    next render is an upgrade, with another key). Reads each cluster's records once; returns how
+    The verdict goes under the render key of what helm rendered: the chart's inputs as planned,
+    with the API versions helm saw. Those lie between the cluster's before the sync and after it
+    (read again here, and saved as its last-known capabilities): of the ones the chart tests, if
+    both sets agree, the plan's key is right. If not, an install of a chart with ``crds/`` (their
+    bodies in ``crds``, by release key) created them before rendering: when they explain the whole
+    difference, the key is computed anew with the capabilities after the sync (what the next run
+    reads). Otherwise, or when an API version vanished, no verdict is kept: the next run renders.
+    Neither for charts that ``lookup`` the cluster, nor for installs of charts that read whether they
+    are installing (the next render is an upgrade). Reads each cluster's records once; returns how
     many verdicts were kept.
     """
     wanted = {key for key in applied if key in assessment.render_keys}
     items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
     traits: dict[Path, ChartTraits] = {}
-    kept = 0
+    found: list[tuple[AssessedRelease, HelmRelease, str | None]] = []  # (release, record, render key if known)
+    after: dict[str, Capabilities] = {}
     for cluster in assessment.clusters:
         mine = [item for item in items if item.state.cluster == cluster.name]
-        mine = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
         if not mine:
             continue
         try:
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=1) as client:
-                snapshot = read_current_releases(client, decode=False)
+                post = read_capabilities(client)
+                save_last_known(ctx, cluster, post)
+                mine = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
+                snapshot = read_current_releases(client, decode=False) if mine else None
         except HelmkitError:
             continue  # only a later run's speed depends on it
+        if snapshot is None:
+            continue
+        after[cluster.name] = post
         snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in mine})
-        verdicts = Verdicts.of(ctx)
+        before = assessment.live[cluster.name].capabilities
         for item in mine:
             history = snapshot.histories.get((item.state.namespace, item.state.name))
-            if history is not None and history.current.status == "deployed" and not history.current.summary:
-                verdicts.keep(assessment.render_keys[item.state.key], history.current, cluster.env, cluster.name)
-                kept += 1
+            if history is None or history.current.status != "deployed" or history.current.summary:
+                continue
+            literals = traits[assessment.chart_paths[item.state.key]].api_literals
+            rendered = _rendered_with(item, before, post, literals, (crds or {}).get(item.state.key, ()))
+            if rendered == "planned":
+                found.append((item, history.current, assessment.render_keys[item.state.key]))
+            elif rendered == "after":
+                found.append((item, history.current, None))
+    anew = [item.instance for item, _, key in found if key is None and item.instance is not None]
+    keys = render_keys(ctx, anew, helm=assessment.helm, targets=lambda i: RenderTarget(
+        after[i.cluster.name], is_upgrade=True)) if anew else {}
+    verdicts = Verdicts.of(ctx)
+    kept = 0
+    for item, record, planned in found:
+        key = planned or keys.get(item.state.key)
+        if key is not None:
+            verdicts.keep(key, record, item.state.env, item.state.cluster)
+            kept += 1
     return kept
+
+
+def _rendered_with(item: AssessedRelease, before: Capabilities | None, after: Capabilities,
+                   literals: frozenset[str] | None, crds: Sequence[Mapping[str, Any]]) -> str | None:
+    """Which capabilities helm's rendering is known to match: "planned", "after", or None (unknown)."""
+    if before is None or before.kube_version != after.kube_version:
+        return None
+
+    def tested(apis: Iterable[str]) -> set[str]:
+        return {api for api in apis if literals is None or api in literals}
+
+    if tested(before.api_versions) == tested(after.api_versions):
+        return "planned"
+    if not set(before.api_versions) <= set(after.api_versions):
+        return None  # an API version vanished during the sync: helm's view is unknown
+    installed = item.deployed is None or item.deployed.status == "uninstalled"
+    if not installed or item.instance is None or item.instance.crds == "Skip" or not crds:
+        return None  # another release's CRDs, or a CRD that became served meanwhile: unknown when
+    own = {api for body in crds for api in crd_apis(body)}
+    return "after" if tested(set(before.api_versions) | own) == tested(after.api_versions) else None
 
 
 def _stable(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> bool:
