@@ -1,8 +1,9 @@
 """A chart whose crds/ gate its own templates (``.Capabilities.APIVersions.Has`` of its CRD's group,
 as kube-prometheus-stack's ServiceMonitors): helm's install creates the CRDs and then renders with
 them, so the sync keeps the verdict under the render key of the capabilities after the sync, and
-the next sync and diff start no helm process. Settled releases still show a hand edit of their
-chart's CRDs, and a changed input is still rendered. Real helm 3.19 / 4.1 against sandbox clusters."""
+the next sync and diff start no helm process; so for a release that needs it and tests the same
+API. Settled releases still show a hand edit of their chart's CRDs, and a changed input is still
+rendered. Real helm 3.19 / 4.1 against sandbox clusters."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ CRD = "gizmos.gated.helmkit.dev"
 
 @pytest.fixture
 def gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
-    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, charts=["gated-crd"], env="prod",
-                       releases={"gizmos": {"chart": {"path": "charts/gated-crd"}, "namespace": "gizmos"}},
-                       clusters=[{"name": name} for name in CLUSTERS])
+    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, charts=["gated-crd", "gated-user"],
+                       env="prod", clusters=[{"name": name} for name in CLUSTERS], releases={
+                           "gizmos": {"chart": {"path": "charts/gated-crd"}, "namespace": "gizmos"},
+                           "user": {"chart": {"path": "charts/gated-user"}, "namespace": "user", "needs": ["gizmos"]},
+                       })
 
 
 def kubectl(fleet: Fleet, cluster: str, *args: str) -> Result:
@@ -45,14 +48,15 @@ def set_release(fleet: Fleet, **spec: object) -> None:
 def test_after_a_sync_that_created_its_crds_nothing_renders_and_changes_still_show(gated: Fleet) -> None:
     first = gated.run(sync, SyncOptions(env="prod", yes=True))
     assert first.code == 0, first.out + first.err
-    for cluster in CLUSTERS:  # helm installed crds/ before rendering: the gated object is deployed
-        deployed = {r.name: r for r in gated.clusters.releases(cluster)}["gizmos"]
-        assert "kind: Gizmo" in deployed.manifest, deployed.manifest
+    for cluster in CLUSTERS:  # helm installed crds/ before rendering (and before the release that needs it)
+        deployed = {r.name: r for r in gated.clusters.releases(cluster)}
+        assert "kind: Gizmo" in deployed["gizmos"].manifest, deployed["gizmos"].manifest
+        assert "kind: Gizmo" in deployed["user"].manifest, deployed["user"].manifest
 
     again = gated.run(sync, SyncOptions(env="prod", yes=True))
     assert again.code == 0, again.out + again.err
     assert again.helm_started == 0, (again.ctx.runner.started, again.out)
-    assert "plan: 2 skip" in again.out and "(2 in sync)" in again.out, again.out
+    assert "plan: 4 skip" in again.out and "(4 in sync)" in again.out, again.out
     shown = gated.run(diff, DiffOptions(env="prod", detailed_exitcode=True))
     assert shown.code == 0, shown.out + shown.err
     assert shown.helm_started == 0, shown.ctx.runner.started
@@ -61,7 +65,7 @@ def test_after_a_sync_that_created_its_crds_nothing_renders_and_changes_still_sh
     kubectl(gated, "g1", "annotate", "crd", CRD, "gated.helmkit.dev/owner=hand", "--overwrite")
     create = gated.run(diff, DiffOptions(env="prod", fmt="json"))
     assert create.helm_started == 0, create.ctx.runner.started
-    crds = {r["cluster"]: "\n".join(r["crds"]) for r in json.loads(create.out)["releases"]}
+    crds = {r["cluster"]: "\n".join(r["crds"]) for r in json.loads(create.out)["releases"] if r["release"] == "gizmos"}
     assert "NOT applied (crds: Create" in crds["g1"] and CRD in crds["g1"] and "hand" in crds["g1"], create.out
     assert crds["g2"] == "", create.out
     set_release(gated, crds="CreateReplace")  # not part of the render key: still settled
