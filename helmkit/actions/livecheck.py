@@ -102,9 +102,9 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
             continue
         check = LiveCheck(policy=item.instance.crds)
         chart = assessment.chart_paths.get(item.state.key)
-        if check.policy != "Skip":  # a release settled by a verdict has Helm's record, without crds/: the chart's
-            manifest = crd_files.manifest(chart, item.instance.values) if item.settled and chart else \
-                item.desired_manifest
+        if check.policy != "Skip":  # settled by a verdict: Helm's record holds no crds/, the chart's files do
+            manifest = (crd_files.manifest(chart, item.instance.values) if item.settled and chart is not None
+                        else item.desired_manifest)
             try:
                 check.crds = chart_crds(manifest, item.state.namespace, cache=documents)
             except InputError:
