@@ -51,13 +51,8 @@ def crd_api_versions(chart: Path) -> set[str]:
         except yaml.YAMLError:
             continue
         for doc in documents:
-            apis.update(_crd_apis(doc))
+            apis.update(crd_apis(doc))
     return apis
-
-
-def ships_crds(chart: Path) -> bool:
-    """Whether the chart or a subchart has a ``crds/`` folder with a YAML file."""
-    return any(True for _ in _texts(chart, lambda name: "crds/" in name and name.endswith((".yaml", ".yml"))))
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,8 @@ def _package_texts(handle: IO[bytes], wanted: Callable[[str], bool]) -> Iterator
         return
 
 
-def _crd_apis(doc: Any) -> set[str]:
+def crd_apis(doc: Any) -> set[str]:
+    """``group/version`` and ``group/version/Kind`` of a CRD document (nothing for another document)."""
     if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
         return set()
     spec = doc.get("spec") or {}

@@ -11,7 +11,8 @@ and the release). A release with live drift becomes ``live-drift``: sync runs a 
 helm 4 through server-side apply with ``--force-conflicts``; both re-create deleted objects).
 Only releases that are otherwise in sync are read: any other upgrade repairs them anyway.
 
-The chart's ``crds/`` (policy ``crds``, :mod:`helmkit.actions.crds`) are compared in the same
+The chart's ``crds/`` (policy ``crds``, :mod:`helmkit.actions.crds`: from the rendering, or from the
+chart's files for a release settled by a verdict, :mod:`helmkit.actions.crdfiles`) are compared in the same
 pass, with one more list call (all CRDs of the cluster) when a release has any. Under
 ``CreateReplace`` a CRD difference is live drift that sync repairs; under ``Create`` it is
 shown as not applied.
@@ -26,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from helmkit.actions.crdfiles import CrdFiles
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
 from helmkit.actions.liveverdicts import BodyDigests, LiveVerdicts, ObjectRef, ReleaseVerdicts
@@ -94,6 +96,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     rules = parse_rules(settings_rules)
     result = LiveChecks()
     documents = DocumentCache()  # the same chart on many clusters: each document text is read once
+    crd_files = CrdFiles()  # and each chart's crds/ files
     bodies = BodyDigests()
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
@@ -101,9 +104,12 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
                                                                    and item.state.status is not Status.IN_SYNC):
             continue
         check = LiveCheck(policy=item.instance.crds)
-        if check.policy != "Skip":
+        chart = assessment.chart_paths.get(item.state.key)
+        if check.policy != "Skip":  # settled by a verdict: Helm's record holds no crds/, the chart's files do
+            manifest = (crd_files.manifest(chart, item.instance.values) if item.settled and chart is not None
+                        else item.desired_manifest)
             try:
-                check.crds = chart_crds(item.desired_manifest, item.state.namespace, cache=documents)
+                check.crds = chart_crds(manifest, item.state.namespace, cache=documents)
             except InputError:
                 check.crds = []
         result.releases[item.state.key] = check

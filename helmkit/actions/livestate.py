@@ -28,7 +28,6 @@ from typing import Any
 import yaml
 
 from helmkit.actions.capabilities import RenderTarget, save_last_known
-from helmkit.actions.charttext import chart_traits, ships_crds
 from helmkit.actions.exactrender import exact_renders
 from helmkit.actions.render import RenderResult, Settle, helm_client, render_instances
 from helmkit.actions.unreachable import explain_unreachable
@@ -122,10 +121,10 @@ class AssessOptions:
     selector: str | None = None
     set_values: tuple[str, ...] = ()
     concurrency: int | None = None
-    # Verdicts (helmkit.actions.verdicts) that spare a rendering: "uncacheable" (renderings the render
-    # cache cannot keep or answer: resolved secrets, charts that lookup; never charts with crds/),
-    # "all" (status: the record is not even decoded), "none".
-    verdicts: str = "uncacheable"
+    # Verdicts (helmkit.actions.verdicts) that spare a rendering: "settle" (diff, sync, drift: any release a
+    # verdict covers, whatever its chart; the CRDs of its chart's crds/ come from the chart's files), "all"
+    # (status: the same, and the record is not even decoded), "none".
+    verdicts: str = "settle"
     # False: the records of releases a verdict settles stay undecoded (diff and sync: the live check
     # decodes the ones it must compare, :mod:`helmkit.actions.livecheck`)
     decode_settled: bool = True
@@ -143,6 +142,7 @@ class AssessedRelease:
     chart_name: str | None = None
     chart_version: str | None = None
     generated: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # fields the chart generates
+    settled: bool = False  # decided by a verdict: desired_manifest is Helm's record (which holds no crds/)
 
     @property
     def differs(self) -> bool:
@@ -251,7 +251,8 @@ def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInsta
                 instance, known.manifest, known, marker=marker, chart_name=known.chart_name,
                 chart_version=known.chart_version)
             assessed.append(AssessedRelease(state, instance, None if known.summary else known.manifest, known,
-                                            _secrets(ctx, instance), known.chart_name, known.chart_version))
+                                            _secrets(ctx, instance), known.chart_name, known.chart_version,
+                                            settled=True))
             continue
         if instance is not None and instance.enabled:
             result = rendered.get(instance.key)
@@ -273,25 +274,18 @@ def _decide_cluster(ctx: Context, cluster: Cluster, instances: list[ReleaseInsta
 
 def _settler(verdicts: Verdicts | None, mode: str, live: Mapping[str, ClusterLive],
              settled: dict[str, HelmRelease]) -> Settle | None:
-    """Settle a rendering by a verdict (the records it completes go into ``settled``)."""
-    if verdicts is None:
+    """Settle a rendering by a verdict (the records it completes go into ``settled``).
+
+    Any chart: a verdict costs less than a render-cache hit, and it is the only answer for a rendering
+    helm made but helmkit never did (a sync's install that created its chart's CRDs first). A
+    settled release's chart CRDs are read from the chart's files by the live check."""
+    if verdicts is None or mode == "none":
         return None
-    crds: dict[Path, bool] = {}
-    looks_up: dict[Path, bool] = {}
 
     def settle(result: RenderResult) -> bool:
-        instance, chart = result.instance, result.chart
-        if result.key is None or chart is None:
+        instance = result.instance
+        if result.key is None or result.chart is None:
             return False
-        if mode != "all":
-            if chart not in looks_up:
-                looks_up[chart] = chart_traits(chart).looks_up
-            if result.cacheable and not looks_up[chart]:
-                return False  # the render cache answers without helm (lookup charts need a server dry run)
-            if chart not in crds:
-                crds[chart] = ships_crds(chart)
-            if crds[chart]:
-                return False  # the chart's crds/ are compared from the rendering
         record = live[instance.cluster.name].current(instance)
         if record is None or record.status != "deployed":
             return False

@@ -141,9 +141,7 @@ def render_instances(
     derived from the reference itself (pre-merge checks run without any credentials, and a changed
     reference still shows as a change).
 
-    ``installs`` (with ``targets``): instances not yet deployed are about to be installed, so each
-    cluster's targets gain the API versions of their charts' ``crds/`` (:func:`with_installed_crds`).
-
+    ``installs`` (with ``targets``): instances not yet deployed are installed (:func:`with_installed_crds`).
     ``settle`` sees each result before rendering (its ``key``, ``chart`` and ``cacheable``, no
     manifest); an instance it settles is returned ``settled``, unrendered (:mod:`helmkit.actions.verdicts`).
     """
@@ -209,6 +207,13 @@ def render_instances(
                                         chart=job.chart, generated=outcome.generated, key=job.key,
                                         cacheable=job.cacheable))
     return results
+
+
+def render_keys(ctx: Context, instances: list[ReleaseInstance], *, helm: HelmClient,
+                targets: Targets) -> dict[str, str]:
+    """Release key -> the render key ``render_instances`` gives each instance against ``targets``; no helm runs."""
+    results = render_instances(ctx, instances, helm=helm, targets=targets, settle=lambda _: True)
+    return {r.instance.key: r.key for r in results if r.key is not None}
 
 
 def _offline_capabilities(run: _Run, instances: list[ReleaseInstance]) -> dict[ClusterKey, ChosenCapabilities]:

@@ -145,7 +145,8 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     started = time.monotonic()
     result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
     keep_after_sync(ctx, assessment, [r.step.key for r in result.results if r.outcome in (
-        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)])
+        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)],
+        {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()})
     summary = summarize(plan, result)
     total = render_total_time(time.monotonic() - started)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)

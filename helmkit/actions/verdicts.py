@@ -23,25 +23,35 @@ same inputs and record are taken as the same rendering).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from helmkit import __version__
-from helmkit.actions.charttext import ChartTraits, chart_traits
+from helmkit.actions.capabilities import RenderTarget, save_last_known
+from helmkit.actions.charttext import ChartTraits, chart_traits, crd_apis
+from helmkit.actions.render import render_keys
 from helmkit.adapters.cache import ContentCache
+from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
+from helmkit.plan.manifests import split_documents
 
 if TYPE_CHECKING:  # livestate uses Verdicts: the assessment is only named here
     from helmkit.actions.livestate import AssessedRelease, Assessment
 
 VERDICT_FORMAT = 1
+_CRD_DOCUMENT = re.compile(r"^kind:\s*[\"']?CustomResourceDefinition\b", re.M)
 SUMMARY_FIELDS = ("chart_name", "chart_version", "app_version", "first_deployed", "last_deployed",
                   "description", "apply_method")
 
@@ -88,37 +98,127 @@ class Verdicts:
         self.cache.put(key, json.dumps(summary, sort_keys=True).encode())
 
 
-def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]) -> int:
+def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str],
+                    crds: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> int:
     """Keep verdicts for the releases (keys) a sync just deployed: the next run knows them in sync.
 
-    Helm rendered them from the inputs behind their render key, so their new record is that
-    rendering -- unless the chart reads the cluster (``lookup``) or whether it is installing (the
-    next render is an upgrade, with another key). Reads each cluster's records once; returns how
-    many verdicts were kept.
+    The verdict goes under the render key of what helm rendered: the chart's inputs as planned,
+    with the API versions helm saw. Those lie between the cluster's before the sync and after it
+    (read again here, and saved as its last-known capabilities): of the ones the chart tests, if
+    both sets agree, the plan's key is right. If not, the CRDs known to be served when helm
+    rendered may explain the whole difference: on an install, those of the chart's ``crds/`` (their
+    bodies in ``crds``, by release key; helm creates them, waits until they are served, then
+    renders), and those that releases it ``needs`` created in this sync before it started (their
+    ``crds/`` on an install; the CRDs of their templates when helm waited for them). Then the key is
+    computed anew with the capabilities after the sync (what the next run reads). Otherwise, or when
+    an API version vanished, no verdict is kept: the next run renders. Neither for charts that
+    ``lookup`` the cluster, nor for installs of charts that read whether they are installing (the
+    next render is an upgrade). Reads each cluster's records once; returns how many were kept.
     """
     wanted = {key for key in applied if key in assessment.render_keys}
     items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
+    made: dict[str, tuple[set[str], set[str]]] = {}
+
+    def served_by(item: AssessedRelease) -> tuple[set[str], set[str]]:
+        if item.state.key not in made:
+            made[item.state.key] = _served_by(item, (crds or {}).get(item.state.key, ()))
+        return made[item.state.key]
+
+    def served(item: AssessedRelease, needed: list[AssessedRelease]) -> set[str]:
+        return served_by(item)[0].union(*(served_by(other)[1] for other in needed))
+
     traits: dict[Path, ChartTraits] = {}
-    kept = 0
+    found: list[tuple[AssessedRelease, HelmRelease, str | None]] = []  # (release, record, render key if known)
+    after: dict[str, Capabilities] = {}
     for cluster in assessment.clusters:
         mine = [item for item in items if item.state.cluster == cluster.name]
-        mine = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
         if not mine:
             continue
         try:
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=1) as client:
-                snapshot = read_current_releases(client, decode=False)
+                post = read_capabilities(client)
+                save_last_known(ctx, cluster, post)
+                stable = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
+                snapshot = read_current_releases(client, decode=False) if stable else None
         except HelmkitError:
             continue  # only a later run's speed depends on it
-        snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in mine})
-        verdicts = Verdicts.of(ctx)
-        for item in mine:
+        if snapshot is None:
+            continue
+        after[cluster.name] = post
+        snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in stable})
+        before = assessment.live[cluster.name].capabilities
+        graph = assessment.graphs.get(cluster.name)
+        by_name = {item.state.name: item for item in mine}
+        for item in stable:
             history = snapshot.histories.get((item.state.namespace, item.state.name))
-            if history is not None and history.current.status == "deployed" and not history.current.summary:
-                verdicts.keep(assessment.render_keys[item.state.key], history.current, cluster.env, cluster.name)
-                kept += 1
+            if history is None or history.current.status != "deployed" or history.current.summary:
+                continue
+            needed = [by_name[name] for name in _needed(graph.needs if graph else {}, item.state.name)
+                      if name in by_name]
+            literals = traits[assessment.chart_paths[item.state.key]].api_literals
+            rendered = _rendered_with(before, post, literals, partial(served, item, needed))
+            if rendered == "planned":
+                found.append((item, history.current, assessment.render_keys[item.state.key]))
+            elif rendered == "after":
+                found.append((item, history.current, None))
+    anew = [item.instance for item, _, key in found if key is None and item.instance is not None]
+    keys = render_keys(ctx, anew, helm=assessment.helm, targets=lambda i: RenderTarget(
+        after[i.cluster.name], is_upgrade=True)) if anew else {}
+    verdicts = Verdicts.of(ctx)
+    kept = 0
+    for item, record, planned in found:
+        key = planned or keys.get(item.state.key)
+        if key is not None:
+            verdicts.keep(key, record, item.state.env, item.state.cluster)
+            kept += 1
     return kept
+
+
+def _rendered_with(before: Capabilities | None, after: Capabilities, literals: frozenset[str] | None,
+                   served: Callable[[], set[str]]) -> str | None:
+    """Which capabilities helm's rendering is known to match: "planned", "after", or None (unknown).
+
+    ``served``: API versions known to be served when helm rendered, besides ``before``'s."""
+    if before is None or before.kube_version != after.kube_version:
+        return None
+
+    def tested(apis: Iterable[str]) -> set[str]:
+        return {api for api in apis if literals is None or api in literals}
+
+    if tested(before.api_versions) == tested(after.api_versions):
+        return "planned"
+    if not set(before.api_versions) <= set(after.api_versions):
+        return None  # an API version vanished during the sync: helm's view is unknown
+    return "after" if tested(set(before.api_versions) | served()) == tested(after.api_versions) else None
+
+
+def _served_by(item: AssessedRelease, crds: Sequence[Mapping[str, Any]]) -> tuple[set[str], set[str]]:
+    """API versions this release's helm step made served before it rendered, and before it ended."""
+    assert item.instance is not None
+    installed = item.deployed is None or item.deployed.status == "uninstalled"
+    own = {api for body in crds for api in crd_apis(body)} if installed and item.instance.crds != "Skip" else set()
+    if not (item.instance.wait and item.desired_manifest):
+        return own, own
+    templates = [d for d in split_documents(item.desired_manifest)
+                 if not d.from_crds_folder and _CRD_DOCUMENT.search(d.text)]
+    made = set(own)
+    for document in templates:  # helm's wait held the step until these were established
+        with contextlib.suppress(yaml.YAMLError):
+            made |= crd_apis(yaml.safe_load(document.text))
+    return own, made
+
+
+def _needed(needs: Mapping[str, list[str]], name: str) -> set[str]:
+    """The releases ``name`` needs, directly or not (they finished before it started)."""
+    found: set[str] = set()
+    todo = list(needs.get(name, []))
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += needs.get(current, [])
+    return found
 
 
 def _stable(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> bool:
