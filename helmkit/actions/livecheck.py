@@ -183,7 +183,8 @@ def _check_cluster(ctx: Context, assessment: Assessment, client: KubeClient, che
         else:
             compared.append(item)
     _decode(assessment, compared)
-    deployed = {id(item): _deployed(item, check.documents) for item in compared}
+    deployed = {id(item): _deployed(item, check.documents) for item in compared
+                if item.deployed is not None and not item.deployed.summary}  # a record gone meanwhile: not checked
     kinds = {(obj.api_version, obj.key.kind) for objects in deployed.values() for obj in objects}
     objects = read_live_objects(client, kinds) if kinds else LiveObjects()
     for item in check.items:
@@ -266,7 +267,7 @@ def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], object
     drift = live_drift(item.state.name, item.state.namespace, expected, present, rules=release_rules,
                        secret_values=list(item.secrets.values()), digest=digest, known_clean=verdicts.clean)
     _keep(verdicts, drift.clean, expected, present)
-    whole = len(expected) == len(deployed) == len(present) == len(drift.clean)
+    whole = 0 < len(expected) == len(deployed) == len(present) == len(drift.clean)
     if index is not None and whole and not (drift.objects or drift.unhealthy or drift.ignored):
         keys = sorted(expected)
         releases.keep(index, tuple((expected[k][0], k.kind, k.namespace, k.name) for k in keys),
