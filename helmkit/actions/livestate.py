@@ -80,9 +80,14 @@ class ClusterLive:
         return self.error is None
 
     def decode(self, keys: set[tuple[str, str]]) -> None:
-        """Decode the current revision of these releases (namespace, name) if they are not yet."""
-        if self.snapshot is not None and keys:
-            self.snapshot = self.snapshot.decoded(keys)
+        """Fetch and decode the current revision of these releases (namespace, name) if they are not yet
+        (a cluster that fails meanwhile is unreachable from now on)."""
+        if self.snapshot is not None and keys and self.error is None:
+            try:
+                self.snapshot = self.snapshot.decoded(keys)
+            except HelmkitError as exc:
+                self.error = exc
+                return
             self.histories, self.undecodable = self.snapshot.histories, len(self.snapshot.undecodable)
 
 
@@ -195,10 +200,14 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
                                 targets=lambda i: live[i.cluster.name].render_target(i),
                                 settle=_settler(verdicts, options.verdicts, live, settled))
-    for cluster_live in live.values():  # decode what no verdict settled
+    undecided: dict[str, set[tuple[str, str]]] = {}  # decode what no verdict settled, clusters in parallel
+    for cluster_live in live.values():
         done = {(i.namespace, i.name) for i in enabled
                 if i.key in settled and i.cluster.name == cluster_live.cluster.name}
-        cluster_live.decode({key for key, history in cluster_live.histories.items() if history.current.summary} - done)
+        summaries = {key for key, history in cluster_live.histories.items() if history.current.summary}
+        undecided[cluster_live.cluster.name] = summaries - done
+    with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="helmkit-decode") as pool:
+        list(pool.map(lambda c: c.decode(undecided[c.cluster.name]), live.values()))
     rendered = exact_renders(ctx, helm, rendered, record_of=lambda i: live[i.cluster.name].current(i),
                              target_of=lambda i: KubeTarget(i.cluster.context, ctx.kubeconfig))
     for cluster_live in live.values():

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from helmkit import __version__
 from helmkit.actions.charttext import ChartTraits, chart_traits
 from helmkit.adapters.cache import ContentCache
-from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
+from helmkit.adapters.helmstorage import HelmRelease, read_current_releases, record_fetch
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.context import Context
@@ -109,9 +109,10 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=1) as client:
                 snapshot = read_current_releases(client, decode=False)
+                snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in mine},
+                                            fetch=record_fetch(client))
         except HelmkitError:
             continue  # only a later run's speed depends on it
-        snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in mine})
         verdicts = Verdicts.of(ctx)
         for item in mine:
             history = snapshot.histories.get((item.state.namespace, item.state.name))
