@@ -38,6 +38,7 @@ from helmkit.adapters.helm import HelmClient, KubeTarget
 from helmkit.adapters.helmstorage import CurrentReleases, HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import fetch_workers
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Problem
 from helmkit.model.graph import NeedsGraph
@@ -103,7 +104,8 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
                     live.capabilities = read_capabilities(client)
-                    snapshot = read_current_releases(client, decode=decode)  # only the current revision
+                    snapshot = read_current_releases(client, decode=decode,  # only the current revisions
+                                                     workers=fetch_workers(len(clusters)))
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 from helmkit import __version__
 from helmkit.actions.charttext import ChartTraits, chart_traits
 from helmkit.adapters.cache import ContentCache
-from helmkit.adapters.helmstorage import HelmRelease, read_current_releases, record_fetch
+from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import record_fetch
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 

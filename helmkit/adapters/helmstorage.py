@@ -26,15 +26,14 @@ import binascii
 import gzip
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from helmkit.adapters.fastjson import loads_release
 from helmkit.adapters.kube import KubeClient
-from helmkit.adapters.kubeconfig import ClusterConfig
+from helmkit.adapters.recordfetch import FETCH_WORKERS, Fetch, RecordFetcher, record_fetch
 
 Driver = Literal["secret", "configmap"]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -42,7 +41,6 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024  # decompressed; a Kubernetes object is at m
 SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
 PENDING_STATUSES = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
 RELEASE_LABEL_SELECTOR = "owner=helm"
-FETCH_WORKERS = 4  # records of one cluster fetched at once (each may be megabytes)
 
 
 class RecordError(ValueError):
@@ -132,36 +130,6 @@ def read_releases(client: KubeClient, *, namespace: str | None = None, driver: D
     return StorageSnapshot(tuple(records), tuple(bad))
 
 
-Fetch = Callable[[str, str], dict[str, Any] | None]  # (namespace, storage name) -> the object, None if gone
-
-
-@dataclass(frozen=True)
-class RecordFetcher:
-    """Gets release records one by one from a cluster: :meth:`session` opens a client on its config."""
-
-    config: ClusterConfig
-    kind: str  # secrets or configmaps
-    timeout: float = 15.0
-    retries: int = 2
-
-    @contextmanager
-    def session(self) -> Iterator[Fetch]:
-        with KubeClient(self.config, timeout=self.timeout, retries=self.retries) as client:
-            yield record_fetch(client, self.kind)
-
-
-def record_fetch(client: KubeClient, kind: str = "secrets") -> Fetch:
-    """Fetch release records of ``kind`` (secrets or configmaps) with an open client."""
-
-    def fetch(namespace: str, name: str) -> dict[str, Any] | None:
-        obj = client.get("v1", kind, name, namespace)
-        if obj is not None:
-            obj.setdefault("kind", "Secret" if kind == "secrets" else "ConfigMap")
-        return obj
-
-    return fetch
-
-
 @dataclass(frozen=True)
 class CurrentReleases:
     """One cluster's releases, each with only its current revision decoded (or none: ``decode=False``)."""
@@ -170,6 +138,7 @@ class CurrentReleases:
     undecodable: tuple[UndecodableRecord, ...] = ()
     records: dict[tuple[str, str], list[HelmRelease]] = field(default_factory=dict, repr=False)
     fetcher: RecordFetcher | None = field(default=None, repr=False)  # where undecoded records are fetched
+    workers: int = FETCH_WORKERS  # records fetched at once
 
     def decoded(self, keys: Iterable[tuple[str, str]], *, fetch: Fetch | None = None) -> CurrentReleases:
         """These releases (namespace, name) with their current revision decoded: each is fetched with
@@ -190,16 +159,19 @@ class CurrentReleases:
                 return self.decoded(wanted, fetch=session)
         histories = dict(self.histories)
         bad = list(self.undecodable)
-        with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(wanted)), thread_name_prefix="helmkit-record") \
-                as pool:
-            for key, (history, failed) in zip(wanted, pool.map(lambda k: self._decode(k, fetch), wanted),
-                                               strict=True):
-                bad += failed
-                if history is None:
-                    histories.pop(key, None)
-                else:
-                    histories[key] = history
-        return CurrentReleases(histories, tuple(bad), self.records, self.fetcher)
+        workers = min(self.workers, len(wanted))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="helmkit-record") as pool:
+                results = list(pool.map(lambda k: self._decode(k, fetch), wanted))
+        else:  # in this thread: clusters are read in parallel already
+            results = [self._decode(key, fetch) for key in wanted]
+        for key, (history, failed) in zip(wanted, results, strict=True):
+            bad += failed
+            if history is None:
+                histories.pop(key, None)
+            else:
+                histories[key] = history
+        return CurrentReleases(histories, tuple(bad), self.records, self.fetcher, self.workers)
 
     def _decode(self, key: tuple[str, str], fetch: Fetch) -> tuple[ReleaseHistory | None, list[UndecodableRecord]]:
         records = list(self.records[key])
@@ -223,8 +195,8 @@ class CurrentReleases:
         return None, bad
 
 
-def read_current_releases(client: KubeClient, *, namespace: str | None = None,
-                          driver: Driver = "secret", decode: bool = True) -> CurrentReleases:
+def read_current_releases(client: KubeClient, *, namespace: str | None = None, driver: Driver = "secret",
+                          decode: bool = True, workers: int = FETCH_WORKERS) -> CurrentReleases:
     """Like :func:`read_releases` + :func:`latest_releases`, decoding only each release's current revision.
 
     Lists only the records' metadata (one paginated call); each record to decode is then fetched
@@ -253,7 +225,7 @@ def read_current_releases(client: KubeClient, *, namespace: str | None = None,
     records = {key: sorted(grouped[key], key=lambda r: r.revision) for key in sorted(grouped)}
     histories = {key: latest_releases(value)[key] for key, value in records.items()}
     lazy = CurrentReleases(histories, tuple(bad), records,
-                           RecordFetcher(client.config, kind, timeout=client.timeout, retries=client.retries))
+                           RecordFetcher(client.config, kind, timeout=client.timeout, retries=client.retries), workers)
     return lazy.decoded(records, fetch=fetch) if decode else lazy
 
 

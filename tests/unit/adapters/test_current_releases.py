@@ -15,6 +15,7 @@ from test_helmstorage import helm3_record, secret
 from helmkit.adapters.helmstorage import latest_releases, read_current_releases, read_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import fetch_workers
 from helmkit.adapters.runner import Runner
 from helmkit.sandbox import Sandbox
 
@@ -127,3 +128,13 @@ def test_a_record_deleted_between_list_and_get_is_undecodable_and_the_rule_picks
     assert ("other", "api") not in done.histories  # nothing left of it
     web = done.histories[("prod", "web")]
     assert (web.current.revision, web.current.manifest) == (1, "one\n")
+
+
+def test_records_are_fetched_a_few_at_once_within_a_budget_across_clusters(kube: KubeClient) -> None:
+    assert [fetch_workers(n) for n in (1, 2, 3, 8, 20)] == [4, 4, 2, 1, 1]
+    for name in ("a", "b", "c"):
+        store(kube, secret(helm3_record(name, 1, "deployed", manifest=f"{name}: 1\n")))
+    alone, in_fleet = read_current_releases(kube), read_current_releases(kube, workers=1)
+    assert {k: h.current.manifest for k, h in alone.histories.items()} == \
+        {k: h.current.manifest for k, h in in_fleet.histories.items()} == {
+        ("prod", "a"): "a: 1\n", ("prod", "b"): "b: 1\n", ("prod", "c"): "c: 1\n"}
