@@ -148,8 +148,7 @@ class CurrentReleases:
         cannot be decoded, or was deleted since it was listed, it is reported undecodable and the rule
         picks again among the others. A cluster that fails meanwhile raises its ClusterError.
         """
-        wanted = [key for key in sorted(set(keys) & set(self.records))
-                  if key not in self.histories or self.histories[key].current.summary]
+        wanted = [key for key in sorted(set(keys) & set(self.histories)) if self.histories[key].current.summary]
         if not wanted:
             return self
         if fetch is None:

@@ -126,6 +126,7 @@ def test_a_record_deleted_between_list_and_get_is_undecodable_and_the_rule_picks
         ("sh.helm.release.v1.api.v1", "deleted since it was listed"),
         ("sh.helm.release.v1.web.v2", "deleted since it was listed")]
     assert ("other", "api") not in done.histories  # nothing left of it
+    assert done.decoded({("other", "api")}) is done  # and not fetched (nor reported) again
     web = done.histories[("prod", "web")]
     assert (web.current.revision, web.current.manifest) == (1, "one\n")
 
