@@ -227,6 +227,8 @@ def _decode(assessment: Assessment, items: list[AssessedRelease]) -> None:
         return
     live = assessment.live[summaries[0].state.cluster]
     live.decode({(item.state.namespace, item.state.name) for item in summaries})
+    if live.error is not None:  # the cluster failed while its records were fetched
+        raise live.error
     for item in summaries:
         if item.instance is not None:
             record = live.current(item.instance) or item.deployed

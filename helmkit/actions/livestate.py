@@ -37,6 +37,7 @@ from helmkit.adapters.helm import HelmClient, KubeTarget
 from helmkit.adapters.helmstorage import CurrentReleases, HelmRelease, ReleaseHistory, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import fetch_workers
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Problem
 from helmkit.model.graph import NeedsGraph
@@ -78,11 +79,15 @@ class ClusterLive:
     def reachable(self) -> bool:
         return self.error is None
 
-    def decode(self, keys: set[tuple[str, str]], *, final: bool = True) -> None:
-        """Decode the current revision of these releases (namespace, name) if they are not yet (``final``:
-        no other one will be)."""
-        if self.snapshot is not None and keys:
-            self.snapshot = self.snapshot.decoded(keys, final=final)
+    def decode(self, keys: set[tuple[str, str]]) -> None:
+        """Fetch and decode the current revision of these releases (namespace, name) if they are not yet
+        (a cluster that fails meanwhile is unreachable from now on)."""
+        if self.snapshot is not None and keys and self.error is None:
+            try:
+                self.snapshot = self.snapshot.decoded(keys)
+            except HelmkitError as exc:
+                self.error = exc
+                return
             self.histories, self.undecodable = self.snapshot.histories, len(self.snapshot.undecodable)
 
 
@@ -98,7 +103,8 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
             with KubeClient(config, timeout=timeout, retries=retries) as client:
                 try:
                     live.capabilities = read_capabilities(client)
-                    snapshot = read_current_releases(client, decode=decode)  # only the current revision
+                    snapshot = read_current_releases(client, decode=decode,  # only the current revisions
+                                                     workers=fetch_workers(len(clusters)))
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:
@@ -200,11 +206,14 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     rendered = render_instances(ctx, enabled, concurrency=options.concurrency, helm=helm,
                                 targets=lambda i: live[i.cluster.name].render_target(i), installs=True,
                                 settle=_settler(verdicts, options.verdicts, live, settled))
-    for cluster_live in live.values():  # decode what no verdict settled
+    undecided: dict[str, set[tuple[str, str]]] = {}  # decode what no verdict settled, clusters in parallel
+    for cluster_live in live.values():
         done = {(i.namespace, i.name) for i in enabled
                 if i.key in settled and i.cluster.name == cluster_live.cluster.name}
-        cluster_live.decode({key for key, history in cluster_live.histories.items() if history.current.summary} - done,
-                            final=options.decode_settled)
+        summaries = {key for key, history in cluster_live.histories.items() if history.current.summary}
+        undecided[cluster_live.cluster.name] = summaries - done
+    with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="helmkit-decode") as pool:
+        list(pool.map(lambda c: c.decode(undecided[c.cluster.name]), live.values()))
     rendered = exact_renders(ctx, helm, rendered, record_of=lambda i: live[i.cluster.name].current(i),
                              target_of=lambda i: KubeTarget(i.cluster.context, ctx.kubeconfig))
     for cluster_live in live.values():

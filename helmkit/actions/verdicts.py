@@ -43,6 +43,7 @@ from helmkit.adapters.discovery import Capabilities, read_capabilities
 from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import record_fetch
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 from helmkit.plan.manifests import split_documents
@@ -140,13 +141,14 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 post = read_capabilities(client)
                 save_last_known(ctx, cluster, post)
                 stable = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
-                snapshot = read_current_releases(client, decode=False) if stable else None
+                snapshot = read_current_releases(client, decode=False).decoded(
+                    {(item.state.namespace, item.state.name) for item in stable},
+                    fetch=record_fetch(client)) if stable else None
         except HelmkitError:
             continue  # only a later run's speed depends on it
         if snapshot is None:
             continue
         after[cluster.name] = post
-        snapshot = snapshot.decoded({(item.state.namespace, item.state.name) for item in stable})
         before = assessment.live[cluster.name].capabilities
         graph = assessment.graphs.get(cluster.name)
         by_name = {item.state.name: item for item in mine}

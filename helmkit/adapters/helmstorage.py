@@ -9,12 +9,14 @@ is JSON, gzip-compressed, then base64-encoded; in a Secret the API base64-encode
 (``labelSelector=owner=helm`` across all namespaces), decodes them into :class:`HelmRelease`, and
 :func:`latest_releases` groups them into one :class:`ReleaseHistory` per release.
 
-:func:`read_current_releases` is the same list call for commands that only need the revision that
-counts now (status, diff, sync, drift): it picks that revision from the labels Helm keeps on every
-record (``version``, ``status``) and decodes only it; the other revisions of the history are
-summaries made from their labels (``summary=True``: revision and status, no manifest). A release
-record of a big chart is megabytes of gzip+JSON, so this skips most of the decoding work when
-releases keep a history. A record whose labels are incomplete is decoded as before.
+:func:`read_current_releases` is for commands that only need the revision that counts now (status,
+diff, sync, drift): it lists only the records' metadata (``PartialObjectMetadataList``, one
+paginated call), picks that revision from the labels Helm keeps on every record (``version``,
+``status``) and fetches (one GET each, a few at once) and decodes only it, and only when it is
+needed; the other revisions of the history are summaries made from their labels
+(``summary=True``: revision and status, no manifest). A release record of a big chart is megabytes
+of gzip+JSON, so this skips most of the transfer and decoding when releases keep a history or a
+verdict settles them. A record whose labels are incomplete is fetched and decoded at once.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from helmkit.adapters.fastjson import loads_release
 from helmkit.adapters.kube import KubeClient
+from helmkit.adapters.recordfetch import FETCH_WORKERS, Fetch, RecordFetcher, record_fetch
 
 Driver = Literal["secret", "configmap"]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -133,74 +137,99 @@ class CurrentReleases:
     histories: dict[tuple[str, str], ReleaseHistory]
     undecodable: tuple[UndecodableRecord, ...] = ()
     records: dict[tuple[str, str], list[HelmRelease]] = field(default_factory=dict, repr=False)
-    stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
+    fetcher: RecordFetcher | None = field(default=None, repr=False)  # where undecoded records are fetched
+    workers: int = FETCH_WORKERS  # records fetched at once
 
-    def decoded(self, keys: Iterable[tuple[str, str]], *, final: bool = True) -> CurrentReleases:
-        """These releases (namespace, name) with their current revision decoded (``final``: and no other
-        record kept for later: the stored payloads of older revisions are let go).
+    def decoded(self, keys: Iterable[tuple[str, str]], *, fetch: Fetch | None = None) -> CurrentReleases:
+        """These releases (namespace, name) with their current revision decoded: each is fetched with
+        one GET (a few at once; ``fetch``, else a session of :attr:`fetcher`).
 
         The current revision is chosen by :func:`latest_releases`' rule from the records' labels; if it
-        cannot be decoded it is reported undecodable and the rule picks again among the others.
+        cannot be decoded, or was deleted since it was listed, it is reported undecodable and the rule
+        picks again among the others. A cluster that fails meanwhile raises its ClusterError.
         """
+        wanted = [key for key in sorted(set(keys) & set(self.histories)) if self.histories[key].current.summary]
+        if not wanted:
+            return self
+        if fetch is None:
+            if self.fetcher is None:
+                raise ValueError("these release records were read without a way to fetch them")
+            with self.fetcher.session() as session:
+                return self.decoded(wanted, fetch=session)
         histories = dict(self.histories)
         bad = list(self.undecodable)
-        stored = dict(self.stored)
-        for key in sorted(set(keys) & set(self.records)):
-            records = list(self.records[key])
-            while records:
-                history = latest_releases(records)[key]
-                current = history.current
-                if not current.summary:
-                    histories[key] = history
-                    break
-                obj = stored.pop((current.namespace, current.storage_name))
-                try:
-                    decoded = decode_storage_object(obj)
-                except RecordError as exc:
-                    bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
-                    records.remove(current)
-                    histories.pop(key, None)
-                    continue
-                histories[key] = replace(history, current=decoded,
-                                         history=tuple(decoded if r is current else r for r in history.history))
-                break
-        return CurrentReleases(histories, tuple(bad), self.records, {} if final else stored)
+        workers = min(self.workers, len(wanted))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="helmkit-record") as pool:
+                results = list(pool.map(lambda k: self._decode(k, fetch), wanted))
+        else:  # in this thread: clusters are read in parallel already
+            results = [self._decode(key, fetch) for key in wanted]
+        for key, (history, failed) in zip(wanted, results, strict=True):
+            bad += failed
+            if history is None:
+                histories.pop(key, None)
+            else:
+                histories[key] = history
+        return CurrentReleases(histories, tuple(bad), self.records, self.fetcher, self.workers)
+
+    def _decode(self, key: tuple[str, str], fetch: Fetch) -> tuple[ReleaseHistory | None, list[UndecodableRecord]]:
+        records = list(self.records[key])
+        bad: list[UndecodableRecord] = []
+        while records:
+            history = latest_releases(records)[key]
+            current = history.current
+            if not current.summary:
+                return history, bad
+            obj = fetch(current.namespace, current.storage_name)
+            try:
+                if obj is None:
+                    raise RecordError("deleted since it was listed")
+                decoded = decode_storage_object(obj)
+            except RecordError as exc:
+                bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
+                records.remove(current)
+                continue
+            return replace(history, current=decoded,
+                           history=tuple(decoded if r is current else r for r in history.history)), bad
+        return None, bad
 
 
-def read_current_releases(client: KubeClient, *, namespace: str | None = None,
-                          driver: Driver = "secret", decode: bool = True) -> CurrentReleases:
+def read_current_releases(client: KubeClient, *, namespace: str | None = None, driver: Driver = "secret",
+                          decode: bool = True, workers: int = FETCH_WORKERS) -> CurrentReleases:
     """Like :func:`read_releases` + :func:`latest_releases`, decoding only each release's current revision.
 
-    With ``decode=False`` nothing is decoded yet: each history's current revision is the summary its
-    storage labels give (with the record's uid and resourceVersion); :meth:`CurrentReleases.decoded`
-    decodes the ones that are needed.
+    Lists only the records' metadata (one paginated call); each record to decode is then fetched
+    with a GET. With ``decode=False`` nothing is fetched yet: each history's current revision is the
+    summary its storage labels give (with the record's uid and resourceVersion), and
+    :meth:`CurrentReleases.decoded` fetches and decodes the ones that are needed. A record whose
+    labels say too little is fetched and decoded at once.
     """
     kind = "secrets" if driver == "secret" else "configmaps"
+    fetch = record_fetch(client, kind)
     grouped: dict[tuple[str, str], list[HelmRelease]] = {}
-    stored: dict[tuple[str, str], dict[str, Any]] = {}  # (namespace, storage name) -> object, until decoded
     bad: list[UndecodableRecord] = []
-    for obj in client.list("v1", kind, namespace=namespace, label_selector=RELEASE_LABEL_SELECTOR):
-        meta = obj.get("metadata") or {}
+    for meta in client.list_metadata("v1", kind, namespace=namespace, label_selector=RELEASE_LABEL_SELECTOR):
         where = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-        record = _summary(obj)
+        record = _summary(meta)
         if record is None:  # labels do not say enough: decode now
+            obj = fetch(*where)
+            if obj is None:
+                continue  # deleted since it was listed
             try:
                 record = decode_storage_object(obj)
             except RecordError as exc:
                 bad.append(UndecodableRecord(where[0], where[1], str(exc)))
                 continue
-        else:
-            stored[where] = obj
         grouped.setdefault((record.namespace, record.name), []).append(record)
     records = {key: sorted(grouped[key], key=lambda r: r.revision) for key in sorted(grouped)}
     histories = {key: latest_releases(value)[key] for key, value in records.items()}
-    lazy = CurrentReleases(histories, tuple(bad), records, stored)
-    return lazy.decoded(records) if decode else lazy
+    lazy = CurrentReleases(histories, tuple(bad), records,
+                           RecordFetcher(client.config, kind, timeout=client.timeout, retries=client.retries), workers)
+    return lazy.decoded(records, fetch=fetch) if decode else lazy
 
 
-def _summary(obj: dict[str, Any]) -> HelmRelease | None:
-    """A record from its storage labels alone, or None when they lack the name, revision or status."""
-    meta = obj.get("metadata") or {}
+def _summary(meta: dict[str, Any]) -> HelmRelease | None:
+    """A record from its storage metadata alone, or None when its labels lack the name, revision or status."""
     labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     name, version, status = labels.get("name"), labels.get("version", ""), labels.get("status")
     if not name or not status or not version.isdigit() or int(version) < 1:

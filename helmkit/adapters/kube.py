@@ -24,12 +24,18 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from helmkit.adapters.fastjson import loads
 from helmkit.adapters.kubeconfig import ClusterConfig
 from helmkit.adapters.kubeconn import ConnectFailed, ConnectionPool, retry_after
+from helmkit.adapters.kubeparts import (
+    METADATA_LIST_ACCEPT,
+    KubeApiError,
+    Resource,
+    Retryable,
+    status_message,
+)
 from helmkit.errors import ClusterError
 
 DEFAULT_TIMEOUT = 30.0
@@ -37,55 +43,13 @@ DEFAULT_RETRIES = 4
 DEFAULT_PAGE_SIZE = 500
 BACKOFF_CAP = 8.0
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+__all__ = ["KubeApiError", "KubeClient", "Resource"]
 PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
     "apply": "application/apply-patch+yaml",
 }
-
-
-class KubeApiError(ClusterError):
-    """The API server answered with an error status."""
-
-    def __init__(self, message: str, *, status: int, reason: str = "", cluster: str | None = None,
-                 hint: str | None = None) -> None:
-        super().__init__(message, cluster=cluster, hint=hint)
-        self.status = status
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A resource type as discovery names it."""
-
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{_q(namespace)}"
-        base += f"/{self.plural}"
-        if name:
-            base += f"/{_q(name)}"
-        return base
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None,
-                 data: bytes = b"") -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.status = status
-        self.data = data
 
 
 class KubeClient:
@@ -146,10 +110,24 @@ class KubeClient:
         When a continue token expired between pages (410 Gone), the list starts over once, as a
         consistent snapshot cannot be completed from the remaining pages.
         """
-        res = self.resource(api_version, kind)
+        return self._whole(self.resource(api_version, kind), namespace, label_selector, field_selector)
+
+    def list_metadata(self, api_version: str, kind: str, *, namespace: str | None = None,
+                      label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The ``metadata`` of all objects (every page, like :meth:`list`), without their bodies.
+
+        Asks for ``PartialObjectMetadataList``; from a server or proxy that answers with the full
+        list instead, each item's metadata is taken.
+        """
+        items = self._whole(self.resource(api_version, kind), namespace, label_selector, None,
+                            accept=METADATA_LIST_ACCEPT)
+        return [item.get("metadata") or {} for item in items]
+
+    def _whole(self, res: Resource, namespace: str | None, label_selector: str | None, field_selector: str | None,
+               *, accept: str = "application/json") -> builtins.list[dict[str, Any]]:
         for attempt in range(2):
             try:
-                return builtins.list(self._pages(res, namespace, label_selector, field_selector))
+                return builtins.list(self._pages(res, namespace, label_selector, field_selector, accept=accept))
             except KubeApiError as exc:
                 if exc.status != 410 or attempt:
                     raise
@@ -167,14 +145,14 @@ class KubeClient:
         yield from self._pages(self.resource(api_version, kind), namespace, label_selector, field_selector)
 
     def _pages(self, res: Resource, namespace: str | None, label_selector: str | None,
-               field_selector: str | None) -> Iterator[dict[str, Any]]:
+               field_selector: str | None, *, accept: str = "application/json") -> Iterator[dict[str, Any]]:
         query: dict[str, str] = {"limit": str(self.page_size)}
         if label_selector:
             query["labelSelector"] = label_selector
         if field_selector:
             query["fieldSelector"] = field_selector
         while True:
-            page = self._json("GET", res.path(namespace), query=query)
+            page = self._json("GET", res.path(namespace), query=query, accept=accept)
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", res.api_version)
                 item.setdefault("kind", res.kind)
@@ -304,7 +282,7 @@ class KubeClient:
             except ConnectFailed as exc:
                 reason = str(exc)
                 retry_after = None
-            except _Retryable as exc:
+            except Retryable as exc:
                 if method != "GET":
                     raise self._write_failed(method, path, exc) from None
                 reason, retry_after = str(exc), exc.retry_after
@@ -336,17 +314,17 @@ class KubeClient:
             data = response.read()
         except TimeoutError as exc:
             conn.close()
-            raise _Retryable(f"timed out after {self.timeout:.0f}s") from exc
+            raise Retryable(f"timed out after {self.timeout:.0f}s") from exc
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise _Retryable(f"connection dropped ({type(exc).__name__})") from exc
+            raise Retryable(f"connection dropped ({type(exc).__name__})") from exc
         if response.will_close:
             conn.close()
         else:
             self._connections.release(conn)
         status = response.status
         if status in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {status} {_status_message(data)}".strip(), retry_after(response), status, data)
+            raise Retryable(f"HTTP {status} {status_message(data)}".strip(), retry_after(response), status, data)
         if status == 401 and self.config.exec_plugin is not None:
             self.config.exec_plugin.invalidate()
         if status >= 400:
@@ -361,7 +339,7 @@ class KubeClient:
         return doc if isinstance(doc, dict) else {"items": doc}
 
     def _api_error(self, status: int, data: bytes) -> KubeApiError:
-        message = _status_message(data) or f"HTTP {status}"
+        message = status_message(data) or f"HTTP {status}"
         reason = ""
         with contextlib.suppress(ValueError, AttributeError):
             reason = str(json.loads(data).get("reason", ""))
@@ -375,7 +353,7 @@ class KubeClient:
             hint = f"user {self.config.user!r} lacks RBAC permission for this; ask the cluster admin"
         return KubeApiError(message, status=status, reason=reason, cluster=self.config.context, hint=hint)
 
-    def _write_failed(self, method: str, path: str, exc: _Retryable) -> ClusterError:
+    def _write_failed(self, method: str, path: str, exc: Retryable) -> ClusterError:
         if exc.status is not None:
             return self._api_error(exc.status, exc.data)
         return ClusterError(
@@ -386,15 +364,3 @@ class KubeClient:
     def _unreachable(self, reason: str) -> ClusterError:
         return ClusterError(f"unreachable at {self.config.server}: {reason}", cluster=self.config.context,
                             hint=self._connections.unreachable_hint())
-
-
-def _status_message(data: bytes) -> str:
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return data[:200].decode("utf-8", "replace").strip()
-    return str(doc.get("message", "")) if isinstance(doc, dict) else ""
-
-
-def _q(text: str) -> str:
-    return urllib.parse.quote(text, safe="")

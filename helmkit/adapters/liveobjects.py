@@ -82,8 +82,10 @@ def read_live_objects(client: KubeClient, kinds: Iterable[tuple[str, str]], *,
             result.cluster_scoped.add((group, kind))
         calls = client.calls
         found = result.objects.setdefault(api_version, {})
-        listed = client.list(api_version, resource.plural, label_selector=selector)
-        for obj in ([{"metadata": item.get("metadata")} for item in listed] if metadata_only else listed):
+        listed = [{"metadata": meta} for meta in client.list_metadata(api_version, resource.plural,
+                                                                     label_selector=selector)] \
+            if metadata_only else client.list(api_version, resource.plural, label_selector=selector)
+        for obj in listed:
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
             namespace = str((meta or {}).get("namespace") or "") if resource.namespaced else ""
             found[(group, kind, namespace, str((meta or {}).get("name", "")))] = obj

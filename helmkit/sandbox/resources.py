@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from helmkit.sandbox import admission
 from helmkit.sandbox.apply import ApplyConflict, record_update, server_side_apply
 from helmkit.sandbox.catalog import ResourceType
+from helmkit.sandbox.negotiate import must_fit, negotiate, partial_list, partial_object
 from helmkit.sandbox.patching import PatchError, json_patch, merge_patch, strategic_merge_patch, supports_strategic
 from helmkit.sandbox.selectors import matcher
 from helmkit.sandbox.status import ApiError, already_exists, bad_request, not_found, success_status
@@ -79,11 +80,6 @@ class Reply:
     content_type: str = "application/json"
 
 
-def _wants_table(req: ResourceRequest) -> bool:
-    first = req.accept.split(",")[0]
-    return "as=Table" in first
-
-
 def _table(cluster: ClusterState, req: ResourceRequest, objects: list[Obj], rv: str) -> Obj:
     columns = None
     if req.rtype.group and "." in req.rtype.group:
@@ -125,15 +121,19 @@ def get(cluster: ClusterState, req: ResourceRequest) -> Reply:
     obj = _live(cluster, req)
     if req.subresource == "scale":
         return Reply(200, _scale_of(req, obj))
-    if _wants_table(req):
+    target = negotiate(req.accept)
+    must_fit(target, listing=False, what=f"{req.rtype.version}.{req.rtype.kind}")
+    if target.kind == "Table":
         return Reply(200, _table(cluster, req, [obj], obj["metadata"]["resourceVersion"]))
-    return Reply(200, obj)
+    return Reply(200, partial_object(obj, target) if target.kind else obj)
 
 
 def list_objects(cluster: ClusterState, req: ResourceRequest) -> Reply:
     match = matcher(req.query.get("labelSelector"), req.query.get("fieldSelector"))
     if req.query.get("watch") in ("1", "true", "True"):
         return _watch(cluster, req, match)
+    target = negotiate(req.accept)
+    must_fit(target, listing=True, what=f"{req.rtype.version}.{req.rtype.kind}")
     items, rv = cluster.store.select(req.key, req.namespace, match)
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     token = req.query.get("continue")
@@ -150,10 +150,12 @@ def list_objects(cluster: ClusterState, req: ResourceRequest) -> Reply:
         meta["continue"] = base64.urlsafe_b64encode(
             json.dumps([last.get("namespace", ""), last["name"]]).encode()).decode()
         meta["remainingItemCount"] = 0
-    if _wants_table(req):
+    if target.kind == "Table":
         table = _table(cluster, req, items, str(rv))
         table["metadata"].update(meta)
         return Reply(200, table)
+    if target.kind:
+        return Reply(200, partial_list(items, meta, target))
     return Reply(200, {"kind": f"{req.rtype.kind}List", "apiVersion": req.rtype.api_version, "metadata": meta,
                        "items": items})
 

@@ -198,9 +198,10 @@ def test_drift_reports_every_kind_in_every_format(fleet: Fleet) -> None:
     assert "values changed at greeting" in payments["summary"]
     assert "<secret hmac:" in payments["diff"]  # the password shows as a mask
     prod1 = next(c for c in report["clusters"] if c["cluster"] == "prod-1")
-    # capabilities and release records (/version, /api, /apis + one list) + per kind one list (+ one
-    # discovery per group-version)
-    assert prod1["reachable"] and prod1["apiCalls"] <= 4 + 2 + 4
+    # capabilities and release records (/version, /api, /apis + one list of their metadata) + one GET per
+    # current revision decoded (api, web, payments, batch, legacy) + per kind one list (+ one discovery
+    # per group-version)
+    assert prod1["reachable"] and prod1["apiCalls"] <= 4 + 5 + 2 + 4
     assert {c["cluster"]: c["state"] for c in report["clusters"]} == {"prod-1": "unhealthy", "prod-2": "unreachable"}
 
     for fmt in ("table", "markdown", "html"):

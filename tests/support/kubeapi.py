@@ -35,6 +35,7 @@ class ApiState:
     objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (plural, ns, name)
     faults: list[tuple[str, Any]] = field(default_factory=list)  # consumed one per request
     requests: list[tuple[str, str]] = field(default_factory=list)
+    accepts: list[str] = field(default_factory=list)  # the Accept header of each request (it ignores them)
     token: str | None = TOKEN
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,6 +69,7 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length)) if length else None
         with self.state.lock:
             self.state.requests.append((method, self.path))
+            self.state.accepts.append(self.headers.get("Accept", ""))
             fault = self.state.faults.pop(0) if self.state.faults else ("ok", None)
         if fault[0] == "drop":
             self.close_connection = True

@@ -15,6 +15,7 @@ from test_helmstorage import helm3_record, secret
 from helmkit.adapters.helmstorage import latest_releases, read_current_releases, read_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.recordfetch import fetch_workers
 from helmkit.adapters.runner import Runner
 from helmkit.sandbox import Sandbox
 
@@ -52,7 +53,8 @@ def test_only_the_current_revision_is_decoded(kube: KubeClient) -> None:
         "labels": {"owner": "helm", "name": "api", "version": "zero"}}})  # labels unusable: decoded, and bad
     before = kube.calls
     current = read_current_releases(kube)
-    assert kube.calls - before == 1  # one list call, whatever the history
+    # one list of metadata, then one GET per current revision (web, api) and per record whose labels are unusable
+    assert kube.calls - before == 1 + 2 + 1
     assert [(u.namespace, u.name) for u in current.undecodable] == [("other", "sh.helm.release.v1.api.v0")]
     web = current.histories[("prod", "web")]
     assert (web.current.revision, web.current.manifest, web.current.summary) == (3, "rev: 3\n", False)
@@ -84,12 +86,14 @@ def test_undecoded_reading_decodes_only_what_is_asked_and_ends_like_the_eager_on
     store(kube, secret(helm3_record(revision=2, status="deployed", manifest="two\n")))
     store(kube, corrupt(secret(helm3_record(revision=3, status="deployed"))))
     store(kube, secret(helm3_record("api", 1, "deployed", "other", manifest="api\n")))
+    before = kube.calls
     lazy = read_current_releases(kube, decode=False)
+    assert kube.calls - before == 1  # the metadata list only: nothing fetched yet
     web, api = lazy.histories[("prod", "web")], lazy.histories[("other", "api")]
     assert (web.current.revision, web.current.summary, web.current.manifest) == (3, True, "")
     assert web.current.storage_uid and web.current.storage_version  # the record's identity, from its metadata
     assert api.current.summary and lazy.undecodable == ()
-    partly = lazy.decoded({("other", "api")}, final=False)
+    partly = lazy.decoded({("other", "api")})
     assert partly.histories[("other", "api")].current.manifest == "api\n"
     assert partly.histories[("prod", "web")].current.summary  # not asked: left undecoded
     whole = partly.decoded({("prod", "web")})
@@ -97,4 +101,41 @@ def test_undecoded_reading_decodes_only_what_is_asked_and_ends_like_the_eager_on
     assert {k: (h.current.revision, h.current.manifest, h.current.storage_uid) for k, h in whole.histories.items()} \
         == {k: (h.current.revision, h.current.manifest, h.current.storage_uid) for k, h in eager.histories.items()}
     assert [u.name for u in whole.undecodable] == [u.name for u in eager.undecodable] == ["sh.helm.release.v1.web.v3"]
-    assert whole.stored == {}  # final: no payload kept once decoded
+    assert whole.decoded({("prod", "web"), ("other", "api")}) is whole  # decoded already: nothing fetched again
+
+
+def test_records_are_fetched_after_the_listing_client_is_closed(kube: KubeClient, tmp_path: Path) -> None:
+    store(kube, secret(helm3_record(revision=1, status="superseded", manifest="one\n")))
+    store(kube, secret(helm3_record(revision=2, status="deployed", manifest="two\n")))
+    with KubeClient(kube.config) as listing:
+        lazy = read_current_releases(listing, decode=False)
+    assert lazy.fetcher is not None and lazy.fetcher.config is kube.config
+    web = lazy.decoded({("prod", "web")}).histories[("prod", "web")]  # a client of its own, from the config
+    assert (web.current.revision, web.current.manifest, web.current.summary) == (2, "two\n", False)
+
+
+def test_a_record_deleted_between_list_and_get_is_undecodable_and_the_rule_picks_again(kube: KubeClient) -> None:
+    store(kube, secret(helm3_record(revision=1, status="superseded", manifest="one\n")))
+    store(kube, secret(helm3_record(revision=2, status="deployed", manifest="two\n")))
+    store(kube, secret(helm3_record("api", 1, "deployed", "other", manifest="api\n")))
+    lazy = read_current_releases(kube, decode=False)
+    kube.delete("v1", "Secret", "sh.helm.release.v1.web.v2", "prod")
+    kube.delete("v1", "Secret", "sh.helm.release.v1.api.v1", "other")
+    done = lazy.decoded({("prod", "web"), ("other", "api")})
+    assert sorted((u.name, u.reason) for u in done.undecodable) == [
+        ("sh.helm.release.v1.api.v1", "deleted since it was listed"),
+        ("sh.helm.release.v1.web.v2", "deleted since it was listed")]
+    assert ("other", "api") not in done.histories  # nothing left of it
+    assert done.decoded({("other", "api")}) is done  # and not fetched (nor reported) again
+    web = done.histories[("prod", "web")]
+    assert (web.current.revision, web.current.manifest) == (1, "one\n")
+
+
+def test_records_are_fetched_a_few_at_once_within_a_budget_across_clusters(kube: KubeClient) -> None:
+    assert [fetch_workers(n) for n in (1, 2, 3, 8, 20)] == [4, 4, 2, 1, 1]
+    for name in ("a", "b", "c"):
+        store(kube, secret(helm3_record(name, 1, "deployed", manifest=f"{name}: 1\n")))
+    alone, in_fleet = read_current_releases(kube), read_current_releases(kube, workers=1)
+    assert {k: h.current.manifest for k, h in alone.histories.items()} == \
+        {k: h.current.manifest for k, h in in_fleet.histories.items()} == {
+        ("prod", "a"): "a: 1\n", ("prod", "b"): "b: 1\n", ("prod", "c"): "c: 1\n"}
