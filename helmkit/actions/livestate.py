@@ -210,7 +210,10 @@ def assess(ctx: Context, options: AssessOptions) -> Assessment:
     for cluster_live in live.values():
         done = {(i.namespace, i.name) for i in enabled
                 if i.key in settled and i.cluster.name == cluster_live.cluster.name}
-        summaries = {key for key, history in cluster_live.histories.items() if history.current.summary}
+        marker = Marker(cluster_live.cluster.env, cluster_live.cluster.name)
+        specified = {(i.namespace, i.name) for i in instances if i.cluster.name == cluster_live.cluster.name}
+        summaries = {key for key, history in cluster_live.histories.items() if history.current.summary
+                     and (key in specified or marker.owns(history.current.labels))}  # others' releases: not shown
         undecided[cluster_live.cluster.name] = summaries - done
     with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="helmkit-decode") as pool:
         list(pool.map(lambda c: c.decode(undecided[c.cluster.name]), live.values()))

@@ -68,8 +68,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from helmkit.adapters.masking import Digest, MaskKey
 from helmkit.plan.blocktext import DEFAULT_CONTEXT, SYMBOL, Op, is_text, sorted_yaml, value_lines
 from helmkit.plan.generated import Volatile, adopt_generated
@@ -176,6 +174,8 @@ def diff_objects(
 def diff_fields(old: Any, new: Any) -> list[FieldChange]:
     """Field changes from ``old`` to ``new`` (both already masked)."""
     keyed_old, keyed_new = _align(_keyed(old), _keyed(new))
+    from deepdiff import DeepDiff  # only where objects are compared: status and drift start without it
+
     tree = DeepDiff(keyed_old, keyed_new, view="tree", verbose_level=2)
     items: list[FieldChange] = []
     for report, levels in tree.items():
