@@ -24,7 +24,9 @@ Steps, in this order (helmkit with ``--concurrency 4`` per cluster, helmfile ``-
 
 Ratios come from the same run. ``helmkit bootstrap --with-helmfile`` first. Run:
 ``.venv/bin/python benchmarks/fleet_scale_bench.py [--clusters 20] [--releases-per-cluster 11] [--helm 3|4]
-[--skip-helmfile] [--keep DIR]``.
+[--skip-helmfile] [--one-wave] [--keep DIR]``. The fleet's clusters are in waves 0 (one cluster), 1
+(one) and 2 (the others): helmkit's sync rolls the waves out one after the other (canaries), which
+helmfile does not do; ``--one-wave`` puts every cluster in wave 0 to compare the same work.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleetgen import FleetInfo, generate_fleet
@@ -135,6 +139,14 @@ def _helm_cpu(cpu_log: Path) -> float:
     return total
 
 
+def one_wave(env_file: Path) -> None:
+    """Put every cluster of an environment file in wave 0."""
+    spec = yaml.safe_load(env_file.read_text())
+    for cluster in spec.get("clusters") or []:
+        cluster["wave"] = 0
+    env_file.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+
 def isolate_helm(work: Path) -> None:
     """helm's own homes under ``work`` (no repository or cache of the machine), helmkit's default helm."""
     for key in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR"):
@@ -203,6 +215,8 @@ def main() -> int:
     parser.add_argument("--helm", choices=sorted(HELMS), default="3", help="helm major helmkit uses")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-helmfile", action="store_true")
+    parser.add_argument("--one-wave", action="store_true",
+                        help="every cluster in wave 0 (helmfile has no waves: sync then does the same work at once)")
     parser.add_argument("--keep", type=Path, help="generate the fleet here and keep it (default: a temp folder)")
     args = parser.parse_args()
 
@@ -211,6 +225,8 @@ def main() -> int:
         info = generate_fleet(work / "fleet", releases_per_cluster=args.releases_per_cluster,
                               clusters=args.clusters, heavy=True)
         env = info.environments[0]
+        if args.one_wave:
+            one_wave(info.root / "environments" / f"{env}.yaml")
         os.environ.update(info.secret_env)
         isolate_helm(work)
         names = [name for _, name in info.clusters]

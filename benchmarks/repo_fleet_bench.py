@@ -12,7 +12,7 @@ peak RSS and helm processes (see :mod:`fleet_scale_bench`).
 Only local charts (``chart.path``) and releases without secret references are supported (the
 helmfile side would need them resolved). Run:
 ``.venv/bin/python benchmarks/repo_fleet_bench.py --repo DIR [--env prod] [--clusters 20] [--helm 3|4]
-[--skip-helmfile] [--keep DIR]``.
+[--skip-helmfile] [--one-wave] [--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ from helmkit.model.resolve import resolve_environment
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-1", "sa-east-1")
 
 
-def prepare(repo: Path, env: str, clusters: int, dest: Path) -> FleetInfo:
+def prepare(repo: Path, env: str, clusters: int, dest: Path, *, one_wave: bool = False) -> FleetInfo:
     """Copy ``repo`` to ``dest`` with ``clusters`` clusters in ``env``, and write its helmfile.yaml."""
     shutil.copytree(repo, dest, ignore=shutil.ignore_patterns(".helmkit", ".git"))
     names = [f"{env}-{REGIONS[i % len(REGIONS)]}-{i // len(REGIONS) + 1:02d}" for i in range(clusters)]
     env_file = dest / "environments" / f"{env}.yaml"
     spec = yaml.safe_load(env_file.read_text()) or {}
     spec["clusters"] = [{"name": name, "context": name, "region": REGIONS[i % len(REGIONS)],
-                         "wave": min(i, 2)} for i, name in enumerate(names)]
+                         "wave": 0 if one_wave else min(i, 2)} for i, name in enumerate(names)]
     env_file.write_text(yaml.safe_dump(spec, sort_keys=False))
     resolution = resolve_environment(load_repository(dest), env)
     if resolution.problems:
@@ -85,12 +85,13 @@ def main() -> int:
     parser.add_argument("--helm", choices=sorted(HELMS), default="3", help="helm major helmkit uses")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-helmfile", action="store_true")
+    parser.add_argument("--one-wave", action="store_true", help="every cluster in wave 0 (helmfile has no waves)")
     parser.add_argument("--keep", type=Path, help="work here and keep it (default: a temp folder)")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="helmkit-repo-bench-"))
     try:
-        info = prepare(args.repo.resolve(), args.env, args.clusters, work / "fleet")
+        info = prepare(args.repo.resolve(), args.env, args.clusters, work / "fleet", one_wave=args.one_wave)
         isolate_helm(work)
         names = [name for _, name in info.clusters]
         bench = Bench(info, work, HELMS[args.helm], args.concurrency)
