@@ -144,8 +144,11 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
     started = time.monotonic()
     result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
+    undone = {(step.cluster, step.release) for wave in gates.report.waves if wave.undo is not None
+              for step in wave.undo.steps}  # a gate rolled them back: what is deployed is not this sync's
     keep_after_sync(ctx, assessment, [r.step.key for r in result.results if r.outcome in (
-        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)],
+        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)
+        and (r.step.cluster, r.step.release) not in undone],
         {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()})
     summary = summarize(plan, result)
     total = render_total_time(time.monotonic() - started)

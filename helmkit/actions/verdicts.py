@@ -154,7 +154,8 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
         by_name = {item.state.name: item for item in mine}
         for item in stable:
             history = snapshot.histories.get((item.state.namespace, item.state.name))
-            if history is None or history.current.status != "deployed" or history.current.summary:
+            if (history is None or history.current.status != "deployed" or history.current.summary
+                    or history.current.description.startswith("Rollback to")):  # not what this sync deployed
                 continue
             needed = [by_name[name] for name in _needed(graph.needs if graph else {}, item.state.name)
                       if name in by_name]
