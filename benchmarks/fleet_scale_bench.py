@@ -228,17 +228,22 @@ def main() -> int:
         if args.one_wave:
             one_wave(info.root / "environments" / f"{env}.yaml")
         os.environ.update(info.secret_env)
-        isolate_helm(work)
-        names = [name for _, name in info.clusters]
-        bench = Bench(info, work, HELMS[args.helm], args.concurrency)
-        print(f"{info.instances} release instances ({len(info.releases)} per cluster) on {len(names)} sandbox "
-              f"clusters; helmkit with {HELMS[args.helm].parent.name}, helmfile 0.166.0 with helm 3.15.3; "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-        run_steps(bench, env, names, skip_helmfile=args.skip_helmfile, keep=args.keep is not None)
+        run_fleet(info, work, env, args)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def run_fleet(info: FleetInfo, work: Path, env: str, args: argparse.Namespace, source: str = "") -> None:
+    """Measure ``info``'s fleet with the options of the command line (``--helm``, ``--concurrency``...)."""
+    isolate_helm(work)
+    names = [name for _, name in info.clusters]
+    bench = Bench(info, work, HELMS[args.helm], args.concurrency)
+    print(f"{info.instances} release instances ({len(info.releases)} per cluster){source} on {len(names)} sandbox "
+          f"clusters; helmkit with {HELMS[args.helm].parent.name}, helmfile 0.166.0 with helm 3.15.3; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    run_steps(bench, env, names, skip_helmfile=args.skip_helmfile, keep=args.keep is not None)
 
 
 def run_steps(bench: Bench, env: str, names: list[str], *, skip_helmfile: bool, keep: bool) -> None:

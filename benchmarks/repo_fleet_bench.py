@@ -18,7 +18,6 @@ helmfile side would need them resolved). Run:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet_scale_bench import HELMS, Bench, isolate_helm, run_steps
+from fleet_scale_bench import HELMS, run_fleet
 from fleetgen import FleetInfo
 
 from helmkit.model.repository import load_repository
@@ -92,13 +91,7 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="helmkit-repo-bench-"))
     try:
         info = prepare(args.repo.resolve(), args.env, args.clusters, work / "fleet", one_wave=args.one_wave)
-        isolate_helm(work)
-        names = [name for _, name in info.clusters]
-        bench = Bench(info, work, HELMS[args.helm], args.concurrency)
-        print(f"{info.instances} release instances ({len(info.releases)} per cluster) of {args.repo} on "
-              f"{len(names)} sandbox clusters; helmkit with {HELMS[args.helm].parent.name}, helmfile 0.166.0 with "
-              f"helm 3.15.3; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-        run_steps(bench, args.env, names, skip_helmfile=args.skip_helmfile, keep=args.keep is not None)
+        run_fleet(info, work, args.env, args, source=f" of {args.repo}")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
