@@ -22,7 +22,9 @@ shown as not applied.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,6 +47,7 @@ from helmkit.plan.manifests import DocumentCache, ManifestObject, ObjectKey, par
 from helmkit.plan.status import Status
 
 LIVE_WORKERS = 4  # clusters read and compared at once
+MANY_CRDS = 3  # more chart CRDs to read whole than this: one list of every CRD, not a GET each
 MAX_NAMED = 3  # objects named in a status reason; the rest are counted
 MAX_VALUE_CHARS = 100  # a value shown in a live-drift line is cut here
 LIVE_HEADER = "live drift: sync repairs it (git is the desired state); what it restores:"
@@ -98,6 +101,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     documents = DocumentCache()  # the same chart on many clusters: each document text is read once
     crd_files = CrdFiles()  # and each chart's crds/ files
     bodies = BodyDigests()
+    crd_comparisons = CrdComparisons(bodies)
     by_cluster: dict[str, list[AssessedRelease]] = {}
     for item in assessment.releases:
         if item.instance is None or not item.instance.enabled or (item.desired_manifest is None
@@ -130,7 +134,8 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
                                          files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=2) as client:
                 calls = _check_cluster(ctx, assessment, client, _ClusterCheck(
-                    live_items, items, result, verdicts, releases, rules, settings_rules, documents, wants_crds))
+                    live_items, items, result, verdicts, releases, rules, settings_rules, documents, wants_crds,
+                    crd_comparisons))
         except HelmkitError as exc:
             return cluster.name, exc
         verdicts.save()
@@ -160,6 +165,7 @@ class _ClusterCheck:
     settings_rules: list[dict[str, Any]]
     documents: DocumentCache
     wants_crds: bool
+    crd_comparisons: CrdComparisons
 
 
 def _check_cluster(ctx: Context, assessment: Assessment, client: KubeClient, check: _ClusterCheck) -> int:
@@ -189,7 +195,7 @@ def _check_cluster(ctx: Context, assessment: Assessment, client: KubeClient, che
     objects = read_live_objects(client, kinds) if kinds else LiveObjects()
     for item in check.items:
         found = check.result.releases[item.state.key]
-        found.crd_changes = _crd_changes(client, found.crds, meta, check.verdicts)
+        found.crd_changes = _crd_changes(client, found.crds, meta, check.verdicts, check.crd_comparisons)
         if id(item) in deployed:
             found.drift = _release_drift(item, deployed[id(item)], objects, check.rules, ctx.masker.digest,
                                          verdicts=check.verdicts, releases=check.releases,
@@ -277,23 +283,61 @@ def _release_drift(item: AssessedRelease, deployed: list[ManifestObject], object
     return drift
 
 
-def _crd_changes(client: KubeClient, crds: list[ManifestObject], meta: LiveObjects,
-                 verdicts: LiveVerdicts) -> list[ObjectDrift]:
+def _crd_changes(client: KubeClient, crds: list[ManifestObject], meta: LiveObjects, verdicts: LiveVerdicts,
+                 compared: CrdComparisons) -> list[ObjectDrift]:
     """The chart's CRDs that differ from the live ones: a CRD whose verdict its metadata confirms is
-    not read; the others are read whole (one request each)."""
+    not read; the others are read whole (a GET each, or one list of every CRD when there are many)."""
     if not crds:
         return []
-    expected = {obj.key: (obj.api_version, obj.body) for obj in crds}
     present: dict[ObjectKey, dict[str, Any]] = {}
+    unread: list[ManifestObject] = []
     for obj in crds:
         found = meta.get(obj.api_version, CRD_KIND, "", obj.key.name)
-        if found is not None and not verdicts.clean(obj.key, obj.api_version, obj.body, found):
-            found = client.get(obj.api_version, CRD_KIND, obj.key.name)
+        if found is not None and verdicts.clean(obj.key, obj.api_version, obj.body, found):
+            present[obj.key] = found
+        elif found is not None:
+            unread.append(obj)
+    whole = read_live_objects(client, {(CRD_API_VERSION, CRD_KIND)}, selector="") if len(unread) > MANY_CRDS else None
+    for obj in unread:
+        found = whole.get(obj.api_version, CRD_KIND, "", obj.key.name) if whole is not None \
+            else client.get(obj.api_version, CRD_KIND, obj.key.name)
         if found is not None:
             present[obj.key] = found
-    drift = live_drift("", "", expected, present, known_clean=verdicts.clean)
-    _keep(verdicts, drift.clean, expected, present)
-    return [o for o in drift.objects if o.state == "missing" or o.fields]
+    changes: list[ObjectDrift] = []
+    for obj in crds:
+        changes += compared.changes(obj, present.get(obj.key), verdicts)
+    return [o for o in changes if o.state == "missing" or o.fields]
+
+
+@dataclass
+class CrdComparisons:
+    """The chart-CRD-to-live-CRD comparisons of one run. The same chart's CRDs meet live CRDs of
+    the same content on every cluster (megabytes each): a pair is compared once, keyed by the
+    chart CRD and what the comparison reads of the live one (spec, labels, annotations)."""
+
+    bodies: BodyDigests
+    known: dict[tuple[str, str], tuple[tuple[ObjectDrift, ...], bool]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def changes(self, obj: ManifestObject, live: dict[str, Any] | None, verdicts: LiveVerdicts) -> list[ObjectDrift]:
+        if live is None:
+            return [ObjectDrift(obj.key, obj.api_version, "missing")]
+        if verdicts.clean(obj.key, obj.api_version, obj.body, live):
+            return []
+        meta = live.get("metadata") if isinstance(live.get("metadata"), dict) else {}
+        content = json.dumps([live.get("spec"), (meta or {}).get("labels"), (meta or {}).get("annotations")],
+                             sort_keys=True, default=str)
+        pair = (self.bodies.of(obj.body), hashlib.blake2b(content.encode(), digest_size=20).hexdigest())
+        with self.lock:
+            found = self.known.get(pair)
+        if found is None:
+            drift = live_drift("", "", {obj.key: (obj.api_version, obj.body)}, {obj.key: live})
+            found = (tuple(drift.objects), obj.key in drift.clean)
+            with self.lock:
+                self.known[pair] = found
+        if found[1]:
+            verdicts.keep(obj.key, obj.api_version, obj.body, live)
+        return list(found[0])
 
 
 def _keep(verdicts: LiveVerdicts, clean: list[ObjectKey], expected: dict[ObjectKey, tuple[str, dict[str, Any]]],
