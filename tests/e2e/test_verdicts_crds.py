@@ -8,6 +8,7 @@ rendered. Real helm 3.19 / 4.1 against sandbox clusters."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,8 @@ def test_after_a_sync_that_created_its_crds_nothing_renders_and_changes_still_sh
 
     # a hand edit of the chart's CRD, for settled releases: crds Create shows it, not applied
     kubectl(gated, "g1", "annotate", "crd", CRD, "gated.helmkit.dev/owner=hand", "--overwrite")
+    # without live verdicts both clusters' CRDs are read and compared in one run: the edited one differs
+    shutil.rmtree(gated.root / ".helmkit" / "cache" / "live-verdicts")
     create = gated.run(diff, DiffOptions(env="prod", fmt="json"))
     assert create.helm_started == 0, create.ctx.runner.started
     crds = {r["cluster"]: "\n".join(r["crds"]) for r in json.loads(create.out)["releases"] if r["release"] == "gizmos"}
