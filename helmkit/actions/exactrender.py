@@ -54,7 +54,7 @@ def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], 
         record = record_of(result.instance)
         if chart is None or record is None or record.status != "deployed" or not looks_up(chart):
             continue
-        if result.error is None and not _differs(result, record):
+        if result.error is None and not record_differs(result, record):
             continue
         wanted.append((index, chart, record))
     if not wanted:
@@ -63,15 +63,7 @@ def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], 
     def one(item: tuple[int, Path, HelmRelease]) -> tuple[int, RenderResult]:
         index, chart, _ = item
         result = rendered[index]
-        instance = result.instance
-        try:
-            text = helm.server_dry_run(instance.name, chart, instance.namespace, target_of(instance),
-                                       values=values_yaml(_values(ctx, instance)))
-        except HelmkitError as exc:
-            ctx.console.debug(f"{instance.key}: helm upgrade --dry-run=server failed, the offline render stands: "
-                              f"{exc.message}")
-            return index, result
-        return index, replace(result, manifest=_with_crds(result.manifest, text), error=None, chart=chart)
+        return index, dry_run(ctx, helm, result, chart, target_of(result.instance)) or result
 
     exact = list(rendered)
     with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(wanted))),
@@ -81,7 +73,22 @@ def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], 
     return exact
 
 
-def _differs(result: RenderResult, record: HelmRelease) -> bool:
+def dry_run(ctx: Context, helm: HelmClient, result: RenderResult, chart: Path,
+            target: KubeTarget) -> RenderResult | None:
+    """``result`` with the manifest ``helm upgrade --dry-run=server`` renders now; None when the dry run fails."""
+    instance = result.instance
+    try:
+        text = helm.server_dry_run(instance.name, chart, instance.namespace, target,
+                                   values=values_yaml(_values(ctx, instance)))
+    except HelmkitError as exc:
+        ctx.console.debug(f"{instance.key}: helm upgrade --dry-run=server failed, the offline render stands: "
+                          f"{exc.message}")
+        return None
+    return replace(result, manifest=_with_crds(result.manifest, text), error=None, chart=chart)
+
+
+def record_differs(result: RenderResult, record: HelmRelease) -> bool:
+    """Whether ``result``'s objects differ from ``record``'s (beyond the fields the chart generates)."""
     if result.manifest is None:
         return True
     try:

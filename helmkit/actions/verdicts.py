@@ -37,6 +37,7 @@ import yaml
 from helmkit import __version__
 from helmkit.actions.capabilities import RenderTarget, save_last_known
 from helmkit.actions.charttext import ChartTraits, chart_traits, crd_apis
+from helmkit.actions.nextrender import Deployed, next_run_keys
 from helmkit.actions.render import render_keys
 from helmkit.adapters.cache import ContentCache
 from helmkit.adapters.discovery import Capabilities, read_capabilities
@@ -112,9 +113,10 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
     renders), and those that releases it ``needs`` created in this sync before it started (their
     ``crds/`` on an install; the CRDs of their templates when helm waited for them). Then the key is
     computed anew with the capabilities after the sync (what the next run reads). Otherwise, or when
-    an API version vanished, no verdict is kept: the next run renders. Neither for charts that
-    ``lookup`` the cluster, nor for installs of charts that read whether they are installing (the
-    next render is an upgrade). Reads each cluster's records once; returns how many were kept.
+    an API version vanished, no verdict is kept: the next run renders. Charts that ``lookup`` the
+    cluster, and installs of charts that read whether they are installing, are rendered the way the
+    next run will, right now (:mod:`helmkit.actions.nextrender`). Reads each cluster's records
+    once; returns how many were kept.
     """
     wanted = {key for key in applied if key in assessment.render_keys}
     items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
@@ -130,6 +132,7 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
 
     traits: dict[Path, ChartTraits] = {}
     found: list[tuple[AssessedRelease, HelmRelease, str | None]] = []  # (release, record, render key if known)
+    later: list[tuple[AssessedRelease, Deployed]] = []  # their next run renders another way (nextrender)
     after: dict[str, Capabilities] = {}
     for cluster in assessment.clusters:
         mine = [item for item in items if item.state.cluster == cluster.name]
@@ -140,10 +143,12 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
             with KubeClient(config, timeout=15.0, retries=1) as client:
                 post = read_capabilities(client)
                 save_last_known(ctx, cluster, post)
-                stable = [item for item in mine if _stable(item, assessment.chart_paths.get(item.state.key), traits)]
+                kinds = {item.state.key: _kind(item, assessment.chart_paths.get(item.state.key), traits)
+                         for item in mine}
+                known = [item for item in mine if kinds[item.state.key] is not None]
                 snapshot = read_current_releases(client, decode=False).decoded(
-                    {(item.state.namespace, item.state.name) for item in stable},
-                    fetch=record_fetch(client)) if stable else None
+                    {(item.state.namespace, item.state.name) for item in known},
+                    fetch=record_fetch(client)) if known else None
         except HelmkitError:
             continue  # only a later run's speed depends on it
         if snapshot is None:
@@ -152,10 +157,13 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
         before = assessment.live[cluster.name].capabilities
         graph = assessment.graphs.get(cluster.name)
         by_name = {item.state.name: item for item in mine}
-        for item in stable:
+        for item in known:
             history = snapshot.histories.get((item.state.namespace, item.state.name))
             if (history is None or history.current.status != "deployed" or history.current.summary
                     or history.current.description.startswith("Rollback to")):  # not what this sync deployed
+                continue
+            if kinds[item.state.key] != "planned" and item.instance is not None:
+                later.append((item, Deployed(item.instance, history.current, kinds[item.state.key] == "lookup")))
                 continue
             needed = [by_name[name] for name in _needed(graph.needs if graph else {}, item.state.name)
                       if name in by_name]
@@ -165,6 +173,8 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 found.append((item, history.current, assessment.render_keys[item.state.key]))
             elif rendered == "after":
                 found.append((item, history.current, None))
+    next_keys = next_run_keys(ctx, assessment.helm, [d for _, d in later], after)
+    found += [(item, d.record, next_keys[item.state.key]) for item, d in later if item.state.key in next_keys]
     anew = [item.instance for item, _, key in found if key is None and item.instance is not None]
     keys = render_keys(ctx, anew, helm=assessment.helm, targets=lambda i: RenderTarget(
         after[i.cluster.name], is_upgrade=True)) if anew else {}
@@ -224,11 +234,16 @@ def _needed(needs: Mapping[str, list[str]], name: str) -> set[str]:
     return found
 
 
-def _stable(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> bool:
+def _kind(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> str | None:
+    """How the next run's rendering of a release just deployed is known: "planned" (the sync's
+    rendering, under its key), "phase" (an install of a chart that reads whether it is installing),
+    "lookup" (a chart that reads the cluster): :mod:`helmkit.actions.nextrender`."""
     if chart is None:
-        return False
+        return None
     if chart not in known:
         known[chart] = chart_traits(chart)
     traits = known[chart]
+    if traits.looks_up:
+        return "lookup"
     was_deployed = item.deployed is not None and item.deployed.status != "uninstalled"
-    return not traits.looks_up and (was_deployed or not traits.release_phase)
+    return "phase" if traits.release_phase and not was_deployed else "planned"
