@@ -149,7 +149,7 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     keep_after_sync(ctx, assessment, [r.step.key for r in result.results if r.outcome in (
         Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)
         and (r.step.cluster, r.step.release) not in undone],
-        {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()})
+        {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()}, render=not stop.is_set())
     summary = summarize(plan, result)
     total = render_total_time(time.monotonic() - started)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)

@@ -101,7 +101,7 @@ class Verdicts:
 
 
 def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str],
-                    crds: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> int:
+                    crds: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, *, render: bool = True) -> int:
     """Keep verdicts for the releases (keys) a sync just deployed: the next run knows them in sync.
 
     The verdict goes under the render key of what helm rendered: the chart's inputs as planned,
@@ -116,7 +116,7 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
     an API version vanished, no verdict is kept: the next run renders. Charts that ``lookup`` the
     cluster, and installs of charts that read whether they are installing, are rendered the way the
     next run will, right now (:mod:`helmkit.actions.nextrender`). Reads each cluster's records
-    once; returns how many were kept.
+    once; returns how many were kept. ``render=False`` (an interrupted sync): no helm process starts.
     """
     wanted = {key for key in applied if key in assessment.render_keys}
     items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
@@ -173,7 +173,7 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 found.append((item, history.current, assessment.render_keys[item.state.key]))
             elif rendered == "after":
                 found.append((item, history.current, None))
-    next_keys = next_run_keys(ctx, assessment.helm, [d for _, d in later], after)
+    next_keys = next_run_keys(ctx, assessment.helm, [d for _, d in later], after) if render else {}
     found += [(item, d.record, next_keys[item.state.key]) for item, d in later if item.state.key in next_keys]
     anew = [item.instance for item, _, key in found if key is None and item.instance is not None]
     keys = render_keys(ctx, anew, helm=assessment.helm, targets=lambda i: RenderTarget(

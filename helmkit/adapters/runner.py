@@ -46,6 +46,7 @@ class Runner:
     started: Counter[str] = field(default_factory=Counter)
     _running: set[subprocess.Popen[str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)  # terminate_all ran: nothing starts
 
     def run(
         self,
@@ -64,6 +65,9 @@ class Runner:
         if env:
             full_env.update(env)
         with self._lock:
+            if self._stopping.is_set():
+                raise ToolError(f"{what or Path(argv[0]).name} not started: helmkit is stopping",
+                                argv=self._masked_argv(argv))
             self.started[Path(argv[0]).name] += 1
         try:
             proc = subprocess.Popen(
@@ -84,6 +88,10 @@ class Runner:
             ) from None
         with self._lock:
             self._running.add(proc)
+            late = self._stopping.is_set()  # terminate_all ran while it started: it did not see this one
+        if late:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
         try:
             stdout, stderr = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -115,8 +123,10 @@ class Runner:
             return len(self._running)
 
     def terminate_all(self, grace: float = 10.0) -> None:
-        """Signal every running process (SIGTERM, then SIGKILL after ``grace``) and await them."""
+        """Signal every running process (SIGTERM, then SIGKILL after ``grace``) and await them; from
+        now on nothing starts, and a process that was starting meanwhile is signalled as it starts."""
         with self._lock:
+            self._stopping.set()
             procs = list(self._running)
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):

@@ -38,3 +38,33 @@ def test_timeout_kills_process():
 def test_missing_binary_is_a_clear_error():
     with pytest.raises(ToolError, match="cannot start"):
         Runner().run(["/nonexistent/helm", "version"])
+
+
+def test_after_terminate_all_nothing_starts():
+    runner = Runner()
+    runner.terminate_all(grace=1.0)
+    with pytest.raises(ToolError, match="not started: helmkit is stopping"):
+        runner.run([sys.executable, "-c", "print('late')"])
+    assert sum(runner.started.values()) == 0
+
+
+def test_a_process_starting_while_terminate_all_runs_is_terminated(monkeypatch: pytest.MonkeyPatch):
+    """terminate_all between the start of a process and its registration: the process is still stopped."""
+    import subprocess
+    import time
+
+    import helmkit.adapters.runner as runner_module
+
+    runner = Runner()
+    real = subprocess.Popen
+
+    def popen_then_interrupted(*args: object, **kwargs: object) -> subprocess.Popen[str]:
+        proc = real(*args, **kwargs)
+        runner.terminate_all(grace=1.0)  # sees no running process yet
+        return proc
+
+    monkeypatch.setattr(runner_module.subprocess, "Popen", popen_then_interrupted)
+    started = time.monotonic()
+    with pytest.raises(ToolError):
+        runner.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=60)
+    assert time.monotonic() - started < 10
