@@ -38,6 +38,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -263,9 +264,22 @@ def main() -> int:
     return 0
 
 
+def compile_bytecode() -> None:
+    """Byte-compile helmkit and its libraries, as installing a package does: each step then measures
+    helmkit as installed, not Python compiling its sources (an editable install under
+    ``PYTHONDONTWRITEBYTECODE=1`` compiles every module on every start: about 0.3 s of CPU)."""
+    import helmkit
+
+    folders = {str(Path(helmkit.__file__).parent), sysconfig.get_paths()["purelib"]}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *sorted(folders)], check=False,
+                   stdout=subprocess.DEVNULL, env=env)
+
+
 def run_fleet(info: FleetInfo, work: Path, env: str, args: argparse.Namespace, source: str = "") -> None:
     """Measure ``info``'s fleet with the options of the command line (``--helm``, ``--concurrency``...)."""
     isolate_helm(work)
+    compile_bytecode()
     names = [name for _, name in info.clusters]
     bench = Bench(info, work, HELMS[args.helm], args.concurrency)
     print(f"{info.instances} release instances ({len(info.releases)} per cluster){source} on {len(names)} sandbox "

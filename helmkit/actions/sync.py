@@ -72,7 +72,8 @@ from helmkit.plan.summary import summarize
 Confirm = Callable[[str], bool]
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 TIMEOUT_MARGIN = 120.0
-HELM_PER_CPU = 4  # helm processes at once per CPU, all clusters together (--concurrency is per cluster)
+HELM_PER_CPU = 2  # helm processes at once per CPU, all clusters together (--concurrency is per cluster):
+# helm is CPU-bound; 20 clusters of real charts on 2 CPUs took 139.8 s with 4 at once, 173.7 s with 8
 
 
 @dataclass(frozen=True)
