@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,10 @@ def source_header(instance: ReleaseInstance) -> str:
 
 
 def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> None:
+    # Instances with equal render inputs share one manifest (the same release on many clusters):
+    # it is masked and encoded once, and kept only until its last file is written.
+    uses = Counter(result.manifest for result in results if result.manifest is not None)
+    bodies: dict[str, bytes] = {}
     for result in results:
         if result.manifest is None:
             continue
@@ -108,8 +113,15 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
                 raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
         path = folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = source_header(instance) + "\n" + mask_secret_data(result.manifest, ctx.masker.digest).rstrip() + "\n"
-        atomic_write(path, ctx.masker.mask(text).encode(), mode=0o644)
+        body = bodies.get(result.manifest)
+        if body is None:
+            body = ctx.masker.mask(mask_secret_data(result.manifest, ctx.masker.digest).rstrip() + "\n").encode()
+        uses[result.manifest] -= 1
+        if uses[result.manifest] > 0:
+            bodies[result.manifest] = body
+        else:
+            bodies.pop(result.manifest, None)
+        atomic_write(path, ctx.masker.mask(source_header(instance) + "\n").encode() + body, mode=0o644)
         ctx.console.debug(f"wrote {path}")
 
 
