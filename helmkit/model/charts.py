@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helmkit.errors import InputError, Location, Problem
-from helmkit.model.valuesschema import ValuesSchema
 from helmkit.model.yamlfile import YamlDocument, load_yaml
+
+if TYPE_CHECKING:  # built on first use: only ``validate`` checks values, the others need not import jsonschema
+    from helmkit.model.valuesschema import ValuesSchema
 
 MAX_SCHEMA_BYTES = 1024 * 1024
 
@@ -25,7 +28,15 @@ class LocalChart:
     defaults: YamlDocument | None
     schema: dict[str, Any] | None
     schema_problem: Problem | None = None
-    values_schema: ValuesSchema | None = None
+
+    @cached_property
+    def values_schema(self) -> ValuesSchema | None:
+        """The checker of ``values.schema.json``, if the chart has a readable one."""
+        if self.schema is None:
+            return None
+        from helmkit.model.valuesschema import ValuesSchema
+
+        return ValuesSchema(self.schema, f"{self.display}/values.schema.json")
 
     @property
     def version(self) -> str | None:
@@ -53,7 +64,6 @@ def read_local_chart(path: Path, display: str) -> LocalChart:
             if not isinstance(schema, dict | bool):
                 raise ValueError("not a JSON object")
             chart.schema = schema if isinstance(schema, dict) else {}
-            chart.values_schema = ValuesSchema(chart.schema, shown)
         except (OSError, ValueError) as exc:
             chart.schema_problem = Problem(f"cannot read the chart's values schema: {exc}", Location(shown))
     return chart

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from helmkit.adapters.cache import ContentCache
 from helmkit.errors import Collected, InputError, Location, Problem
 from helmkit.model import names
 from helmkit.model.instance import Cluster, Origin
@@ -141,6 +142,8 @@ def read_repository(root: Path, schemas: SchemaSet | None = None) -> tuple[Repos
     root = root.resolve()
     found = Collected()
     schemas = schemas or SchemaSet.load()
+    state = root / ".helmkit" / "cache"  # made by the first command that kept anything: never created here
+    known = ContentCache(state / "schema-checks") if state.is_dir() else None
     settings_path = root / SETTINGS_FILE
     if not settings_path.is_file():
         raise InputError(
@@ -148,18 +151,18 @@ def read_repository(root: Path, schemas: SchemaSet | None = None) -> tuple[Repos
             hint="run helmkit in the repository root or pass --repo PATH",
         )
     repo = Repository(root, Settings(YamlDocument(SETTINGS_FILE, {})), schemas=schemas)
-    doc = _load(root, settings_path, "helmkit", "settings", schemas=schemas, found=found)
+    doc = _load(root, settings_path, "helmkit", "settings", schemas=schemas, found=found, known=known)
     if doc is not None:
         repo.settings = _settings(doc, found)
     for path in _yaml_files(root / "releases"):
-        doc = _load(root, path, "release", "release", schemas=schemas, found=found)
+        doc = _load(root, path, "release", "release", schemas=schemas, found=found, known=known)
         if doc is not None:
             _add_release(repo, path, doc, found)
         else:
             repo.unreadable.add(path.stem)
     env_dir = root / "environments"
     for path in _yaml_files(env_dir):
-        doc = _load(root, path, "environment", "environment", schemas=schemas, found=found)
+        doc = _load(root, path, "environment", "environment", schemas=schemas, found=found, known=known)
         if doc is not None:
             _add_environment(repo, path, doc, found)
     if env_dir.is_dir():
@@ -173,7 +176,7 @@ def read_repository(root: Path, schemas: SchemaSet | None = None) -> tuple[Repos
                 ))
                 continue
             for path in _yaml_files(folder / "clusters"):
-                doc = _load(root, path, "cluster", "cluster", schemas=schemas, found=found)
+                doc = _load(root, path, "cluster", "cluster", schemas=schemas, found=found, known=known)
                 if doc is not None and env is not None:
                     _add_cluster_layer(repo, env, path, doc, found)
     return repo, found.problems
@@ -186,7 +189,8 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _load(
-    root: Path, path: Path, kind: str, layer: str, *, schemas: SchemaSet, found: Collected
+    root: Path, path: Path, kind: str, layer: str, *, schemas: SchemaSet, found: Collected,
+    known: ContentCache | None,
 ) -> YamlDocument | None:
     shown = path.relative_to(root).as_posix()
     try:
@@ -198,7 +202,7 @@ def _load(
     if doc.data is not None and not isinstance(doc.data, dict):
         found.add(Problem("the file must hold a map of keys", doc.location(()), None, "", layer))
         return None
-    problems = schemas.check(kind, doc, layer)
+    problems = schemas.check(kind, doc, layer, known=known)
     for problem in problems:
         found.add(problem)
     if doc.data is None:

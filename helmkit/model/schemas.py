@@ -9,19 +9,21 @@ key suggests the closest known one).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
-import referencing
-from referencing.jsonschema import DRAFT202012
-
+from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.errors import InputError, Problem
 from helmkit.model.yamlfile import Path_, YamlDocument
+
+if TYPE_CHECKING:  # imported when a file is checked: a run whose files were all found valid before needs none
+    import jsonschema  # type: ignore[import-untyped]
 
 SCHEMA_FILES = ("helmkit", "release", "environment", "cluster", "gates")
 _TYPE_NAMES = {
@@ -45,31 +47,72 @@ def json_pointer(path: Iterable[str | int]) -> str:
 
 @dataclass
 class SchemaSet:
-    """The validators of helmkit's four file kinds, sharing one registry."""
+    """The validators of helmkit's file kinds, sharing one registry (built on the first check that needs them).
 
-    validators: dict[str, jsonschema.protocols.Validator]
+    ``check`` with ``known``: a document found valid is remembered there under a digest of the
+    schemas and of its data, and not checked again while both stay the same (a problem is found
+    again on every run: it is reported each time).
+    """
+
+    contents: dict[str, bytes]
+    _validators: dict[str, jsonschema.protocols.Validator] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> SchemaSet:
         folder = folder or schema_dir()
-        contents = {
-            name: json.loads((folder / f"{name}.schema.json").read_text(encoding="utf-8")) for name in SCHEMA_FILES
-        }
-        registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-            (f"{name}.schema.json", DRAFT202012.create_resource(schema)) for name, schema in contents.items()
-        )
-        return cls({
-            name: jsonschema.Draft202012Validator(schema, registry=registry) for name, schema in contents.items()
-        })
+        return cls({name: (folder / f"{name}.schema.json").read_bytes() for name in SCHEMA_FILES})
 
-    def check(self, kind: str, doc: YamlDocument, layer: str) -> list[Problem]:
+    @property
+    def validators(self) -> dict[str, jsonschema.protocols.Validator]:
+        if self._validators is None:
+            import jsonschema
+            import referencing
+            from referencing.jsonschema import DRAFT202012
+
+            schemas = {name: json.loads(text.decode("utf-8")) for name, text in self.contents.items()}
+            registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+                (f"{name}.schema.json", DRAFT202012.create_resource(schema)) for name, schema in schemas.items()
+            )
+            self._validators = {
+                name: jsonschema.Draft202012Validator(schema, registry=registry) for name, schema in schemas.items()
+            }
+        return self._validators
+
+    def check(self, kind: str, doc: YamlDocument, layer: str, *, known: ContentCache | None = None) -> list[Problem]:
         """Problems of ``doc`` against the schema of ``kind`` (helmkit, release, environment, cluster)."""
         data = {} if doc.data is None else doc.data
+        key = self._valid_key(kind, data) if known is not None else None
+        if key is not None and known is not None and known.get(key) is not None:
+            return []
         problems: list[Problem] = []
         for error in self.validators[kind].iter_errors(data):
             problems.extend(_problems(error, doc, layer))
         problems.sort(key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
+        if key is not None and known is not None and not problems:
+            with contextlib.suppress(OSError):
+                known.put(key, b"valid")
         return problems
+
+    def _valid_key(self, kind: str, data: Any) -> str | None:
+        plain = _plain(data)
+        if plain is None:
+            return None
+        schemas = hashlib.sha256(b"\0".join(self.contents[name] for name in SCHEMA_FILES)).hexdigest()
+        return content_key({"schema-check": 1, "schemas": schemas, "kind": kind, "data": plain})
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON with the type of every scalar kept (None if a map has a key that is not a string)."""
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return None
+        items = {k: _plain(v) for k, v in value.items()}
+        return None if any(v is None for v in items.values()) else {"map": items}
+    if isinstance(value, list):
+        entries = [_plain(v) for v in value]
+        return None if any(v is None for v in entries) else {"list": entries}
+    return {type(value).__name__: value if isinstance(value, str | int | float | bool) or value is None
+            else str(value)}
 
 
 def _problems(error: jsonschema.ValidationError, doc: YamlDocument, layer: str) -> list[Problem]:
