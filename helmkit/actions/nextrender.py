@@ -15,8 +15,9 @@ For those, right after the sync deployed them, helmkit renders what the next run
 template --is-upgrade`` against the API versions the cluster serves after the sync (kept in the
 render cache, where the next run finds it), or, for a chart that looks up, ``helm upgrade
 --dry-run=server``. Where that rendering equals the new record, the verdict is kept under the
-next run's render key. One helm process per such release deployed, spent by the sync that changed
-it instead of the next run: a sync right after a sync starts none.
+next run's render key. At most one helm process per such release deployed (one ``helm template``
+serves every cluster with the same inputs), spent by the sync that changed it instead of the next
+run: a sync right after a sync starts none.
 """
 
 from __future__ import annotations
@@ -65,17 +66,16 @@ def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed],
         results = render_instances(ctx, [d.instance for d in online], helm=helm, targets=target,
                                    settle=lambda _: True)  # the render key and chart of each; no helm runs
 
-        def exact(pair: tuple[Deployed, RenderResult]) -> tuple[str, RenderResult | None]:
+        def exact(pair: tuple[Deployed, RenderResult]) -> RenderResult | None:
             item, result = pair
             if result.chart is None:
-                return item.instance.key, None
+                return None
             kube = KubeTarget(item.instance.cluster.context, ctx.kubeconfig)
-            return item.instance.key, dry_run(ctx, helm, result, result.chart, kube)
+            return dry_run(ctx, helm, result, result.chart, kube)
 
         with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(online))),
                                 thread_name_prefix="helmkit-next-render") as pool:
-            for (release, server), item in zip(pool.map(exact, zip(online, results, strict=True)), online,
-                                               strict=True):
+            for item, server in zip(online, pool.map(exact, zip(online, results, strict=True)), strict=True):
                 if server is not None and server.key is not None and not record_differs(server, item.record):
-                    found[release] = server.key
+                    found[item.instance.key] = server.key
     return found
