@@ -33,6 +33,7 @@ from helmkit.actions.crdfiles import CrdFiles
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
 from helmkit.actions.liveverdicts import BodyDigests, LiveVerdicts, ObjectRef, ReleaseVerdicts
+from helmkit.adapters.fastjson import canonical
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.liveobjects import LiveObjects, read_live_objects
@@ -325,9 +326,8 @@ class CrdComparisons:
         if verdicts.clean(obj.key, obj.api_version, obj.body, live):
             return []
         meta = live.get("metadata") if isinstance(live.get("metadata"), dict) else {}
-        content = json.dumps([live.get("spec"), (meta or {}).get("labels"), (meta or {}).get("annotations")],
-                             sort_keys=True, default=str)
-        pair = (self.bodies.of(obj.body), hashlib.blake2b(content.encode(), digest_size=20).hexdigest())
+        content = canonical([live.get("spec"), (meta or {}).get("labels"), (meta or {}).get("annotations")])
+        pair = (self.bodies.of(obj.body), hashlib.blake2b(content, digest_size=20).hexdigest())
         with self.lock:
             found = self.known.get(pair)
         if found is None:

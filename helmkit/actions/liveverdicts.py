@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from helmkit.adapters.cache import atomic_write, private_dir
+from helmkit.adapters.fastjson import canonical
 from helmkit.adapters.masking import MaskKey
 from helmkit.plan.manifests import ObjectKey
 
@@ -46,8 +47,7 @@ class BodyDigests:
         with self.lock:
             kept = self.known.get(id(body))
         if kept is None or kept[0] is not body:
-            text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-            kept = (body, hashlib.blake2b(text.encode(), digest_size=20).hexdigest())
+            kept = (body, hashlib.blake2b(canonical(body), digest_size=20).hexdigest())
             with self.lock:
                 self.known[id(body)] = kept
         return kept[1]

@@ -15,6 +15,16 @@ from typing import Any
 import msgspec
 
 
+def canonical(value: Any) -> bytes:
+    """``value`` as compact JSON with sorted keys, for digests (msgspec: about ten times the speed of
+    ``json.dumps(sort_keys=True)`` on megabytes of CRD schemas); what it cannot encode (keys that are
+    not strings) goes through :mod:`json`, values it does not know as ``str()``."""
+    try:
+        return msgspec.json.encode(value, order="sorted")
+    except (TypeError, msgspec.EncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
 def loads(data: bytes | str) -> Any:
     """Like :func:`json.loads`; raises ValueError on invalid JSON."""
     try:
