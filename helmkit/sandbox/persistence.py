@@ -2,8 +2,10 @@
 
 The file is JSON, mode 0600 (it holds the clusters' tokens), written to a temporary file in the
 same folder and renamed over the old one, so an interrupted write never leaves a truncated file.
-A background thread saves it when any cluster changed (at most every ``interval`` seconds) and
-once more on stop.
+A background thread saves it when any cluster changed, at most every ``interval`` seconds and
+never spending more than 1/``COST_RATIO`` of the time saving (20 clusters of real charts weigh
+hundreds of megabytes: saving them twice a second would take the CPU the API needs), and once
+more on stop.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
+COST_RATIO = 20  # wait at least this many times as long as the last save took
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -71,6 +75,7 @@ class Saver:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._took = 0.0  # seconds the last save took
 
     def start(self) -> None:
         self._saved = self._version()
@@ -78,15 +83,21 @@ class Saver:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self.next_wait()):
             self.save_if_changed()
+
+    def next_wait(self) -> float:
+        """Seconds until the next look for changes: ``interval``, or longer after a long save."""
+        return max(self._interval, COST_RATIO * self._took)
 
     def save_if_changed(self) -> None:
         with self._lock:
             version = self._version()
             if version == self._saved:
                 return
+            started = time.monotonic()
             save(self.path, self._snapshot())
+            self._took = time.monotonic() - started
             self._saved = version
 
     def stop(self) -> None:

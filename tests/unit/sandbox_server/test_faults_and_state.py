@@ -152,3 +152,24 @@ def test_sequence_numbers_order_requests_across_clusters(sandbox: Sandbox, ident
     assert merged[0].monotonic <= merged[1].monotonic <= merged[2].monotonic
     one.close()
     two.close()
+
+
+def test_a_long_save_spaces_the_next_ones(tmp_path: Path) -> None:
+    """Saving hundreds of megabytes twice a second would starve the API: the saver waits 20 times
+    as long as its last save took (and still saves on stop)."""
+    import time
+
+    from helmkit.sandbox.persistence import COST_RATIO, Saver
+
+    versions = iter(range(1000))
+
+    def heavy() -> dict[str, object]:
+        time.sleep(0.05)
+        return {"clusters": {}}
+
+    saver = Saver(tmp_path / "s.json", heavy, lambda: next(versions), interval=0.01)
+    assert saver.next_wait() == 0.01
+    saver.save_if_changed()
+    assert saver.next_wait() >= COST_RATIO * 0.05
+    saver.stop()
+    assert load(tmp_path / "s.json") == {"version": 1, "clusters": {}}
