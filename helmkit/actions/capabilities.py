@@ -31,8 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from helmkit.actions.charttext import crd_api_versions
-from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
+from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.discovery import Capabilities
+from helmkit.adapters.treedigest import TreeDigests
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 from helmkit.model.instance import Cluster, ReleaseInstance

@@ -3,7 +3,8 @@
 For each instance: find the chart (a local directory, or the locked version of a repository
 chart, downloaded once and cached by digest), resolve its secret references (registered in the
 run's masker, with their base64 forms), and look the manifest up in ``.helmkit/cache/render/``
-under a key made of everything that decides helm's output: the chart files' digest, the merged
+under a key made of everything that decides helm's output: the chart files' digest (kept from run
+to run while no file of the chart changes: :mod:`helmkit.adapters.treedigest`), the merged
 values, the digest of the resolved secrets, the helm version, the kube version, the API
 versions, install vs upgrade, the release name and the namespace. Only on a miss does helm run,
 with the values on its stdin, and instances with equal keys (the same release with the same
@@ -22,8 +23,6 @@ cached render (:mod:`helmkit.plan.generated`), so comparisons leave them out.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import threading
@@ -46,11 +45,13 @@ from helmkit.actions.capabilities import (
 )
 from helmkit.actions.charttext import ChartTraits, chart_traits, traits_from_json, traits_to_json
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
+from helmkit.actions.rendersecrets import apply_secrets, placeholder_secrets, resolve_secrets, secrets_digest
 from helmkit.actions.rendersettings import read_settings
-from helmkit.adapters.cache import ContentCache, TreeDigests, content_key
+from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.chartsources import ChartSources
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
 from helmkit.adapters.tools import find_helm
+from helmkit.adapters.treedigest import TreeDigests
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Location, Problem
 from helmkit.model.instance import ReleaseInstance
@@ -158,6 +159,7 @@ def render_instances(
         lock=read_lock(ctx.repo) if any(i.chart.repository for i in instances) else None,
         default_kube_version=default_kube_version or settings.kube_version,
         read_secrets=read_secrets,
+        digests=TreeDigests(ctx.state_dir / "cache" / "tree-digests"),
     )
     charts: list[Path | HelmkitError] = [_chart_or_error(run, i) for i in instances]
     if targets is None:
@@ -266,7 +268,7 @@ class _Job:
 
 
 def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget) -> _Job:
-    resolved = _resolve_secrets(run.ctx, instance) if run.read_secrets else _placeholder_secrets(instance)
+    resolved = resolve_secrets(run.ctx, instance) if run.read_secrets else placeholder_secrets(instance)
     kube_version = target.capabilities.kube_version or instance.cluster.kube_version or run.default_kube_version
     traits = run.traits(chart)  # pass only what the chart's output can depend on: the cache stays warm
     literals = traits.api_literals
@@ -276,7 +278,7 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget
         "format": CACHE_FORMAT,
         "chart": run.digests.digest(chart),
         "values": instance.values,
-        "secrets": _secrets_digest(resolved),
+        "secrets": secrets_digest(run.ctx, resolved),
         "helm": str(run.helm_version),
         "kube": kube_version,
         "apis": list(api_versions),
@@ -284,7 +286,7 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget
         "release": instance.name,
         "namespace": instance.namespace,
     })
-    values = _apply_secrets(instance.values, resolved) if resolved else instance.values
+    values = apply_secrets(instance.values, resolved) if resolved else instance.values
     return _Job(instance, chart, values, kube_version, api_versions, is_upgrade, key,
                 cacheable=not (run.read_secrets and resolved))
 
@@ -338,36 +340,6 @@ def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
         run.cache.put(job.generated_key, json.dumps(to_data(generated)).encode("utf-8"))
     run.cache.put(job.key, manifest.encode("utf-8"))
     return _Rendered(manifest, generated)
-
-
-def _resolve_secrets(ctx: Context, instance: ReleaseInstance) -> dict[tuple[str | int, ...], str]:
-    if not instance.secrets:
-        return {}
-    from helmkit.model.secrets import resolve_secrets
-
-    resolved = resolve_secrets(instance, ctx.secret_stores)
-    for value in resolved.values():
-        ctx.masker.add(value)
-        ctx.masker.add(base64.b64encode(value.encode()).decode())
-    return dict(resolved)
-
-
-def _placeholder_secrets(instance: ReleaseInstance) -> dict[tuple[str | int, ...], str]:
-    from helmkit.model.secrets import placeholder_secrets
-
-    return placeholder_secrets(instance)
-
-
-def _apply_secrets(values: dict[str, Any], resolved: dict[tuple[str | int, ...], str]) -> dict[str, Any]:
-    from helmkit.model.secrets import apply_secrets
-
-    applied: dict[str, Any] = apply_secrets(values, resolved)
-    return applied
-
-
-def _secrets_digest(resolved: dict[tuple[str | int, ...], str]) -> str:
-    items = sorted((json.dumps(list(path)), value) for path, value in resolved.items())
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
 
 
 # -- charts ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import yaml
 from helmkit.actions.render import RenderResult, render_instances
 from helmkit.adapters.cache import atomic_write
 from helmkit.adapters.masking import Digest
+from helmkit.adapters.outputstamps import OutputStamps
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.model import names
@@ -33,6 +35,7 @@ from helmkit.plan.goyaml import HelmYamlLoader
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 MASKED_NOTE = "# helmkit: Secret values masked (data: base64 of a mask text); not the real secret"
+FILE_FORMAT = "template-file 1"  # a new value when the bytes written for a rendering change: files are written again
 _SECRET_KIND = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*\r?$", re.MULTILINE)
 
 
@@ -53,10 +56,13 @@ def template(ctx: Context, options: TemplateOptions) -> int:
     if not instances:  # --allow-no-matching-release, or every selected release disabled
         ctx.console.info(f"{options.env}: no release selected")
         return EXIT_OK
-    results = render_instances(ctx, instances, concurrency=options.concurrency)
+    folder = options.output_dir  # files written for the same inputs and untouched since are kept as they are
+    stamps = OutputStamps(ctx.state_dir / "cache", folder) if folder is not None else None
+    settle = partial(_is_current, ctx, stamps, folder) if stamps is not None and folder is not None else None
+    results = render_instances(ctx, instances, concurrency=options.concurrency, settle=settle)
     failed = [r for r in results if r.error is not None]
-    if options.output_dir is not None:
-        _write_files(ctx, options.output_dir, results)
+    if folder is not None and stamps is not None:
+        _write_files(ctx, folder, results, stamps)
     elif options.fmt == "json":
         documents = [mask_secret_data(r.manifest, ctx.masker.digest) for r in results if r.manifest is not None]
         ctx.console.print(as_json_list(documents))
@@ -69,8 +75,10 @@ def template(ctx: Context, options: TemplateOptions) -> int:
         assert result.error is not None
         ctx.console.info(f"{result.instance.key}: " + result.error.render().removeprefix("error: "))
     cached = sum(1 for r in results if r.cached)
+    unchanged = sum(1 for r in results if r.settled)
     ctx.console.debug(f"rendered {len(results) - len(failed)} of {len(results)} instances "
-                      f"({cached} from the cache or shared with an identical instance)")
+                      f"({cached} from the cache or shared with an identical instance, "
+                      f"{unchanged} files already written with the same inputs)")
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -99,7 +107,30 @@ def source_header(instance: ReleaseInstance) -> str:
     return f"# Source: {instance.key}"
 
 
-def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> None:
+def _output_path(folder: Path, instance: ReleaseInstance) -> Path:
+    for part in (instance.env, instance.cluster.name, instance.name):
+        if not names.is_dns_subdomain(part):
+            raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
+    return folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
+
+
+def _stamp(ctx: Context, result: RenderResult) -> str | None:
+    """What a written file's bytes depend on (keyed: see :mod:`helmkit.adapters.outputstamps`)."""
+    if result.key is None:
+        return None
+    return ctx.masker.stamp(FILE_FORMAT, result.key, source_header(result.instance))
+
+
+def _is_current(ctx: Context, stamps: OutputStamps, folder: Path, result: RenderResult) -> bool:
+    """Whether the instance's file was written for the same inputs and not touched since: no rendering needed."""
+    stamp = _stamp(ctx, result)
+    try:
+        return stamp is not None and stamps.current(_output_path(folder, result.instance), stamp)
+    except InputError:
+        return False  # refused when the files are written
+
+
+def _write_files(ctx: Context, folder: Path, results: list[RenderResult], stamps: OutputStamps) -> None:
     # Instances with equal render inputs share one manifest (the same release on many clusters):
     # it is masked and encoded once, and kept only until its last file is written.
     uses = Counter(result.manifest for result in results if result.manifest is not None)
@@ -108,10 +139,7 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
         if result.manifest is None:
             continue
         instance = result.instance
-        for part in (instance.env, instance.cluster.name, instance.name):
-            if not names.is_dns_subdomain(part):
-                raise InputError(f"{instance.key}: {part!r} cannot be used as a file name")
-        path = folder / instance.env / instance.cluster.name / f"{instance.name}.yaml"
+        path = _output_path(folder, instance)
         path.parent.mkdir(parents=True, exist_ok=True)
         body = bodies.get(result.manifest)
         if body is None:
@@ -122,7 +150,11 @@ def _write_files(ctx: Context, folder: Path, results: list[RenderResult]) -> Non
         else:
             bodies.pop(result.manifest, None)
         atomic_write(path, ctx.masker.mask(source_header(instance) + "\n").encode() + body, mode=0o644)
+        stamp = _stamp(ctx, result)
+        if stamp is not None:
+            stamps.wrote(path, stamp)
         ctx.console.debug(f"wrote {path}")
+    stamps.save()
 
 
 def mask_secret_data(manifest: str, digest: Digest) -> str:

@@ -89,10 +89,7 @@ def check_values_schemas(repo: Repository, instances: list[ReleaseInstance]) -> 
         if path is None:
             continue
         if path not in charts:
-            try:
-                charts[path] = read_local_chart(path, repo.display(path))
-            except InputError:
-                charts[path] = None
+            charts[path] = _readable_chart(repo, path, problems)
         chart = charts[path]
         if chart is None:
             continue
@@ -112,6 +109,21 @@ def check_values_schemas(repo: Repository, instances: list[ReleaseInstance]) -> 
                 seen.add(key)
                 problems.append(problem)
     return problems
+
+
+def _readable_chart(repo: Repository, path: Path, problems: list[Problem]) -> LocalChart | None:
+    """The chart with its values.yaml, or None; a values.yaml that cannot be loaded is one more problem
+    (an unreadable Chart.yaml is already a problem of the resolution)."""
+    try:
+        chart = read_local_chart(path, repo.display(path), defaults=False)
+    except InputError:
+        return None
+    try:
+        _ = chart.defaults
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    return chart
 
 
 def effective_values(chart: LocalChart | None, instance: ReleaseInstance) -> tuple[dict[str, Any], dict[Path_, Origin]]:

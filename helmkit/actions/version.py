@@ -9,7 +9,7 @@ from pathlib import Path
 from helmkit import __version__
 from helmkit.actions.render import helm_client
 from helmkit.actions.rendersettings import read_settings
-from helmkit.adapters.chartrepo import VersionConstraint
+from helmkit.adapters.semverrange import VersionConstraint
 from helmkit.adapters.tools import HELM_MAJORS, tools_dir, user_tools_dir
 from helmkit.context import Context
 from helmkit.errors import HelmkitError

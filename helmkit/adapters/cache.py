@@ -7,8 +7,8 @@ truncated entry. A cache is bounded: the first write of a run drops entries olde
 (:meth:`ContentCache.prune`; ``helmkit cache prune`` does the same on demand).
 
 :func:`ensure_state_dir` makes helmkit's state folder (``.helmkit/``) 0700 with a ``.gitignore``
-of ``*``, so a ``git add -A`` in a fleet repository never commits caches or tools. :class:`TreeDigests`
-digests a chart directory once per run (path, mode bit and content of every file, sorted).
+of ``*``, so a ``git add -A`` in a fleet repository never commits caches or tools. Chart directories
+are digested by :mod:`helmkit.adapters.treedigest`.
 
 The file-safety helpers every adapter uses live here too: :func:`private_dir`, :func:`atomic_write`
 and :func:`private_temp_files` (0600 files for secrets handed to ``ssl``, removed at once; the
@@ -24,7 +24,6 @@ import os
 import shutil
 import stat
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -205,47 +204,3 @@ class ContentCache:
                 path.unlink()
                 removed, freed = removed + 1, freed + size
         return PruneResult(removed, freed, kept, kept_bytes)
-
-
-@dataclass
-class TreeDigests:
-    """Digests of chart directories, each computed once per run (thread-safe)."""
-
-    _known: dict[Path, str] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def digest(self, root: Path) -> str:
-        root = root.resolve()
-        with self._lock:
-            known = self._known.get(root)
-        if known is not None:
-            return known
-        value = tree_digest(root)
-        with self._lock:
-            self._known[root] = value
-        return value
-
-
-def tree_digest(root: Path) -> str:
-    """sha256 over the sorted relative paths, executable bits and contents of files under ``root``."""
-    hasher = hashlib.sha256()
-    if root.is_file():
-        hasher.update(b"file\0")
-        hasher.update(root.read_bytes())
-        return hasher.hexdigest()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):  # helm reads through links: so does the digest
-                hasher.update(f"link\0{rel}\0{os.readlink(path)}\0".encode())
-                if path.is_file():
-                    hasher.update(path.read_bytes())
-                continue
-            hasher.update(f"file\0{rel}\0{info.st_mode & 0o111:o}\0{info.st_size}\0".encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    hasher.update(block)
-    return hasher.hexdigest()

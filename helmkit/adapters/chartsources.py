@@ -12,14 +12,17 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from helmkit.adapters.chartrepo import ChartRepositoryClient
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmconfig import RegistryAccess, helm_environment
 from helmkit.adapters.masking import Masker
-from helmkit.adapters.ociregistry import OciRegistryClient, is_oci
 from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError
+
+if TYPE_CHECKING:  # the clients (and HTTP, TLS) are loaded when a run first needs a repository chart
+    from helmkit.adapters.chartrepo import ChartRepositoryClient
+    from helmkit.adapters.ociregistry import OciRegistryClient
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,33 @@ class ResolvedChart:
 
 @dataclass
 class ChartSources:
-    """One per run; safe to share between threads."""
+    """One per run; safe to share between threads. Each client is made on first use."""
 
-    http: ChartRepositoryClient
-    oci: OciRegistryClient
+    make_http: Callable[[], ChartRepositoryClient]
+    make_oci: Callable[[], OciRegistryClient]
+    _clients: dict[str, object] = field(default_factory=dict, init=False, repr=False)
     _packages: dict[str, Path | HelmkitError] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
+    @property
+    def http(self) -> ChartRepositoryClient:
+        with self._lock:
+            if "http" not in self._clients:
+                self._clients["http"] = self.make_http()
+            client: ChartRepositoryClient = self._clients["http"]  # type: ignore[assignment]
+        return client
+
+    @property
+    def oci(self) -> OciRegistryClient:
+        with self._lock:
+            if "oci" not in self._clients:
+                self._clients["oci"] = self.make_oci()
+            client: OciRegistryClient = self._clients["oci"]  # type: ignore[assignment]
+        return client
+
     def resolve(self, repository: str, name: str, constraint: str, *, include_prerelease: bool = False
                 ) -> ResolvedChart:
-        if is_oci(repository):
+        if repository.startswith("oci://"):  # ociregistry.is_oci, without loading the client
             found = self.oci.resolve(repository, name, constraint, include_prerelease=include_prerelease)
             return ResolvedChart(found.version, found.digest)
         entry = self.http.resolve(repository, name, constraint, include_prerelease=include_prerelease)
@@ -60,7 +80,7 @@ class ChartSources:
         if known is not None:
             return known
         try:
-            if is_oci(repository):
+            if repository.startswith("oci://"):  # ociregistry.is_oci, without loading the client
                 path = self.oci.package(repository, name, version, digest, access)
             else:
                 path = self.http.package_by_digest(digest, lambda: self.http.find(repository, name, version))
@@ -81,10 +101,17 @@ def chart_sources(cache_dir: Path, masker: Masker, helm: Callable[[], HelmClient
     def access_of(url: str) -> RegistryAccess:
         return access_for(url, access)
 
-    return ChartSources(
-        ChartRepositoryClient(cache_dir, env=dict(helm_env), masker=masker, tls=lambda url: access_of(url).tls),
-        OciRegistryClient(helm, cache_dir, masker, env, access=access_of, runner=runner),
-    )
+    def http() -> ChartRepositoryClient:
+        from helmkit.adapters.chartrepo import ChartRepositoryClient
+
+        return ChartRepositoryClient(cache_dir, env=dict(helm_env), masker=masker, tls=lambda url: access_of(url).tls)
+
+    def oci() -> OciRegistryClient:
+        from helmkit.adapters.ociregistry import OciRegistryClient
+
+        return OciRegistryClient(helm, cache_dir, masker, env, access=access_of, runner=runner)
+
+    return ChartSources(http, oci)
 
 
 def access_for(url: str, access: Mapping[str, RegistryAccess]) -> RegistryAccess:

@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from helmkit.adapters.kube import KubeClient, Resource
+from helmkit.adapters.kubeparts import Resource
 from helmkit.errors import ClusterError
+
+if TYPE_CHECKING:  # commands that only read last-known capabilities need no HTTP client
+    from helmkit.adapters.kube import KubeClient
 
 AGGREGATED = ",".join((
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",

@@ -30,8 +30,8 @@ import semver
 import yaml
 
 from helmkit.adapters.cache import ContentCache, content_key
-from helmkit.adapters.chartrepo import VersionConstraint
 from helmkit.adapters.runner import Result, Runner
+from helmkit.adapters.semverrange import VersionConstraint
 from helmkit.errors import HelmkitError, InputError, Location, Problem, ToolError
 
 TEMPLATE_TIMEOUT = 300.0

@@ -19,16 +19,18 @@ import base64
 import binascii
 import json
 import os
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from helmkit.adapters.masking import Masker
 from helmkit.errors import HelmkitError
+
+if TYPE_CHECKING:
+    import ssl
 
 TOKEN_USER = "<token>"  # noqa: S105 - docker's user name for an identity token
 
@@ -44,6 +46,8 @@ class TlsOptions:
 
     def ssl_context(self, where: str) -> ssl.SSLContext:
         """The context for ``where`` (an https URL), or a clear error naming the unreadable file."""
+        import ssl  # loaded by the first TLS connection, not by every command
+
         try:
             context = ssl.create_default_context()  # the system's CAs, and the given one besides
             if self.ca_file is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import threading
@@ -150,6 +151,12 @@ class Masker:
             if form in text:
                 text = text.replace(form, "***")
         return text
+
+    def stamp(self, *parts: str) -> str:
+        """A keyed hash of ``parts`` and of every secret form masked: it changes when either does."""
+        with self._lock:
+            forms = self._forms
+        return self.key.keyed_hash(json.dumps([list(parts), forms]))
 
     def __contains__(self, text: str) -> bool:
         with self._lock:

@@ -39,12 +39,12 @@ from pathlib import Path
 import semver
 
 from helmkit.adapters.cache import atomic_write, private_dir
-from helmkit.adapters.chartrepo import VersionConstraint, parse_version
 from helmkit.adapters.helm import HelmClient, PullRequest
 from helmkit.adapters.helmconfig import RegistryAccess, registry_config_path, registry_credentials
 from helmkit.adapters.httpget import HttpAnswer, http_get, transport_error, with_retries
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
+from helmkit.adapters.semverrange import VersionConstraint, parse_version
 from helmkit.errors import HelmkitError, ToolError
 
 _DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)

@@ -148,7 +148,7 @@ class ChartResolver:
         if cached is None:
             try:
                 self._check_links(path)
-                cached = read_local_chart(path, self.repo.display(path))
+                cached = read_local_chart(path, self.repo.display(path), defaults=False)
             except InputError as exc:
                 cached = exc
             self.local_charts[path] = cached

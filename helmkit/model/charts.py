@@ -25,9 +25,14 @@ class LocalChart:
     path: Path
     display: str  # relative to the repo root
     metadata: YamlDocument
-    defaults: YamlDocument | None
     schema: dict[str, Any] | None
     schema_problem: Problem | None = None
+
+    @cached_property
+    def defaults(self) -> YamlDocument | None:
+        """``values.yaml``, read on first use (raises :class:`InputError` when it cannot be loaded)."""
+        values_file = self.path / "values.yaml"
+        return load_yaml(values_file, f"{self.display}/values.yaml") if values_file.is_file() else None
 
     @cached_property
     def values_schema(self) -> ValuesSchema | None:
@@ -45,15 +50,19 @@ class LocalChart:
         return str(version) if version is not None else None
 
 
-def read_local_chart(path: Path, display: str) -> LocalChart:
-    """Read ``Chart.yaml`` (required), ``values.yaml`` and ``values.schema.json`` (optional)."""
+def read_local_chart(path: Path, display: str, *, defaults: bool = True) -> LocalChart:
+    """Read ``Chart.yaml`` (required), ``values.yaml`` and ``values.schema.json`` (optional).
+
+    With ``defaults=False``, ``values.yaml`` is read when :attr:`LocalChart.defaults` is first
+    used (resolving a release needs only the chart's version; a large values.yaml costs a parse).
+    """
     chart_file = path / "Chart.yaml"
     if not chart_file.is_file():
         raise InputError(Problem(f"chart {display} has no Chart.yaml", Location(display)))
     metadata = load_yaml(chart_file, f"{display}/Chart.yaml")
-    values_file = path / "values.yaml"
-    defaults = load_yaml(values_file, f"{display}/values.yaml") if values_file.is_file() else None
-    chart = LocalChart(path, display, metadata, defaults, None)
+    chart = LocalChart(path, display, metadata, None)
+    if defaults:
+        _ = chart.defaults
     schema_file = path / "values.schema.json"
     if schema_file.is_file():
         shown = f"{display}/values.schema.json"

@@ -98,6 +98,49 @@ def test_selector_cluster_and_output_dir(fleet: Path, tmp_path: Path) -> None:
     assert CANARY not in text and MASKED_NOTE in text
 
 
+def test_output_dir_keeps_files_written_for_the_same_inputs(fleet: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    out_dir = tmp_path / "rendered"
+    code, _, err, _ = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
+    assert code == 0, err
+    files = {p: (p.read_bytes(), p.stat().st_ino) for p in out_dir.rglob("*.yaml")}
+    assert len(files) > 20
+
+    code, _, err, ctx = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
+    assert code == 0, err
+    assert dict(ctx.runner.started) == {}  # not even the instances with resolved secrets render again
+    assert {p: (p.read_bytes(), p.stat().st_ino) for p in out_dir.rglob("*.yaml")} == files  # not rewritten
+
+    payments = out_dir / "prod" / "prod-eu-west-1" / "payments.yaml"
+    edited = sorted(p for p in files if p.name != "payments.yaml")[0]
+    edited.write_text("edited by hand\n")
+    payments.unlink()
+    code, _, err, ctx = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
+    assert code == 0, err
+    assert edited.read_bytes() == files[edited][0] and payments.read_bytes() == files[payments][0]
+    assert all(p.stat().st_ino == files[p][1] for p in files if p not in (edited, payments))
+    assert dict(ctx.runner.started) == {"helm": 1}  # payments on that cluster: its secret is never cached
+
+    # A chart changed: the files of its releases are written again, with the new rendering
+    (fleet / "charts" / "cluster-issuer" / "templates" / "extra.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added-by-the-test\n")
+    code, _, err, ctx = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
+    assert code == 0, err
+    issuers = {p for p in files if "added-by-the-test" in p.read_text()}
+    assert issuers and all(p.stat().st_ino != files[p][1] for p in issuers)
+    assert all(p.stat().st_ino == files[p][1] for p in files if p not in issuers | {edited, payments})
+
+    # A new secret value changes its masks; every file is written again (the masking of all changed)
+    monkeypatch.setenv("PAYMENTS_DB_PASSWORD", CANARY + "-rotated")
+    code, _, err, ctx = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
+    assert code == 0, err
+    assert payments.read_bytes() != files[payments][0]
+    assert CANARY not in payments.read_text()
+    assert all(p.stat().st_ino != files[p][1] for p in files if p not in issuers)
+    index = b"".join(p.read_bytes() for p in (fleet / ".helmkit" / "cache" / "template-outputs").iterdir())
+    assert CANARY.encode() not in index and base64.b64encode(CANARY.encode()) not in index
+
+
 def test_set_value_changes_the_rendering(fleet: Path) -> None:
     _, before, _, _ = run_template(fleet, "helm-v3.19.0", cluster="prod-us-east-1", selector="name=payments")
     code, after, err, ctx = run_template(fleet, "helm-v3.19.0", cluster="prod-us-east-1", selector="name=payments",

@@ -10,12 +10,11 @@ import pytest
 
 from helmkit.adapters.cache import (
     ContentCache,
-    TreeDigests,
     atomic_write,
     content_key,
     ensure_state_dir,
-    tree_digest,
 )
+from helmkit.adapters.treedigest import TreeDigests, tree_digest
 
 
 def test_put_get_modes(tmp_path: Path) -> None:

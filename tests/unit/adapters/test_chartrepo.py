@@ -9,7 +9,8 @@ import pytest
 import semver
 from chart_server import build_repository, helm_env, serve
 
-from helmkit.adapters.chartrepo import ChartRepositoryClient, VersionConstraint
+from helmkit.adapters.chartrepo import ChartRepositoryClient
+from helmkit.adapters.semverrange import VersionConstraint
 from helmkit.adapters.tools import binary_path
 from helmkit.errors import HelmkitError, ToolError
 

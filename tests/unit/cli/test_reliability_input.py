@@ -87,6 +87,14 @@ def test_case3_values_schema_from_chart(basic_repo: Path, helmkit):
     assert "hint: see charts/web/values.schema.json" in outcome.out
 
 
+def test_case2_a_chart_values_yaml_that_cannot_be_loaded(basic_repo: Path, helmkit):
+    write(basic_repo, "charts/web/values.yaml", "replicaCount: 1\nimage: {tag: a}\nreplicaCount: 2\n")
+    outcome = helmkit("--repo", str(basic_repo), "validate", "--no-render", "--env", "dev")
+    assert_clean(outcome)
+    assert "error: charts/web/values.yaml:3:1: duplicate key 'replicaCount' (first at line 1)" in outcome.out
+    assert outcome.out.count("charts/web/values.yaml") == 1  # once, not once per release instance
+
+
 def test_case3_values_schema_ref_is_never_fetched(basic_repo: Path, helmkit):
     write(basic_repo, "charts/web/values.schema.json",
           '{"properties": {"replicaCount": {"$ref": "http://127.0.0.1:9/never.json"}}}')
