@@ -71,6 +71,7 @@ class Measure:
     helm_cpu: float
     load: float
     out_bytes: int
+    server_cpu: float = 0.0  # CPU seconds of the sandbox API server process during the step
 
 
 def _children() -> dict[int, list[int]]:
@@ -102,8 +103,10 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def measure(label: str, argv: list[str], *, cwd: Path, log: Path, out: Path) -> Measure:
-    """Run ``argv`` as a child process and measure it (see the module docstring)."""
+def measure(label: str, argv: list[str], *, cwd: Path, log: Path, out: Path, server: int | None = None) -> Measure:
+    """Run ``argv`` as a child process and measure it (see the module docstring); ``server``: the
+    sandbox process, whose CPU time during the step is measured too."""
+    server_before = _process_cpu(server)
     log.write_text("")
     cpu_log = log.with_suffix(".cpu")
     cpu_log.write_text("")
@@ -127,7 +130,19 @@ def measure(label: str, argv: list[str], *, cwd: Path, log: Path, out: Path) -> 
         proc.returncode = os.waitstatus_to_exitcode(status)
     helm = len(log.read_text().splitlines())
     return Measure(label, proc.returncode, wall, usage.ru_utime + usage.ru_stime, peak[0] / 2**20,
-                   usage.ru_maxrss / 1024, helm, _helm_cpu(cpu_log), os.getloadavg()[0], out.stat().st_size)
+                   usage.ru_maxrss / 1024, helm, _helm_cpu(cpu_log), os.getloadavg()[0], out.stat().st_size,
+                   _process_cpu(server) - server_before)
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a running process (0 without one)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _helm_cpu(cpu_log: Path) -> float:
@@ -152,16 +167,17 @@ with Sandbox(sys.argv[2:], admin=False) as sandbox:
 
 
 @contextlib.contextmanager
-def sandbox_process(names: list[str], kubeconfig: Path) -> Iterator[Path]:
+def sandbox_process(names: list[str], kubeconfig: Path) -> Iterator[tuple[Path, int]]:
     """Sandbox clusters served by a process of their own, as an API server is: the measuring
-    thread of this process never competes with them for the interpreter."""
+    thread of this process never competes with them for the interpreter. Yields the kubeconfig
+    and the process id."""
     child = subprocess.Popen([sys.executable, "-c", SANDBOX_CHILD, str(kubeconfig), *names],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("the sandbox did not start")
-        yield kubeconfig
+        yield kubeconfig, child.pid
     finally:
         if child.stdin is not None:
             child.stdin.close()
@@ -201,6 +217,7 @@ class Bench:
         self.helm = helm_wrapper(work / "bin-helmkit", helm, self.log)
         self.helmfile_helm = helm_wrapper(work / "bin-helmfile", HELMFILE_HELM, self.log)
         self.rows: list[Measure] = []
+        self.server: int | None = None  # the sandbox process of the steps that talk to clusters
 
     def helmkit(self, label: str, *args: str) -> Measure:
         argv = [sys.executable, "-m", "helmkit", "--repo", str(self.info.root), "--helm", str(self.helm), *args]
@@ -213,7 +230,7 @@ class Bench:
     def _run(self, label: str, argv: list[str]) -> Measure:
         out = self.work / "outputs" / (label.replace(" ", "_").replace("/", "_") + ".txt")
         out.parent.mkdir(exist_ok=True)
-        row = measure(label, argv, cwd=self.info.root, log=self.log, out=out)
+        row = measure(label, argv, cwd=self.info.root, log=self.log, out=out, server=self.server)
         self.rows.append(row)
         print(f"  {_row(row)}", flush=True)
         if row.code not in (0, 2):
@@ -225,12 +242,12 @@ class Bench:
 
 
 HEADER = (f"{'step':<44} {'exit':>4} {'wall s':>7} {'CPU s':>7} {'tree RSS MB':>11} {'max proc MB':>11} "
-          f"{'helm procs':>10} {'helm CPU s':>10} {'load':>5} {'output':>9}")
+          f"{'helm procs':>10} {'helm CPU s':>10} {'API CPU s':>9} {'load':>5} {'output':>9}")
 
 
 def _row(m: Measure) -> str:
     return (f"{m.label:<44} {m.code:>4} {m.wall:>7.1f} {m.cpu:>7.1f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>11.0f} "
-            f"{m.helm:>10} {m.helm_cpu:>10.1f} {m.load:>5.1f} {_size(m.out_bytes):>9}")
+            f"{m.helm:>10} {m.helm_cpu:>10.1f} {m.server_cpu:>9.1f} {m.load:>5.1f} {_size(m.out_bytes):>9}")
 
 
 def _size(n: int) -> str:
@@ -301,7 +318,7 @@ def run_steps(bench: Bench, env: str, names: list[str], *, skip_helmfile: bool, 
         helmfile_template = bench.helmfile("helmfile template", "template", "--skip-deps", "--concurrency", conc)
     warm = bench.helmkit(f"template --env {env}, warm", "template", "--env", env, "--output-dir", out_dir,
                          "--concurrency", conc)
-    with sandbox_process(names, work / "kubeconfig") as kubeconfig:
+    with sandbox_process(names, work / "kubeconfig") as (kubeconfig, bench.server):
         os.environ["KUBECONFIG"] = str(kubeconfig)
         bench.clear_cache()
         scratch = bench.helmkit("sync from scratch (cold cache)", "sync", "--env", env, "--yes",
@@ -311,12 +328,14 @@ def run_steps(bench: Bench, env: str, names: list[str], *, skip_helmfile: bool, 
         bench.helmkit(f"status --env {env}", "status", "--env", env)
         bench.helmkit(f"diff --env {env}, no change, warm", "diff", "--env", env, "--concurrency", conc)
         bench.helmkit(f"drift --env {env}", "drift", "--env", env, "--concurrency", conc)
+    bench.server = None
     helmfile_sync = None
     if not skip_helmfile:
-        with sandbox_process(names, work / "kubeconfig-helmfile") as kubeconfig:
+        with sandbox_process(names, work / "kubeconfig-helmfile") as (kubeconfig, bench.server):
             os.environ["KUBECONFIG"] = str(kubeconfig)
             helmfile_sync = bench.helmfile("helmfile sync from scratch", "sync", "--skip-deps",
                                            "--concurrency", conc)
+        bench.server = None
     print("\nall figures:")
     print(HEADER)
     for row in bench.rows:

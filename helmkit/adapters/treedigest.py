@@ -90,25 +90,47 @@ def tree_signature(root: Path) -> tuple[str, int]:
 
 
 def tree_digest(root: Path) -> str:
-    """sha256 over the sorted relative paths, executable bits and contents of files under ``root``."""
+    """sha256 over the sorted relative paths, executable bits and contents of files under ``root``.
+
+    Files are taken as ``os.walk`` lists them top-down with sorted names: a symlink to a file is
+    hashed through (its target and the content read through it), a symlink to a folder is not
+    followed.
+    """
     hasher = hashlib.sha256()
     if root.is_file():
         hasher.update(b"file\0")
         hasher.update(root.read_bytes())
         return hasher.hexdigest()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):  # helm reads through links: so does the digest
-                hasher.update(f"link\0{rel}\0{os.readlink(path)}\0".encode())
-                if path.is_file():
-                    hasher.update(path.read_bytes())
-                continue
-            hasher.update(f"file\0{rel}\0{info.st_mode & 0o111:o}\0{info.st_size}\0".encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    hasher.update(block)
+    _digest_folder(str(root), "", hasher)
     return hasher.hexdigest()
+
+
+def _digest_folder(folder: str, prefix: str, hasher: hashlib._Hash) -> None:
+    with os.scandir(folder) as listing:
+        entries = list(listing)
+    files: list[os.DirEntry[str]] = []
+    folders: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (folders if is_dir else files).append(entry)
+    for entry in sorted(files, key=lambda e: e.name):
+        rel = prefix + entry.name
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):  # helm reads through links: so does the digest
+            hasher.update(f"link\0{rel}\0{os.readlink(entry.path)}\0".encode())
+            if os.path.isfile(entry.path):
+                hasher.update(_read(entry.path))
+            continue
+        hasher.update(f"file\0{rel}\0{info.st_mode & 0o111:o}\0{info.st_size}\0".encode())
+        hasher.update(_read(entry.path))
+    for entry in sorted(folders, key=lambda e: e.name):
+        if not entry.is_symlink():
+            _digest_folder(entry.path, f"{prefix}{entry.name}/", hasher)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
