@@ -38,6 +38,7 @@ from helmkit.adapters.helmstorage import CurrentReleases, HelmRelease, ReleaseHi
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.recordfetch import fetch_workers
+from helmkit.adapters.sharedtexts import SharedTexts
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError, Problem
 from helmkit.model.graph import NeedsGraph
@@ -94,7 +95,9 @@ class ClusterLive:
 def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path | None = None,
                       timeout: float = 15.0, retries: int = 2, decode: bool = True) -> dict[str, ClusterLive]:
     """Read the capabilities and Helm release records of ``clusters`` in parallel (``decode=False``: the
-    current revisions stay undecoded, their summaries from the storage labels; see :meth:`ClusterLive.decode`)."""
+    current revisions stay undecoded, their summaries from the storage labels; see :meth:`ClusterLive.decode`).
+    A manifest deployed on several clusters is kept once (:class:`SharedTexts`)."""
+    texts = SharedTexts()
 
     def one(cluster: Cluster) -> ClusterLive:
         live = ClusterLive(cluster)
@@ -104,7 +107,7 @@ def gather_live_state(ctx: Context, clusters: list[Cluster], *, kubeconfig: Path
                 try:
                     live.capabilities = read_capabilities(client)
                     snapshot = read_current_releases(client, decode=decode,  # only the current revisions
-                                                     workers=fetch_workers(len(clusters)))
+                                                     workers=fetch_workers(len(clusters)), texts=texts)
                 finally:
                     live.api_calls = client.calls
         except HelmkitError as exc:

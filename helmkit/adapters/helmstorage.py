@@ -34,6 +34,7 @@ from typing import Any, Literal
 from helmkit.adapters.fastjson import loads_release
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.recordfetch import FETCH_WORKERS, Fetch, RecordFetcher, record_fetch
+from helmkit.adapters.sharedtexts import SharedTexts
 
 Driver = Literal["secret", "configmap"]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -139,6 +140,7 @@ class CurrentReleases:
     records: dict[tuple[str, str], list[HelmRelease]] = field(default_factory=dict, repr=False)
     fetcher: RecordFetcher | None = field(default=None, repr=False)  # where undecoded records are fetched
     workers: int = FETCH_WORKERS  # records fetched at once
+    texts: SharedTexts | None = field(default=None, repr=False)  # manifests equal to one already decoded: shared
 
     def decoded(self, keys: Iterable[tuple[str, str]], *, fetch: Fetch | None = None) -> CurrentReleases:
         """These releases (namespace, name) with their current revision decoded: each is fetched with
@@ -170,7 +172,7 @@ class CurrentReleases:
                 histories.pop(key, None)
             else:
                 histories[key] = history
-        return CurrentReleases(histories, tuple(bad), self.records, self.fetcher, self.workers)
+        return CurrentReleases(histories, tuple(bad), self.records, self.fetcher, self.workers, self.texts)
 
     def _decode(self, key: tuple[str, str], fetch: Fetch) -> tuple[ReleaseHistory | None, list[UndecodableRecord]]:
         records = list(self.records[key])
@@ -184,7 +186,7 @@ class CurrentReleases:
             try:
                 if obj is None:
                     raise RecordError("deleted since it was listed")
-                decoded = decode_storage_object(obj)
+                decoded = _shared(decode_storage_object(obj), self.texts)
             except RecordError as exc:
                 bad.append(UndecodableRecord(current.namespace, current.storage_name, str(exc)))
                 records.remove(current)
@@ -195,14 +197,16 @@ class CurrentReleases:
 
 
 def read_current_releases(client: KubeClient, *, namespace: str | None = None, driver: Driver = "secret",
-                          decode: bool = True, workers: int = FETCH_WORKERS) -> CurrentReleases:
+                          decode: bool = True, workers: int = FETCH_WORKERS,
+                          texts: SharedTexts | None = None) -> CurrentReleases:
     """Like :func:`read_releases` + :func:`latest_releases`, decoding only each release's current revision.
 
     Lists only the records' metadata (one paginated call); each record to decode is then fetched
     with a GET. With ``decode=False`` nothing is fetched yet: each history's current revision is the
     summary its storage labels give (with the record's uid and resourceVersion), and
     :meth:`CurrentReleases.decoded` fetches and decodes the ones that are needed. A record whose
-    labels say too little is fetched and decoded at once.
+    labels say too little is fetched and decoded at once. ``texts``: shared by the clusters of a run,
+    so a manifest deployed on many of them is kept once.
     """
     kind = "secrets" if driver == "secret" else "configmaps"
     fetch = record_fetch(client, kind)
@@ -216,7 +220,7 @@ def read_current_releases(client: KubeClient, *, namespace: str | None = None, d
             if obj is None:
                 continue  # deleted since it was listed
             try:
-                record = decode_storage_object(obj)
+                record = _shared(decode_storage_object(obj), texts)
             except RecordError as exc:
                 bad.append(UndecodableRecord(where[0], where[1], str(exc)))
                 continue
@@ -224,7 +228,8 @@ def read_current_releases(client: KubeClient, *, namespace: str | None = None, d
     records = {key: sorted(grouped[key], key=lambda r: r.revision) for key in sorted(grouped)}
     histories = {key: latest_releases(value)[key] for key, value in records.items()}
     lazy = CurrentReleases(histories, tuple(bad), records,
-                           RecordFetcher(client.config, kind, timeout=client.timeout, retries=client.retries), workers)
+                           RecordFetcher(client.config, kind, timeout=client.timeout, retries=client.retries), workers,
+                           texts)
     return lazy.decoded(records, fetch=fetch) if decode else lazy
 
 
@@ -240,6 +245,13 @@ def _summary(meta: dict[str, Any]) -> HelmRelease | None:
         last_deployed="", description="", labels={k: v for k, v in labels.items() if k not in SYSTEM_LABELS},
         storage_name=str(meta.get("name", "")), storage_uid=str(meta.get("uid", "")),
         storage_version=str(meta.get("resourceVersion", "")), summary=True)
+
+
+def _shared(release: HelmRelease, texts: SharedTexts | None) -> HelmRelease:
+    if texts is None:
+        return release
+    hooks = tuple(replace(h, manifest=texts.share(h.manifest)) for h in release.hooks)
+    return replace(release, manifest=texts.share(release.manifest), hooks=hooks)
 
 
 def decode_storage_object(obj: dict[str, Any]) -> HelmRelease:

@@ -36,3 +36,22 @@ def test_decode_fetches_later_and_a_lost_cluster_becomes_unreachable(tmp_path: P
         live.decode({("prod", "api")})
         assert not live.reachable and isinstance(live.error, ClusterError)
         assert "unreachable" in live.error.message
+
+
+def test_a_manifest_deployed_on_several_clusters_is_kept_once(tmp_path: Path) -> None:
+    from helmkit.actions.livestate import gather_live_state
+    from helmkit.context import Context
+
+    big = "kind: ConfigMap\ndata:\n" + "".join(f"  key{i}: value {i}\n" for i in range(1000))
+    with Sandbox(["one", "two"], admin=False) as sandbox:
+        kubeconfig = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
+        for name in ("one", "two"):
+            with KubeClient(load_cluster_config(name, Runner(), kubeconfig=kubeconfig)) as client:
+                client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}})
+                client.create({**secret(helm3_record("web", 1, "deployed", manifest=big)), "apiVersion": "v1"})
+                client.create({**secret(helm3_record("small", 1, "deployed", manifest="a: 1\n")), "apiVersion": "v1"})
+        live = gather_live_state(Context(repo=tmp_path), [Cluster(n, "prod", n) for n in ("one", "two")],
+                                 kubeconfig=kubeconfig)
+    one, two = (live[n].histories[("prod", "web")].current for n in ("one", "two"))
+    assert one.manifest == two.manifest == big
+    assert one.manifest is two.manifest  # decoded twice, kept once
