@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helmkit.adapters.cache import ensure_state_dir
+from helmkit.adapters.cache import ensure_state_dir, private_dir
 from helmkit.adapters.kubeconfig import KubeconfigFiles
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
@@ -41,3 +42,11 @@ class Context:
     def state_dir(self) -> Path:
         """Ignored folder for caches and tools (``.helmkit/`` at the repo root: 0700, ``.gitignore`` of ``*``)."""
         return ensure_state_dir(self.repo / ".helmkit")
+
+    def cache_dir(self) -> Path:
+        """``.helmkit/cache``, made now (0700) if it can be: a command that keeps caches calls this before
+        it loads the repository, so its first run keeps the schema checks too."""
+        path = self.state_dir / "cache"
+        with contextlib.suppress(OSError):
+            private_dir(path)
+        return path

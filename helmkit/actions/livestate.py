@@ -183,6 +183,7 @@ class Assessment:
 
 def assess(ctx: Context, options: AssessOptions) -> Assessment:
     """Resolve, render and read the clusters of an environment; decide every release."""
+    ctx.cache_dir()  # the render cache and verdicts go there: the schema checks of this first load too
     repo = load_repository(ctx.repo)
     environment = environment_of(repo, options.env)
     selector = parse_selector(options.selector, allow_empty=ctx.allow_no_matching_release) if options.selector else None

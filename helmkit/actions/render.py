@@ -131,6 +131,7 @@ def render_instances(
     announce: bool = True,
     settle: Settle | None = None,
     installs: bool = False,
+    whole_envs: bool = False,
 ) -> list[RenderResult]:
     """Render each instance (in the given order); failures are returned, not raised.
 
@@ -145,6 +146,8 @@ def render_instances(
     ``installs`` (with ``targets``): instances not yet deployed are installed (:func:`with_installed_crds`).
     ``settle`` sees each result before rendering (its ``key``, ``chart`` and ``cacheable``, no
     manifest); an instance it settles is returned ``settled``, unrendered (:mod:`helmkit.actions.verdicts`).
+    ``whole_envs``: ``instances`` are all the enabled instances of their environments (no selector), so
+    capabilities computed from a cluster's charts need no second resolution of the environment.
     """
     settings = read_settings(ctx.repo)
     helm = helm or helm_client(ctx)
@@ -163,7 +166,7 @@ def render_instances(
     )
     charts: list[Path | HelmkitError] = [_chart_or_error(run, i) for i in instances]
     if targets is None:
-        chosen = _offline_capabilities(run, instances)
+        chosen = _offline_capabilities(run, instances, whole_envs)
         if chosen and announce:
             ctx.console.info(describe_all(chosen.values()))
         targets = _offline_targets(chosen)
@@ -218,11 +221,12 @@ def render_keys(ctx: Context, instances: list[ReleaseInstance], *, helm: HelmCli
     return {r.instance.key: r.key for r in results if r.key is not None}
 
 
-def _offline_capabilities(run: _Run, instances: list[ReleaseInstance]) -> dict[ClusterKey, ChosenCapabilities]:
+def _offline_capabilities(run: _Run, instances: list[ReleaseInstance],
+                          whole_envs: bool) -> dict[ClusterKey, ChosenCapabilities]:
     given: dict[ClusterKey, list[ReleaseInstance]] = {}
     for instance in instances:
         given.setdefault((instance.env, instance.cluster.name), []).append(instance)
-    everything: dict[ClusterKey, list[ReleaseInstance]] | None = None
+    everything: dict[ClusterKey, list[ReleaseInstance]] | None = {} if whole_envs else None
 
     def charts(key: ClusterKey) -> list[Path | HelmkitError]:
         nonlocal everything

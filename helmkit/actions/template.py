@@ -52,14 +52,16 @@ class TemplateOptions:
 
 def template(ctx: Context, options: TemplateOptions) -> int:
     """Render the selected instances of an environment; return the exit code."""
+    cache = ctx.cache_dir()
     instances = select_instances(ctx, options)
     if not instances:  # --allow-no-matching-release, or every selected release disabled
         ctx.console.info(f"{options.env}: no release selected")
         return EXIT_OK
     folder = options.output_dir  # files written for the same inputs and untouched since are kept as they are
-    stamps = OutputStamps(ctx.state_dir / "cache", folder) if folder is not None else None
+    stamps = OutputStamps(cache, folder) if folder is not None else None
     settle = partial(_is_current, ctx, stamps, folder) if stamps is not None and folder is not None else None
-    results = render_instances(ctx, instances, concurrency=options.concurrency, settle=settle)
+    results = render_instances(ctx, instances, concurrency=options.concurrency, settle=settle,
+                               whole_envs=not options.selector and not options.cluster)
     failed = [r for r in results if r.error is not None]
     if folder is not None and stamps is not None:
         _write_files(ctx, folder, results, stamps)

@@ -105,6 +105,7 @@ def test_output_dir_keeps_files_written_for_the_same_inputs(fleet: Path, tmp_pat
     assert code == 0, err
     files = {p: (p.read_bytes(), p.stat().st_ino) for p in out_dir.rglob("*.yaml")}
     assert len(files) > 20
+    assert any((fleet / ".helmkit" / "cache" / "schema-checks").rglob("*"))  # kept from the first run on
 
     code, _, err, ctx = run_template(fleet, "helm-v4.1.4", output_dir=out_dir)
     assert code == 0, err

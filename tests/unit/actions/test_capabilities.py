@@ -84,6 +84,22 @@ def test_computed_from_all_the_clusters_releases_whatever_is_selected(fleet: tup
     assert "capabilities: prod/c1 computed\n" in said
 
 
+def test_whole_environments_compute_the_same_without_a_second_resolution(fleet: tuple[Context, HelmClient],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, helm = fleet
+    from helmkit.actions import render
+
+    def refused(*_: object) -> None:
+        raise AssertionError("the environment was resolved again")
+
+    monkeypatch.setattr(render, "enabled_instances_by_cluster", refused)
+    instances = resolve_environment(load_repository(ctx.repo), "prod").instances
+    results = render_instances(ctx, instances, helm=helm, whole_envs=True)
+    user = next(r for r in results if r.instance.name == "user" and r.instance.cluster.name == "c1")
+    assert user.manifest is not None, user.error
+    assert 'widget: "true"' in user.manifest
+
+
 def test_last_known_capabilities_beat_the_computed_ones(fleet: tuple[Context, HelmClient]) -> None:
     ctx, helm = fleet
     seen = Capabilities("v1.31.4", ("apps/v1", "apps/v1/Deployment", "v1"), "2026-11-30T09:00:00+00:00")
