@@ -12,13 +12,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from helmkit.adapters.helm import HelmClient
 from helmkit.adapters.helmconfig import RegistryAccess, helm_environment
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
 from helmkit.errors import HelmkitError
+
+_C = TypeVar("_C")
 
 if TYPE_CHECKING:  # the clients (and HTTP, TLS) are loaded when a run first needs a repository chart
     from helmkit.adapters.chartrepo import ChartRepositoryClient
@@ -43,18 +45,17 @@ class ChartSources:
 
     @property
     def http(self) -> ChartRepositoryClient:
-        with self._lock:
-            if "http" not in self._clients:
-                self._clients["http"] = self.make_http()
-            client: ChartRepositoryClient = self._clients["http"]  # type: ignore[assignment]
-        return client
+        return self._client("http", self.make_http)
 
     @property
     def oci(self) -> OciRegistryClient:
+        return self._client("oci", self.make_oci)
+
+    def _client(self, name: str, make: Callable[[], _C]) -> _C:
         with self._lock:
-            if "oci" not in self._clients:
-                self._clients["oci"] = self.make_oci()
-            client: OciRegistryClient = self._clients["oci"]  # type: ignore[assignment]
+            if name not in self._clients:
+                self._clients[name] = make()
+            client: _C = self._clients[name]  # type: ignore[assignment]
         return client
 
     def resolve(self, repository: str, name: str, constraint: str, *, include_prerelease: bool = False
