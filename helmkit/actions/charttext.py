@@ -19,13 +19,16 @@ import io
 import json
 import re
 import tarfile
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
+from helmkit.adapters.cache import ContentCache, content_key
+from helmkit.adapters.treedigest import TreeDigests
 from helmkit.plan.goyaml import HelmYamlLoader
 
 # Template functions whose result differs on every render (sprig's and helm's).
@@ -76,6 +79,42 @@ def traits_from_json(text: str) -> ChartTraits | None:
         return None
     return ChartTraits(bool(generates), bool(phase), None if literals is None else frozenset(map(str, literals)),
                        bool(looks_up))
+
+
+TRAITS_FORMAT = 1
+
+
+@dataclass
+class KeptTraits:
+    """The traits of charts for one run, kept in ``cache`` under each chart's digest: the templates
+    of a chart that did not change are not scanned again (kube-prometheus-stack: 1.8 MB of them)."""
+
+    cache: ContentCache
+    digests: TreeDigests
+    known: dict[Path, ChartTraits] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def of(self, chart: Path) -> ChartTraits:
+        with self.guard:
+            found = self.known.get(chart)
+        if found is None:
+            try:
+                key = content_key({"chart-traits": TRAITS_FORMAT, "chart": self.digests.digest(chart)})
+            except OSError:
+                return chart_traits(chart)  # unreadable: scanning says what can be said
+            kept = self.cache.get(key)
+            found = traits_from_json(kept.decode("utf-8", errors="replace")) if kept is not None else None
+            if found is None:
+                found = chart_traits(chart)
+                self.cache.put(key, traits_to_json(found).encode())
+            with self.guard:
+                self.known[chart] = found
+        return found
+
+
+def kept_traits(state_dir: Path) -> KeptTraits:
+    """Chart traits kept where rendering keeps them (``.helmkit/cache``)."""
+    return KeptTraits(ContentCache(state_dir / "cache" / "render"), TreeDigests(state_dir / "cache" / "tree-digests"))
 
 
 def chart_traits(chart: Path) -> ChartTraits:

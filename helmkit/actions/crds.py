@@ -41,7 +41,8 @@ def chart_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | N
     ``cache`` (the same chart on many clusters)."""
     if not manifest:
         return []
-    documents = [d for d in split_documents(manifest) if d.from_crds_folder]
+    documents = [d for d in (cache.split(manifest) if cache is not None else split_documents(manifest))
+                 if d.from_crds_folder]
     if not documents:
         return []
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from helmkit.actions.charttext import chart_traits
+from helmkit.actions.charttext import kept_traits
 from helmkit.actions.render import RenderResult
 from helmkit.adapters.helm import HelmClient, KubeTarget, values_yaml
 from helmkit.adapters.helmstorage import HelmRelease
@@ -39,12 +39,10 @@ RecordOf = Callable[[ReleaseInstance], HelmRelease | None]
 def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], *, record_of: RecordOf,
                   target_of: Callable[[ReleaseInstance], KubeTarget]) -> list[RenderResult]:
     """``rendered`` with the results of lookup charts that need the cluster replaced by a server dry run."""
-    traits: dict[Path, bool] = {}
+    traits = kept_traits(ctx.state_dir)
 
     def looks_up(chart: Path) -> bool:
-        if chart not in traits:
-            traits[chart] = chart_traits(chart).looks_up
-        return traits[chart]
+        return traits.of(chart).looks_up
 
     wanted: list[tuple[int, Path, HelmRelease]] = []
     for index, result in enumerate(rendered):

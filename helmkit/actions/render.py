@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,13 +42,13 @@ from helmkit.actions.capabilities import (
     enabled_instances_by_cluster,
     with_installed_crds,
 )
-from helmkit.actions.charttext import ChartTraits, chart_traits, traits_from_json, traits_to_json
+from helmkit.actions.charttext import ChartTraits, KeptTraits
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
 from helmkit.actions.rendersecrets import apply_secrets, placeholder_secrets, resolve_secrets, secrets_digest
 from helmkit.actions.rendersettings import read_settings
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.chartsources import ChartSources
-from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, values_yaml
+from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, go_runtime_env, values_yaml
 from helmkit.adapters.tools import find_helm
 from helmkit.adapters.treedigest import TreeDigests
 from helmkit.context import Context
@@ -59,7 +58,6 @@ from helmkit.plan.generated import from_data, to_data, volatile_paths
 from helmkit.plan.manifests import ObjectKey
 
 CACHE_FORMAT = 2
-TRAITS_FORMAT = 1
 HELM_ENV_KEYS = ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "KUBECACHEDIR", "KUBECONFIG")
 Targets = Callable[[ReleaseInstance], RenderTarget]
 Settle = Callable[["RenderResult"], bool]  # given a result without manifest: True when it needs no rendering
@@ -91,22 +89,13 @@ class _Run:
     default_kube_version: str | None
     read_secrets: bool = True
     digests: TreeDigests = field(default_factory=TreeDigests)
-    chart_traits: dict[Path, ChartTraits] = field(default_factory=dict)
-    guard: threading.Lock = field(default_factory=threading.Lock)
+    kept_traits: KeptTraits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kept_traits = KeptTraits(self.cache, self.digests)
 
     def traits(self, chart: Path) -> ChartTraits:
-        with self.guard:
-            known = self.chart_traits.get(chart)
-        if known is None:  # kept by the chart's digest: the templates are not scanned again
-            key = content_key({"chart-traits": TRAITS_FORMAT, "chart": self.digests.digest(chart)})
-            kept = self.cache.get(key)
-            known = traits_from_json(kept.decode("utf-8", errors="replace")) if kept is not None else None
-            if known is None:
-                known = chart_traits(chart)
-                self.cache.put(key, traits_to_json(known).encode())
-            with self.guard:
-                self.chart_traits[chart] = known
-        return known
+        return self.kept_traits.of(chart)
 
     def generates(self, chart: Path) -> bool:
         return self.traits(chart).generates
@@ -114,7 +103,7 @@ class _Run:
 
 def helm_client(ctx: Context) -> HelmClient:
     """The helm client of a run: the chosen binary, helm's own environment variables, a version cache."""
-    env = {k: v for k, v in os.environ.items() if k in HELM_ENV_KEYS}
+    env = {k: v for k, v in os.environ.items() if k in HELM_ENV_KEYS} | go_runtime_env(os.environ)
     cache = ContentCache(ctx.state_dir / "cache" / "helm-version")
     return HelmClient(ctx.runner, find_helm(ctx.repo, ctx.helm_option), env, version_cache=cache)
 

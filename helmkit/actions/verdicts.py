@@ -36,7 +36,7 @@ import yaml
 
 from helmkit import __version__
 from helmkit.actions.capabilities import RenderTarget, save_last_known
-from helmkit.actions.charttext import ChartTraits, chart_traits, crd_apis
+from helmkit.actions.charttext import KeptTraits, crd_apis, kept_traits
 from helmkit.actions.nextrender import Deployed, next_run_keys
 from helmkit.actions.render import render_keys
 from helmkit.adapters.cache import ContentCache
@@ -121,16 +121,17 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
     wanted = {key for key in applied if key in assessment.render_keys}
     items = [item for item in assessment.releases if item.state.key in wanted and item.instance is not None]
     made: dict[str, tuple[set[str], set[str]]] = {}
+    of_templates: dict[str, frozenset[str]] = {}  # by manifest: the same chart on many clusters
 
     def served_by(item: AssessedRelease) -> tuple[set[str], set[str]]:
         if item.state.key not in made:
-            made[item.state.key] = _served_by(item, (crds or {}).get(item.state.key, ()))
+            made[item.state.key] = _served_by(item, (crds or {}).get(item.state.key, ()), of_templates)
         return made[item.state.key]
 
     def served(item: AssessedRelease, needed: list[AssessedRelease]) -> set[str]:
         return served_by(item)[0].union(*(served_by(other)[1] for other in needed))
 
-    traits: dict[Path, ChartTraits] = {}
+    traits = kept_traits(ctx.state_dir)
     found: list[tuple[AssessedRelease, HelmRelease, str | None]] = []  # (release, record, render key if known)
     later: list[tuple[AssessedRelease, Deployed]] = []  # their next run renders another way (nextrender)
     after: dict[str, Capabilities] = {}
@@ -167,7 +168,7 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 continue
             needed = [by_name[name] for name in _needed(graph.needs if graph else {}, item.state.name)
                       if name in by_name]
-            literals = traits[assessment.chart_paths[item.state.key]].api_literals
+            literals = traits.of(assessment.chart_paths[item.state.key]).api_literals
             rendered = _rendered_with(before, post, literals, partial(served, item, needed))
             if rendered == "planned":
                 found.append((item, history.current, assessment.render_keys[item.state.key]))
@@ -206,20 +207,28 @@ def _rendered_with(before: Capabilities | None, after: Capabilities, literals: f
     return "after" if tested(set(before.api_versions) | served()) == tested(after.api_versions) else None
 
 
-def _served_by(item: AssessedRelease, crds: Sequence[Mapping[str, Any]]) -> tuple[set[str], set[str]]:
+def _served_by(item: AssessedRelease, crds: Sequence[Mapping[str, Any]],
+               of_templates: dict[str, frozenset[str]]) -> tuple[set[str], set[str]]:
     """API versions this release's helm step made served before it rendered, and before it ended."""
     assert item.instance is not None
     installed = item.deployed is None or item.deployed.status == "uninstalled"
     own = {api for body in crds for api in crd_apis(body)} if installed and item.instance.crds != "Skip" else set()
     if not (item.instance.wait and item.desired_manifest):
         return own, own
-    templates = [d for d in split_documents(item.desired_manifest)
-                 if not d.from_crds_folder and _CRD_DOCUMENT.search(d.text)]
-    made = set(own)
-    for document in templates:  # helm's wait held the step until these were established
-        with contextlib.suppress(yaml.YAMLError):
-            made |= crd_apis(yaml.safe_load(document.text))
-    return own, made
+    manifest = item.desired_manifest
+    if manifest not in of_templates:  # helm's wait held the step until the CRDs of its templates were established
+        of_templates[manifest] = _template_crd_apis(manifest)
+    return own, own | of_templates[manifest]
+
+
+def _template_crd_apis(manifest: str) -> frozenset[str]:
+    """The API versions of the CRDs a manifest's templates (not its ``crds/``) create."""
+    made: set[str] = set()
+    for document in split_documents(manifest):
+        if not document.from_crds_folder and _CRD_DOCUMENT.search(document.text):
+            with contextlib.suppress(yaml.YAMLError):
+                made |= crd_apis(yaml.safe_load(document.text))
+    return frozenset(made)
 
 
 def _needed(needs: Mapping[str, list[str]], name: str) -> set[str]:
@@ -234,15 +243,13 @@ def _needed(needs: Mapping[str, list[str]], name: str) -> set[str]:
     return found
 
 
-def _kind(item: AssessedRelease, chart: Path | None, known: dict[Path, ChartTraits]) -> str | None:
+def _kind(item: AssessedRelease, chart: Path | None, known: KeptTraits) -> str | None:
     """How the next run's rendering of a release just deployed is known: "planned" (the sync's
     rendering, under its key), "phase" (an install of a chart that reads whether it is installing),
     "lookup" (a chart that reads the cluster): :mod:`helmkit.actions.nextrender`."""
     if chart is None:
         return None
-    if chart not in known:
-        known[chart] = chart_traits(chart)
-    traits = known[chart]
+    traits = known.of(chart)
     if traits.looks_up:
         return "lookup"
     was_deployed = item.deployed is not None and item.deployed.status != "uninstalled"

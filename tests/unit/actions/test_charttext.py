@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
-from helmkit.actions.charttext import ChartTraits, chart_traits, crd_api_versions
+import pytest
+
+from helmkit.actions import charttext
+from helmkit.actions.charttext import ChartTraits, chart_traits, crd_api_versions, kept_traits
 
 
 def chart(root: Path, name: str, templates: dict[str, str]) -> Path:
@@ -61,3 +65,23 @@ def test_crds_of_a_chart_and_its_subcharts(tmp_path: Path) -> None:
     (parent / "charts" / "sub" / "crds" / "w.yaml").write_text(crd)
     assert crd_api_versions(parent) == {"example.com/v1", "example.com/v1/Widget", "example.com/v2",
                                         "example.com/v2/Widget"}
+
+
+def test_kept_traits_scan_a_chart_once_until_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = chart(tmp_path, "web", {"cm.yaml": "n: {{ (lookup \"v1\" \"Secret\" \"a\" \"b\").data }}\n"})
+    old = 1_000_000_000  # files older than the 2 s rule, so their digest is kept
+    for path in (folder, folder / "Chart.yaml", folder / "templates", folder / "templates" / "cm.yaml"):
+        os.utime(path, ns=(old, old))
+    scans: list[Path] = []
+
+    def counted(root: Path) -> ChartTraits:
+        scans.append(root)
+        return chart_traits(root)
+
+    monkeypatch.setattr(charttext, "chart_traits", counted)
+    assert kept_traits(tmp_path / "state").of(folder).looks_up
+    assert kept_traits(tmp_path / "state").of(folder).looks_up  # another run: kept
+    assert len(scans) == 1
+    (folder / "templates" / "cm.yaml").write_text("n: {{ .Release.IsUpgrade }}\n")
+    changed = kept_traits(tmp_path / "state").of(folder)
+    assert len(scans) == 2 and not changed.looks_up and changed.release_phase

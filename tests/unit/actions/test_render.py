@@ -155,3 +155,14 @@ def test_identical_inputs_on_several_clusters_render_once(tmp_path: Path) -> Non
     assert len({r.manifest for r in results[:3]}) == 1
     assert [r.cached for r in results] == [False, True, True, False]
     assert "different" in (results[3].manifest or "")
+
+
+def test_helm_processes_collect_garbage_less_often_unless_the_user_says(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    ctx = Context(repo=tmp_path / "repo", helm_option=str(binary_path(REPO, "helm-v3.19.0")))
+    assert helm_client(ctx).env["GOGC"] == "400"
+    monkeypatch.setenv("GOGC", "100")
+    client = helm_client(ctx)
+    assert "GOGC" not in client.env  # the user's value reaches helm through the process environment
+    assert client.runner.run(["sh", "-c", 'echo "$GOGC"'], env=client.env).stdout.strip() == "100"
