@@ -27,6 +27,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -41,12 +42,13 @@ from helmkit.actions.nextrender import Deployed, next_run_keys
 from helmkit.actions.render import render_keys
 from helmkit.adapters.cache import ContentCache
 from helmkit.adapters.discovery import Capabilities, read_capabilities
-from helmkit.adapters.helmstorage import HelmRelease, read_current_releases
+from helmkit.adapters.helmstorage import CurrentReleases, HelmRelease, read_current_releases
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.recordfetch import record_fetch
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
+from helmkit.model.instance import Cluster
 from helmkit.plan.manifests import split_documents
 
 if TYPE_CHECKING:  # livestate uses Verdicts: the assessment is only named here
@@ -135,10 +137,12 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
     found: list[tuple[AssessedRelease, HelmRelease, str | None]] = []  # (release, record, render key if known)
     later: list[tuple[AssessedRelease, Deployed]] = []  # their next run renders another way (nextrender)
     after: dict[str, Capabilities] = {}
-    for cluster in assessment.clusters:
-        mine = [item for item in items if item.state.cluster == cluster.name]
-        if not mine:
-            continue
+    by_cluster = {cluster.name: [item for item in items if item.state.cluster == cluster.name]
+                  for cluster in assessment.clusters}
+
+    def read(cluster: Cluster) -> tuple[Capabilities, dict[str, str | None], CurrentReleases] | None:
+        """The cluster's capabilities after the sync and the new records of its releases (None: unknown)."""
+        mine = by_cluster[cluster.name]
         try:
             config = load_cluster_config(cluster.context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
             with KubeClient(config, timeout=15.0, retries=1) as client:
@@ -146,14 +150,24 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 save_last_known(ctx, cluster, post)
                 kinds = {item.state.key: _kind(item, assessment.chart_paths.get(item.state.key), traits)
                          for item in mine}
-                known = [item for item in mine if kinds[item.state.key] is not None]
-                snapshot = read_current_releases(client, decode=False).decoded(
-                    {(item.state.namespace, item.state.name) for item in known},
-                    fetch=record_fetch(client)) if known else None
+                wanted = {(item.state.namespace, item.state.name) for item in mine if kinds[item.state.key]}
+                if not wanted:
+                    return None
+                return post, kinds, read_current_releases(client, decode=False).decoded(
+                    wanted, fetch=record_fetch(client))
         except HelmkitError:
-            continue  # only a later run's speed depends on it
-        if snapshot is None:
+            return None  # only a later run's speed depends on it
+
+    clusters = [cluster for cluster in assessment.clusters if by_cluster[cluster.name]]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(clusters))),
+                            thread_name_prefix="helmkit-after-sync") as pool:
+        read_back = list(pool.map(read, clusters))  # the clusters' network waits overlap
+    for cluster, outcome in zip(clusters, read_back, strict=True):
+        if outcome is None:
             continue
+        post, kinds, snapshot = outcome
+        mine = by_cluster[cluster.name]
+        known = [item for item in mine if kinds[item.state.key] is not None]
         after[cluster.name] = post
         before = assessment.live[cluster.name].capabilities
         graph = assessment.graphs.get(cluster.name)
