@@ -46,11 +46,15 @@ class CrdFiles:
     """:func:`crd_manifest` for many releases: each chart's files are read once."""
 
     charts: dict[Path, _Chart | None] = field(default_factory=dict)
+    made: dict[tuple[Path, str], str] = field(default_factory=dict)  # the same chart and values on many clusters
 
     def manifest(self, chart: Path, values: Mapping[str, Any]) -> str:
         if chart not in self.charts:
             self.charts[chart] = _load(chart)
-        return _manifest(self.charts[chart], values)
+        key = (chart, json.dumps(values, sort_keys=True, default=str))
+        if key not in self.made:
+            self.made[key] = _manifest(self.charts[chart], values)
+        return self.made[key]
 
 
 def crd_manifest(chart: Path, values: Mapping[str, Any]) -> str:

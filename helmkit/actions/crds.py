@@ -41,12 +41,20 @@ def chart_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | N
     ``cache`` (the same chart on many clusters)."""
     if not manifest:
         return []
-    documents = [d for d in (cache.split(manifest) if cache is not None else split_documents(manifest))
-                 if d.from_crds_folder]
+    if cache is None:
+        return list(_chart_crds(manifest, namespace, None))
+    found = cache.crds.get((manifest, namespace))
+    if found is None:  # the same chart on many clusters: its manifest is split once
+        found = cache.crds[(manifest, namespace)] = _chart_crds(manifest, namespace, cache)
+    return list(found)
+
+
+def _chart_crds(manifest: str, namespace: str, cache: DocumentCache | None) -> tuple[ManifestObject, ...]:
+    documents = [d for d in split_documents(manifest) if d.from_crds_folder]
     if not documents:
-        return []
+        return ()
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
-    return [obj for obj in parsed.crds if from_crds_folder(obj)]
+    return tuple(obj for obj in parsed.crds if from_crds_folder(obj))
 
 
 def from_crds_folder(obj: ManifestObject) -> bool:

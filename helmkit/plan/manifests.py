@@ -189,14 +189,7 @@ class DocumentCache:
 
     objects: dict[tuple[str, bytes, str, tuple[tuple[str, str], ...]], ManifestObject | None] = field(
         default_factory=dict)
-    splits: dict[str, tuple[Document, ...]] = field(default_factory=dict)
-
-    def split(self, text: str) -> tuple[Document, ...]:
-        """:func:`split_documents` of ``text``, once per distinct text (a chart's manifest on many clusters)."""
-        found = self.splits.get(text)
-        if found is None:
-            found = self.splits[text] = tuple(split_documents(text))
-        return found
+    crds: dict[tuple[str, str], tuple[ManifestObject, ...]] = field(default_factory=dict)  # by (manifest, namespace)
 
     def read(self, document: Document, namespace: str, origin: str,
              extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
