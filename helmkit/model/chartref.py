@@ -157,13 +157,21 @@ class ChartResolver:
     def _check_links(self, chart: Path) -> None:
         """Refuse a chart holding a symlink that leads out of the repository (helm would follow it)."""
         root = self.repo.root.resolve()
-        for folder, dirs, files in os.walk(chart):
-            for name in [*dirs, *files]:
-                entry = Path(folder) / name
-                if entry.is_symlink() and not entry.resolve().is_relative_to(root):
-                    raise InputError(Problem(
-                        f"chart {self.repo.display(chart)} holds a symlink that leads out of the repository: "
-                        f"{entry.relative_to(chart).as_posix()}",
-                        Location(self.repo.display(chart)),
-                        "replace the symlink by the file itself, or point it inside the repository",
-                    ))
+        pending = [str(chart)]
+        while pending:  # as os.walk, top-down without following links to folders, one scandir per folder
+            try:
+                with os.scandir(pending.pop(0)) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError:
+                continue  # a chart that cannot be listed is reported when it is read
+            for entry in entries:
+                if entry.is_symlink():
+                    if not Path(entry.path).resolve().is_relative_to(root):
+                        raise InputError(Problem(
+                            f"chart {self.repo.display(chart)} holds a symlink that leads out of the repository: "
+                            f"{Path(entry.path).relative_to(chart).as_posix()}",
+                            Location(self.repo.display(chart)),
+                            "replace the symlink by the file itself, or point it inside the repository",
+                        ))
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
