@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helmkit.adapters.cache import ensure_state_dir, private_dir
-from helmkit.adapters.kubeconfig import KubeconfigFiles
 from helmkit.adapters.masking import Masker
 from helmkit.adapters.runner import Runner
 from helmkit.adapters.secretstores import SecretStores
 from helmkit.model.shards import ClusterFilter
 from helmkit.output.console import Console
+
+if TYPE_CHECKING:  # the kubeconfig code loads only in runs that read one
+    from helmkit.adapters.kubeconfig import KubeconfigFiles
 
 
 @dataclass
@@ -31,12 +35,23 @@ class Context:
     verbose: bool = False
     allow_no_matching_release: bool = False  # a selector matching nothing is not an error
     cluster_filter: ClusterFilter = field(default_factory=ClusterFilter)  # --shard I/N, sync --wave
-    kubeconfigs: KubeconfigFiles = field(default_factory=KubeconfigFiles)  # parsed once per run
+    _kubeconfigs: KubeconfigFiles | None = field(default=None, init=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.runner = Runner(masker=self.masker)
         self.console = Console(masker=self.masker, verbose=self.verbose)
         self.secret_stores = SecretStores(self.repo, lambda: self.runner)
+
+    @property
+    def kubeconfigs(self) -> KubeconfigFiles:
+        """The kubeconfig files this run has parsed (each once)."""
+        with self._guard:
+            if self._kubeconfigs is None:
+                from helmkit.adapters.kubeconfig import KubeconfigFiles
+
+                self._kubeconfigs = KubeconfigFiles()
+            return self._kubeconfigs
 
     @property
     def state_dir(self) -> Path:
