@@ -184,6 +184,8 @@ def render_instances(
                 misses[job.key] = job
     for key, outcome in _run_helm(run, list(misses.values()), max(1, concurrency or ctx.concurrency)):
         manifests[key] = outcome
+    if misses:  # helm took seconds: charts copied just before this run have settled since
+        run.digests.keep_settled()
     results: list[RenderResult] = []
     for instance, job in zip(instances, jobs, strict=True):
         if isinstance(job, HelmkitError):

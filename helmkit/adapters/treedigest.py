@@ -36,6 +36,7 @@ class TreeDigests:
     store: Path | None = None
     clock: Callable[[], int] = time.time_ns
     _known: dict[Path, str] = field(default_factory=dict)
+    _young: set[Path] = field(default_factory=set)  # computed while too young to keep
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def digest(self, root: Path) -> str:
@@ -48,6 +49,19 @@ class TreeDigests:
         with self._lock:
             self._known[root] = value
         return value
+
+    def keep_settled(self) -> None:
+        """Keep the digests of the trees that were too young to keep when computed and are settled
+        now (a chart copied or checked out just before a long run): read again, so the next run finds them."""
+        with self._lock:
+            young, self._young = self._young, set()
+        for root in sorted(young):
+            with contextlib.suppress(OSError):
+                if tree_signature(root)[1] < self.clock() - SETTLED_NS:
+                    self._kept(root)
+                else:
+                    with self._lock:
+                        self._young.add(root)
 
     def _kept(self, root: Path) -> str:
         assert self.store is not None
@@ -62,6 +76,9 @@ class TreeDigests:
             with contextlib.suppress(OSError):
                 private_dir(self.store)
                 atomic_write(entry, f"{signature} {value}\n".encode())
+        else:
+            with self._lock:
+                self._young.add(root)
         return value
 
 

@@ -86,3 +86,18 @@ def test_without_a_store_each_run_reads_the_chart(chart: Path, hashed: list[Path
     TreeDigests(clock=later).digest(chart)
     TreeDigests(clock=later).digest(chart)
     assert len(hashed) == 2
+
+
+def test_a_young_tree_is_kept_once_it_has_settled(chart: Path, tmp_path: Path, hashed: list[Path]) -> None:
+    store, now = tmp_path / "store", [time.time_ns()]
+    run = TreeDigests(store, clock=lambda: now[0])
+    first = run.digest(chart)  # just written: not kept
+    run.keep_settled()  # still young at the end of a short run: neither read again nor kept
+    assert not store.exists() and len(hashed) == 1
+    now[0] += 2 * SETTLED_NS  # the end of a long run (helm rendered for seconds)
+    run.keep_settled()
+    assert len(hashed) == 2  # read again before it is kept
+    assert TreeDigests(store, clock=later).digest(chart) == first
+    assert len(hashed) == 2  # the next run finds it
+    run.keep_settled()
+    assert len(hashed) == 2  # kept once
