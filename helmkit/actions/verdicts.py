@@ -150,11 +150,11 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 save_last_known(ctx, cluster, post)
                 kinds = {item.state.key: _kind(item, assessment.chart_paths.get(item.state.key), traits)
                          for item in mine}
-                wanted = {(item.state.namespace, item.state.name) for item in mine if kinds[item.state.key]}
-                if not wanted:
+                records = {(item.state.namespace, item.state.name) for item in mine if kinds[item.state.key]}
+                if not records:
                     return None
                 return post, kinds, read_current_releases(client, decode=False).decoded(
-                    wanted, fetch=record_fetch(client))
+                    records, fetch=record_fetch(client))
         except HelmkitError:
             return None  # only a later run's speed depends on it
 
