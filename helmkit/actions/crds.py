@@ -4,7 +4,13 @@ Helm installs ``crds/`` once, on the first install, and never upgrades or delete
 release chooses, as Flux's HelmRelease does:
 
 ``Create`` (default)
-    helm's behaviour. A CRD that changed in the chart is shown by ``diff`` as "not applied".
+    helm's behaviour: the chart's CRDs are created on the release's first install, those that
+    exist are left as they are. helmkit creates them itself (:func:`create_crds`, then helm's
+    ``--skip-crds``), as helm would: each absent CRD is created, then awaited until the API
+    server serves it (``Established``), before helm starts. A helm process that installs a large
+    ``crds/`` folder itself parses it again on every cluster, and spends a quarter of a
+    kube-prometheus-stack install on it. A CRD that changed in the chart is shown by ``diff`` as
+    "not applied".
 ``CreateReplace``
     sync applies the chart's CRDs with server-side apply (field manager ``helmkit``, forced)
     before each install, upgrade or repair of the release; a CRD is never deleted. ``diff``
@@ -20,18 +26,23 @@ request per CRD.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
+from helmkit.adapters.kubeparts import KubeApiError
 from helmkit.context import Context
+from helmkit.errors import ClusterError
 from helmkit.plan.manifests import DocumentCache, ManifestObject, parse_documents, split_documents
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CRD_KIND = "CustomResourceDefinition"
 FIELD_MANAGER = "helmkit"
 POLICIES = ("Skip", "Create", "CreateReplace")
+ESTABLISH_TIMEOUT = 60.0  # seconds a created CRD may take to be served (helm waits as long)
+ESTABLISH_POLL = 0.2
 
 
 def chart_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | None = None) -> list[ManifestObject]:
@@ -55,6 +66,17 @@ def _chart_crds(manifest: str, namespace: str, cache: DocumentCache | None) -> t
         return ()
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
     return tuple(obj for obj in parsed.crds if from_crds_folder(obj))
+
+
+def only_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | None = None) -> bool:
+    """Whether every object of the ``crds/`` folders is an ``apiextensions.k8s.io/v1`` CRD (helm creates
+    whatever they hold; helmkit creates only these)."""
+    if not manifest:
+        return True
+    documents = [d for d in split_documents(manifest) if d.from_crds_folder]
+    parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
+    return not parsed.hooks and all(obj.is_crd and obj.body.get("apiVersion") == CRD_API_VERSION
+                                    for obj in parsed.objects.values())
 
 
 def from_crds_folder(obj: ManifestObject) -> bool:
@@ -84,3 +106,38 @@ def apply_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]]) ->
             client.patch(str(body.get("apiVersion", CRD_API_VERSION)), CRD_KIND, name, apply_body(body),
                          patch_type="apply", field_manager=FIELD_MANAGER, force=True)
     return len(crds)
+
+
+def create_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]], *,
+                timeout: float = ESTABLISH_TIMEOUT) -> int:
+    """Create each CRD that does not exist (one left as it is when it does), then wait until the
+    API server serves every created one; return how many were created."""
+    if not crds:
+        return 0
+    config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
+    created: list[str] = []
+    with KubeClient(config, timeout=30.0, retries=2) as client:
+        for body in crds:
+            try:
+                client.create(apply_body(body), field_manager=FIELD_MANAGER)
+            except KubeApiError as exc:
+                if exc.status != 409:  # AlreadyExists: helm leaves an existing CRD alone, and so do we
+                    raise
+                continue
+            created.append(str((body.get("metadata") or {}).get("name", "")))
+        deadline = time.monotonic() + timeout
+        waiting = list(created)
+        while waiting:
+            waiting = [name for name in waiting if not _established(client.get(CRD_API_VERSION, CRD_KIND, name))]
+            if waiting and time.monotonic() > deadline:
+                raise ClusterError(f"CRD {waiting[0]} was created but is not established after {timeout:.0f} s",
+                                   hint="check the CRD's status conditions (`kubectl describe crd`)")
+            if waiting:
+                time.sleep(ESTABLISH_POLL)
+    return len(created)
+
+
+def _established(live: Mapping[str, Any] | None) -> bool:
+    conditions = ((live or {}).get("status") or {}).get("conditions") or []
+    return any(isinstance(c, Mapping) and c.get("type") == "Established" and c.get("status") == "True"
+               for c in conditions)

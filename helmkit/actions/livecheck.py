@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from helmkit.actions.crdfiles import CrdFiles
-from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds
+from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds, only_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
 from helmkit.actions.liveverdicts import BodyDigests, LiveVerdicts, ObjectRef, ReleaseVerdicts
 from helmkit.adapters.fastjson import canonical
@@ -66,6 +66,7 @@ class LiveCheck:
     drift: ReleaseLiveDiff | None = None  # in-sync releases only
     policy: str = "Create"
     crds: list[ManifestObject] = field(default_factory=list)  # the chart's crds/ CRDs
+    only_crds: bool = False  # its crds/ folders hold v1 CRDs only: helmkit may create them (policy Create)
     crd_changes: list[ObjectDrift] = field(default_factory=list)  # chart CRDs that differ from the live ones
 
     @property
@@ -88,10 +89,10 @@ class LiveChecks:
     errors: dict[str, str] = field(default_factory=dict)  # cluster -> why its live objects could not be read
     api_calls: int = 0
 
-    def crds_to_apply(self) -> dict[str, tuple[dict[str, Any], ...]]:
-        """Release key -> CRD bodies that sync applies before its helm step (policy CreateReplace)."""
+    def chart_crds(self, policy: str) -> dict[str, tuple[dict[str, Any], ...]]:
+        """Key -> CRD bodies sync applies before helm (CreateReplace) or creates before an install (Create)."""
         return {key: tuple(obj.body for obj in check.crds) for key, check in self.releases.items()
-                if check.policy == "CreateReplace" and check.crds}
+                if check.policy == policy and check.crds and (policy != "Create" or check.only_crds)}
 
 
 def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> LiveChecks:
@@ -115,6 +116,7 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
                         else item.desired_manifest)
             try:
                 check.crds = chart_crds(manifest, item.state.namespace, cache=documents)
+                check.only_crds = bool(check.crds) and only_crds(manifest, item.state.namespace, cache=documents)
             except InputError:
                 check.crds = []
         result.releases[item.state.key] = check

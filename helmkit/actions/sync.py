@@ -50,7 +50,7 @@ from helmkit.actions.gatesync import finish as finish_gates
 from helmkit.actions.livecheck import LiveChecks, check_live
 from helmkit.actions.livestate import Assessment, AssessOptions, SecretValues, assess
 from helmkit.actions.lock_env import EnvironmentLock
-from helmkit.actions.sync_steps import apply_crds_step, failed_step
+from helmkit.actions.sync_steps import apply_crds_step, create_crds_step, failed_step
 from helmkit.actions.unreachable import report_unreachable
 from helmkit.actions.verdicts import keep_after_sync
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, values_yaml
@@ -174,7 +174,8 @@ def build_sync_plan(ctx: Context, assessment: Assessment, options: SyncOptions,
         options=PlanOptions(helm=helm, helm_major=helm.version().major, kubeconfig=ctx.kubeconfig,
                             prune=options.prune, recover=options.recover, adopt=options.adopt,
                             chart_paths=assessment.chart_paths,
-                            crds=checks.crds_to_apply() if checks is not None else {},
+                            crds=checks.chart_crds("CreateReplace") if checks is not None else {},
+                            create_crds=checks.chart_crds("Create") if checks is not None else {},
                             client_side=frozenset(
                                 item.state.key for item in assessment.releases if item.deployed is not None
                                 and item.deployed.status != "uninstalled" and item.deployed.apply_method != "ssa")),
@@ -232,6 +233,10 @@ class _StepRunner:
     def __call__(self, step: Step) -> StepOutcome:
         if step.kind is StepKind.CRDS:
             return apply_crds_step(self.ctx, step, self.contexts[step.cluster])
+        if step.kind is StepKind.INSTALL and step.crds:
+            created = create_crds_step(self.ctx, step, self.contexts[step.cluster])
+            if not created.ok:
+                return created
         instance = step.instance
         timeout = _seconds(instance.timeout) if instance is not None else None
         what = f"helm {step.kind.value} {step.release} on {step.cluster}"

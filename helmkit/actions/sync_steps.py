@@ -1,4 +1,4 @@
-"""What a failed ``helmkit sync`` step left behind, and the ``crds`` step.
+"""What a failed ``helmkit sync`` step left behind, and the steps that apply or create chart CRDs.
 
 
 A failed helm step is judged from the release's **history**, read from the cluster right after
@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from helmkit.actions.crds import apply_crds
+from helmkit.actions.crds import apply_crds, create_crds
 from helmkit.adapters.helmerrors import error_lines
 from helmkit.adapters.helmstorage import RELEASE_LABEL_SELECTOR, HelmRelease, RecordError, decode_storage_object
 from helmkit.adapters.kube import KubeClient
@@ -138,3 +138,13 @@ def apply_crds_step(ctx: Context, step: Step, context: str) -> StepOutcome:
         text = ctx.masker.mask(exc.render().removeprefix("error: "))
         return StepOutcome(False, text, reason=f"applying the chart's CRDs failed: {text.splitlines()[0]}")
     return StepOutcome(True, f"applied {applied} CRD(s)")
+
+
+def create_crds_step(ctx: Context, step: Step, context: str) -> StepOutcome:
+    """Before an install (policy Create): create the chart's absent CRDs, as helm would, and wait for them."""
+    try:
+        created = create_crds(ctx, context, step.crds)
+    except HelmkitError as exc:
+        text = ctx.masker.mask(exc.render().removeprefix("error: "))
+        return StepOutcome(False, text, reason=f"creating the chart's CRDs failed: {text.splitlines()[0]}")
+    return StepOutcome(True, f"created {created} CRD(s)")

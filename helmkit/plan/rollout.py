@@ -14,7 +14,9 @@ What each status becomes:
   which restores the live objects to the release (git is the desired state).
 - A release whose ``crds`` policy is ``CreateReplace`` and whose chart has ``crds/``: its
   install, upgrade or repair is preceded by a ``crds`` step (server-side apply of the chart's
-  CRDs, never a delete); ``Skip`` adds helm's ``--skip-crds``.
+  CRDs, never a delete); ``Skip`` adds helm's ``--skip-crds``. Under ``Create`` (helm's
+  behaviour) an install creates the chart's absent CRDs itself before helm runs, and helm gets
+  ``--skip-crds`` (:mod:`helmkit.actions.crds`); an upgrade leaves them alone, as helm does.
 - FAILED -> ``upgrade``. Helm upgrades from a failed revision by itself, and the new attempt
   is covered by ``--atomic``/``--rollback-on-failure``; rolling back first would add a second
   mutation nobody asked for, and would fail anyway when the failed revision was the first.
@@ -35,7 +37,7 @@ from __future__ import annotations
 import enum
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,8 @@ class Step:
     release: str = ""
     namespace: str = ""
     instance: DesiredRelease | None = field(default=None, compare=False, repr=False)
-    crds: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # CRDS: what it applies
+    crds: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # CRDS: what it applies;
+    # INSTALL: the chart's CRDs it creates before helm runs (helm's --skip-crds)
 
     @property
     def id(self) -> str:
@@ -126,6 +129,8 @@ class PlanOptions:
     adopt: bool = False
     chart_paths: Mapping[str, Path] = field(default_factory=dict)  # release key -> chart dir or .tgz
     crds: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # key -> CRDs to apply first
+    create_crds: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # key -> CRDs an
+    # install creates first (policy Create; helm gets --skip-crds)
     client_side: frozenset[str] = frozenset()  # keys whose record helm applied client-side: no --force-conflicts
 
 
@@ -324,17 +329,21 @@ class _StepBuilder:
         if chart is None:
             return [self.blocked(state, f"chart {instance.chart.display} is not available locally",
                                  "run `helmkit lock`, then render again")]
+        create = tuple(self.options.create_crds.get(state.key, ())) if (
+            kind is StepKind.INSTALL and instance.crds == "Create") else ()
         request = UpgradeRequest(
             release=instance.name, chart=chart, namespace=instance.namespace, target=target,
             values_files=(Path(VALUES_FILE),), wait=instance.wait, timeout=instance.timeout,
             atomic=instance.atomic, create_namespace=instance.create_namespace, history_max=instance.history_max,
-            skip_crds=instance.crds == "Skip", force_conflicts=state.key not in self.options.client_side,
+            skip_crds=instance.crds == "Skip" or bool(create),
+            force_conflicts=state.key not in self.options.client_side,
         )
         argv = self.options.helm.upgrade_install_argv(request, self.options.helm_major)
         argv += Marker(state.env, state.cluster).helm_argv()
         crds = tuple(self.options.crds.get(state.key, ()))
         if not crds:
-            return [_step(state, kind, argv, reason)]
+            step = _step(state, kind, argv, reason)
+            return [replace(step, crds=create) if create else step]
         names = ", ".join(str((crd.get("metadata") or {}).get("name", "")) for crd in crds)
         apply = Step(StepKind.CRDS, state.key, state.cluster, [], [],
                      f"server-side apply of the chart's CRDs (crds: CreateReplace, field manager helmkit, force): "
@@ -363,6 +372,9 @@ def _step_lines(step: Step) -> list[str]:
     lines = [f"      {step.kind.value:<9} {step.release} (namespace {step.namespace}): {step.reason}"]
     if step.needs:
         lines.append("        needs: " + ", ".join(_need_name(need) for need in step.needs))
+    if step.kind is StepKind.INSTALL and step.crds:
+        lines.append("        creates the chart's CRDs first (crds: Create), those absent: "
+                     + ", ".join(str((crd.get("metadata") or {}).get("name", "")) for crd in step.crds))
     if step.argv:
         lines.append("        $ " + shlex.join(step.argv))
     return lines

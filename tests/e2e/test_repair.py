@@ -245,6 +245,28 @@ def test_crd_policy_create_replace_applies_a_changed_crd_and_create_leaves_it(sh
     assert crd_properties(shop, "widgets") == {"size", "colour"}
 
 
+def test_crd_policy_create_an_install_creates_the_absent_crds_and_leaves_a_present_one(shop: Fleet) -> None:
+    write_chart(shop.root / "charts" / "tools", "tools", "1.0.0", crds={
+        "hammers.yaml": crd("hammers", "Hammer", extra=False), "saws.yaml": crd("saws", "Saw", extra=False)})
+    (shop.root / "releases" / "tools.yaml").write_text(yaml.safe_dump({
+        "chart": {"path": "charts/tools"}, "namespace": "tools", "values": {"password": "x"}}))
+    present = shop.root / "saws.yaml"
+    present.write_text(crd("saws", "Saw", extra=True))
+    kubectl(shop, "create", "-f", str(present))
+    planned = shop.run(sync, SyncOptions(env="prod", dry_run=True))
+    assert ("creates the chart's CRDs first (crds: Create), those absent: hammers.example.com, saws.example.com"
+            in planned.out), planned.out
+    assert "upgrade --install tools" in planned.out and "--skip-crds" in planned.out.split("install tools")[1]
+
+    synced = shop.run(sync, SyncOptions(env="prod", yes=True))
+    assert synced.code == 0, synced.out + synced.err
+    assert crd_properties(shop, "hammers") == {"size"}
+    assert crd_properties(shop, "saws") == {"size", "colour"}  # there before the install: left as it is, as helm does
+    made = json.loads(kubectl(shop, "get", "crd", "hammers.example.com", "-o", "json", "--show-managed-fields").stdout)
+    assert {m["manager"] for m in made["metadata"]["managedFields"]} == {"helmkit"}
+    assert shop.run(diff, DiffOptions(env="prod", detailed_exitcode=True)).code == 0
+
+
 def test_a_helm_error_reason_shows_helms_own_error_line(shop: Fleet) -> None:
     assert shop.run(sync, SyncOptions(env="prod", yes=True)).code == 0
     shop.clusters.faults("c1").fail("PATCH", r"/namespaces/shop/configmaps", status=422, count=1)

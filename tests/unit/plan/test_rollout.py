@@ -283,6 +283,21 @@ def test_create_replace_puts_a_crds_step_before_the_helm_step_and_skip_passes_sk
     assert plan.counts()[StepKind.REPAIR] == 1 and "1 repair" in text.splitlines()[0]
 
 
+def test_under_create_an_install_creates_the_chart_crds_itself_and_an_upgrade_leaves_them() -> None:
+    states = [state(EU, "web", Status.NOT_INSTALLED), state(EU, "ingress", Status.OUT_OF_SYNC)]
+    wanted = {"prod/prod-eu/web": [CRD], "prod/prod-eu/ingress": [CRD]}
+    plan = build_plan(states, clusters=CLUSTERS, needs_levels=LEVELS,
+                      options=PlanOptions(helm=HELM, helm_major=4, create_crds=wanted))
+    steps = by_id(plan)
+    install, upgrade = steps["prod/prod-eu/web"], steps["prod/prod-eu/ingress"]
+    assert install.kind is StepKind.INSTALL and install.crds == (CRD,) and "--skip-crds" in install.argv
+    assert upgrade.kind is StepKind.UPGRADE and upgrade.crds == () and "--skip-crds" not in upgrade.argv
+    assert "prod/prod-eu/web#crds" not in steps  # one step: the CRDs are created by the install step
+    assert "creates the chart's CRDs first (crds: Create), those absent: widgets.example.com" in plan.render_text()
+    plain = by_id(plan_for(states[:1], major=4))["prod/prod-eu/web"]  # nothing to create: helm installs crds/
+    assert plain.crds == () and "--skip-crds" not in plain.argv
+
+
 def test_helm4_forces_conflicts_except_for_a_release_applied_client_side() -> None:
     states = [state(EU, "web", Status.LIVE_DRIFT), state(EU, "ingress", Status.OUT_OF_SYNC)]
     options = PlanOptions(helm=HELM, helm_major=4, client_side=frozenset({"prod/prod-eu/ingress"}))
