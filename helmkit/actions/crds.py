@@ -26,6 +26,7 @@ request per CRD.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -109,35 +110,60 @@ def apply_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]]) ->
 
 
 def create_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]], *,
-                timeout: float = ESTABLISH_TIMEOUT) -> int:
+                encoded: dict[int, bytes] | None = None, timeout: float = ESTABLISH_TIMEOUT) -> int:
     """Create each CRD that does not exist (one left as it is when it does), then wait until the
-    API server serves every created one; return how many were created."""
+    API server serves every created one; return how many were created. ``encoded``: a run's memo of
+    each body's JSON (the same CRDs go to many clusters)."""
     if not crds:
         return 0
+    memo = {} if encoded is None else encoded
     config = load_cluster_config(context, ctx.runner, kubeconfig=ctx.kubeconfig, files=ctx.kubeconfigs)
-    created: list[str] = []
+    created: list[Mapping[str, Any]] = []
     with KubeClient(config, timeout=30.0, retries=2) as client:
         for body in crds:
+            payload = memo.get(id(body))
+            if payload is None:
+                payload = memo[id(body)] = json.dumps(apply_body(body)).encode()
             try:
-                client.create(apply_body(body), field_manager=FIELD_MANAGER)
+                client.create(body, field_manager=FIELD_MANAGER, encoded=payload)
             except KubeApiError as exc:
                 if exc.status != 409:  # AlreadyExists: helm leaves an existing CRD alone, and so do we
                     raise
                 continue
-            created.append(str((body.get("metadata") or {}).get("name", "")))
+            created.append(body)
         deadline = time.monotonic() + timeout
-        waiting = list(created)
-        while waiting:
-            waiting = [name for name in waiting if not _established(client.get(CRD_API_VERSION, CRD_KIND, name))]
-            if waiting and time.monotonic() > deadline:
-                raise ClusterError(f"CRD {waiting[0]} was created but is not established after {timeout:.0f} s",
+        while waiting := _not_served(client, created):
+            if time.monotonic() > deadline:
+                raise ClusterError(f"CRD {waiting[0]} was created but is not served after {timeout:.0f} s",
                                    hint="check the CRD's status conditions (`kubectl describe crd`)")
-            if waiting:
-                time.sleep(ESTABLISH_POLL)
+            time.sleep(ESTABLISH_POLL)
     return len(created)
 
 
-def _established(live: Mapping[str, Any] | None) -> bool:
-    conditions = ((live or {}).get("status") or {}).get("conditions") or []
-    return any(isinstance(c, Mapping) and c.get("type") == "Established" and c.get("status") == "True"
-               for c in conditions)
+def _not_served(client: KubeClient, crds: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of ``crds`` whose resources discovery does not list yet, for every served version (what
+    helm needs of an established CRD: one small discovery read per group-version, not the CRD itself)."""
+    served: dict[str, set[str]] = {}
+    waiting: list[str] = []
+    for body in crds:
+        spec = body.get("spec") or {}
+        plural = str((spec.get("names") or {}).get("plural", ""))
+        for version in [str(v.get("name")) for v in spec.get("versions") or () if isinstance(v, Mapping)
+                        and v.get("served")]:
+            path = f"/apis/{spec.get('group', '')}/{version}"
+            if path not in served:
+                served[path] = _plurals(client, path)
+            if plural not in served[path]:
+                waiting.append(str((body.get("metadata") or {}).get("name", "")))
+                break
+    return waiting
+
+
+def _plurals(client: KubeClient, path: str) -> set[str]:
+    try:
+        doc = client.discovery(path)
+    except KubeApiError as exc:
+        if exc.status == 404:  # the group-version is not served yet
+            return set()
+        raise
+    return {str(r.get("name", "")) for r in doc.get("resources") or () if isinstance(r, Mapping)}

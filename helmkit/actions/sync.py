@@ -229,12 +229,13 @@ class _StepRunner:
     secrets: dict[str, SecretValues]
     revisions: dict[str, int | None]  # release key -> Helm revision before this sync
     contexts: dict[str, str] = field(default_factory=dict)  # cluster name -> kube context
+    crd_payloads: dict[int, bytes] = field(default_factory=dict)  # each chart CRD's JSON, encoded once a run
 
     def __call__(self, step: Step) -> StepOutcome:
         if step.kind is StepKind.CRDS:
             return apply_crds_step(self.ctx, step, self.contexts[step.cluster])
         if step.kind is StepKind.INSTALL and step.crds:
-            created = create_crds_step(self.ctx, step, self.contexts[step.cluster])
+            created = create_crds_step(self.ctx, step, self.contexts[step.cluster], self.crd_payloads)
             if not created.ok:
                 return created
         instance = step.instance

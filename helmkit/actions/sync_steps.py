@@ -140,10 +140,10 @@ def apply_crds_step(ctx: Context, step: Step, context: str) -> StepOutcome:
     return StepOutcome(True, f"applied {applied} CRD(s)")
 
 
-def create_crds_step(ctx: Context, step: Step, context: str) -> StepOutcome:
+def create_crds_step(ctx: Context, step: Step, context: str, encoded: dict[int, bytes]) -> StepOutcome:
     """Before an install (policy Create): create the chart's absent CRDs, as helm would, and wait for them."""
     try:
-        created = create_crds(ctx, context, step.crds)
+        created = create_crds(ctx, context, step.crds, encoded=encoded)
     except HelmkitError as exc:
         text = ctx.masker.mask(exc.render().removeprefix("error: "))
         return StepOutcome(False, text, reason=f"creating the chart's CRDs failed: {text.splitlines()[0]}")

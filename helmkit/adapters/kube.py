@@ -162,9 +162,12 @@ class KubeClient:
                 return
             query["continue"] = token
 
-    def create(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit") -> dict[str, Any]:
+    def create(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit",
+               encoded: bytes | None = None) -> dict[str, Any]:
+        """POST ``obj``; ``encoded``: its JSON already encoded (the same object sent to many clusters)."""
         res, namespace, _ = self._target(obj)
-        return self._json("POST", res.path(namespace), query={"fieldManager": field_manager}, body=obj)
+        return self._json("POST", res.path(namespace), query={"fieldManager": field_manager},
+                          body=obj if encoded is None else encoded)
 
     def replace(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit") -> dict[str, Any]:
         res, namespace, name = self._target(obj)
@@ -268,7 +271,7 @@ class KubeClient:
         url = self._connections.prefix + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        payload = None if body is None else json.dumps(body).encode()
+        payload = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         attempt = 0
         renewed = False
         while True:

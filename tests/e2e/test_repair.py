@@ -258,8 +258,13 @@ def test_crd_policy_create_an_install_creates_the_absent_crds_and_leaves_a_prese
             in planned.out), planned.out
     assert "upgrade --install tools" in planned.out and "--skip-crds" in planned.out.split("install tools")[1]
 
+    since = max(r.seq for r in shop.clusters.requests("c1"))
+    shop.clusters.faults("c1").fail("GET", r"^/apis/example.com/v1$", status=404, count=2)  # not served yet
     synced = shop.run(sync, SyncOptions(env="prod", yes=True))
     assert synced.code == 0, synced.out + synced.err
+    polls = [r.status for r in shop.clusters.requests("c1", since)
+             if r.path == "/apis/example.com/v1" and r.user_agent == "helmkit"]
+    assert polls[:3] == [404, 404, 200], polls  # helm started once the created CRDs were served
     assert crd_properties(shop, "hammers") == {"size"}
     assert crd_properties(shop, "saws") == {"size", "colour"}  # there before the install: left as it is, as helm does
     made = json.loads(kubectl(shop, "get", "crd", "hammers.example.com", "-o", "json", "--show-managed-fields").stdout)
