@@ -306,9 +306,11 @@ class KubeClient:
         authorization = creds.authorization()
         if authorization:
             headers["Authorization"] = authorization
-        # A write goes on a fresh connection: a pooled one may have been closed by the server, and a
-        # write that failed on it could not be retried safely.
-        conn = self._connections.acquire(creds, fresh=method != "GET")
+        # A write may go on a pooled connection too: the pool hands out only those the server has not
+        # closed, so a write is not sent into a dead one (which could not be retried safely). A new
+        # TLS handshake per write cost the lock's renewals and a chart's CRD creations more than the
+        # requests themselves.
+        conn = self._connections.acquire(creds)
         with self._lock:
             self.calls += 1
         try:

@@ -2,12 +2,14 @@
 
 :class:`ConnectionPool` opens HTTP or HTTPS connections to the server of a
 :class:`~helmkit.adapters.kubeconfig.ClusterConfig` and keeps up to :data:`MAX_POOL` idle ones for
-reuse (thread-safe). TLS trusts only the cluster's CA when the kubeconfig names one, checks the
-certificate against ``tls-server-name`` when set, and presents the client certificate of the
-current :class:`~helmkit.adapters.execcredential.Credentials`; when an exec plugin issues a new
-certificate, the TLS context and the idle connections are dropped. When the cluster has a proxy
-(:mod:`helmkit.adapters.proxy`: ``proxy-url``, else ``HTTPS_PROXY``/``NO_PROXY``), every connection
-of the pool goes through it (:mod:`helmkit.adapters.proxyconn`).
+reuse (thread-safe), each checked before it is used again (a server may close an idle connection:
+then nothing of a request is ever sent on it). TLS trusts only the cluster's CA when the kubeconfig
+names one, checks the certificate against ``tls-server-name`` when set, and presents the client
+certificate of the current :class:`~helmkit.adapters.execcredential.Credentials`; when an exec
+plugin issues a new certificate, the TLS context and the idle connections are dropped. When the
+cluster has a proxy (:mod:`helmkit.adapters.proxy`: ``proxy-url``, else
+``HTTPS_PROXY``/``NO_PROXY``), every connection of the pool goes through it
+(:mod:`helmkit.adapters.proxyconn`).
 
 A connection that cannot be opened raises :class:`ConnectFailed` (the request never reached the
 server, so even a write may be retried); a failed TLS handshake or an unusable CA or client
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import select
 import socket
 import ssl
 import threading
@@ -35,6 +38,21 @@ from helmkit.adapters.proxyconn import (
 from helmkit.errors import ClusterError
 
 MAX_POOL = 8
+
+
+def _still_open(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection can carry a request: nothing is readable on it (a server that
+    closed it has left an end-of-file or a TLS close alert there), as Go's transport checks."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 class ConnectFailed(Exception):
@@ -57,16 +75,19 @@ class ConnectionPool:
         self._ssl: ssl.SSLContext | None = None
         self._ssl_creds: tuple[bytes | None, bytes | None] = (None, None)
 
-    def acquire(self, creds: Credentials, *, fresh: bool = False) -> http.client.HTTPConnection:
-        """An idle connection, or a new one (always new when ``fresh``)."""
+    def acquire(self, creds: Credentials) -> http.client.HTTPConnection:
+        """An idle connection the server has not closed, or a new one."""
         with self._lock:
             if self.scheme == "https" and (creds.client_cert_pem, creds.client_key_pem) != self._ssl_creds:
                 self._ssl = None  # the exec plugin issued a new certificate
                 stale, self._idle = self._idle, []
                 for old in stale:
                     old.close()
-            if self._idle and not fresh:
-                return self._idle.pop()
+            while self._idle:
+                idle = self._idle.pop()
+                if _still_open(idle):
+                    return idle
+                idle.close()
             if self.scheme == "https" and self._ssl is None:
                 self._ssl = self._ssl_context(creds)
                 self._ssl_creds = (creds.client_cert_pem, creds.client_key_pem)

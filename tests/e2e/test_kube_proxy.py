@@ -102,7 +102,7 @@ def test_every_request_of_the_reader_goes_through_the_env_proxy(cluster: E2EClus
         assert [d["metadata"]["name"] for d in client.list("apps/v1", "Deployment", "via-proxy")] == []
         assert client.delete("v1", "ConfigMap", "cm", "via-proxy")
         assert client.discovery("/apis")["kind"] == "APIGroupList"
-    assert proxy.tunnels(target) >= 4  # each write opens a connection of its own, reads share pooled ones
+    assert proxy.tunnels(target) >= 4  # four threads reading at once: a connection each, pooled after
 
 
 @pytest.fixture
@@ -268,7 +268,7 @@ def test_a_plain_http_server_is_reached_through_http_proxy_with_absolute_urls(tm
             with reader(path, "plain", env) as client:
                 client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plain-ns"}})
                 assert client.get("v1", "Namespace", "plain-ns") is not None
-            assert open_proxy.tunnels(target) >= 2
+            assert open_proxy.tunnels(target) >= 1  # kube.proxied.test resolves only through the proxy
         with http_proxy(tmp_path / "guarded", basic_auth=f"{PROXY_USER}:{PROXY_PASSWORD}") as guarded:
             with reader(path, "plain", {"HTTP_PROXY": guarded.url()}) as client, \
                     pytest.raises(ClusterError) as failed:

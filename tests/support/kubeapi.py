@@ -1,6 +1,7 @@
 """A minimal Kubernetes API server on 127.0.0.1 for the KubeClient tests: faults the sandbox cannot
 produce on demand in a unit test (a 503 on the nth request, a connection dropped mid-response, a
-hanging response, a rejected client certificate), plain HTTP or TLS with a test PKI.
+hanging response, a rejected client certificate, a kept-alive connection closed after its answer),
+plain HTTP or TLS with a test PKI.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ApiState:
     requests: list[tuple[str, str]] = field(default_factory=list)
     accepts: list[str] = field(default_factory=list)  # the Accept header of each request (it ignores them)
     token: str | None = TOKEN
+    connections: int = 0  # connections accepted
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -46,6 +48,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.state.lock:
+            self.state.connections += 1
 
     def do_GET(self) -> None:
         self.handle_any("GET")
@@ -77,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault[0] == "hang":
             time.sleep(fault[1])
+        if fault[0] == "close-after":  # answer, then close the connection as an idle timeout would
+            self.close_connection = True
         if fault[0] == "status":
             self.reply(fault[1], {"kind": "Status", "message": "injected"}, {"Retry-After": "0"})
             return

@@ -175,6 +175,20 @@ def test_thread_safe_and_connections_reused(server: Server) -> None:
     kube.close()
 
 
+def test_writes_reuse_a_connection_but_never_one_the_server_closed(server: Server) -> None:
+    kube = client(server.url)
+    kube.create(cm("a"))
+    kube.replace({**cm("a"), "data": {"x": "1"}})
+    kube.create(cm("b"))
+    assert server.state.connections == 1  # writes as well as reads: one TLS handshake, not one per write
+    server.state.faults.append(("close-after", None))
+    assert kube.get("v1", "ConfigMap", "a", "default") is not None  # answered; then the server closes it
+    time.sleep(0.2)
+    kube.create(cm("c"))  # on a new connection: a write sent into the closed one could not be retried
+    assert server.state.connections == 2 and kube.get("v1", "ConfigMap", "c", "default") is not None
+    kube.close()
+
+
 def test_tls_with_ca_and_client_certificate(pki: Pki) -> None:
     for srv in tls_server(pki, require_client_cert=True):
         srv.state.token = None
