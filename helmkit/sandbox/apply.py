@@ -12,10 +12,10 @@ managers), as on a real server. Lists without a merge key are atomic: one leaf.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
+from helmkit.sandbox.jsoncodec import json_copy
 from helmkit.sandbox.patching import ListRule, Struct, list_rules_for
 
 Path = tuple[str, ...]
@@ -270,11 +270,11 @@ def _merge(live: Any, applied: Any, rule: Struct | ListRule | None) -> Any:
                 key = _item_key(item, rule)
                 index = next((i for i, old in enumerate(result_list) if _matches(old, key)), None)
                 if index is None:
-                    result_list.append(copy.deepcopy(item))
+                    result_list.append(json_copy(item))
                 else:
                     result_list[index] = _merge(result_list[index], item, rule.item)
             return result_list
-    return copy.deepcopy(applied)
+    return json_copy(applied)
 
 
 def _prune_empty(obj: dict[str, Any], path: Path, owned: set[Path]) -> None:
@@ -294,7 +294,7 @@ def server_side_apply(
     """The object after ``manager`` applies ``applied`` (an apply-patch body) to ``live`` (None: create)."""
     api_version = str(applied.get("apiVersion", ""))
     rules = list_rules_for(api_version, str(applied.get("kind", "")))
-    body = {k: v for k, v in copy.deepcopy(applied).items() if k != "status"}
+    body = {k: v for k, v in json_copy(applied).items() if k != "status"}
     if isinstance(body.get("metadata"), dict):
         body["metadata"] = {k: v for k, v in body["metadata"].items() if k not in _IGNORED_META - {"name", "namespace"}}
     applied_paths = field_set(body, rules)
@@ -323,7 +323,7 @@ def server_side_apply(
     if conflicts:
         raise ApplyConflict(conflicts, api_version=api_version)
 
-    result = _merge(copy.deepcopy(live), body, rules)
+    result = _merge(json_copy(live), body, rules)
     if not isinstance(result, dict):  # pragma: no cover - both sides are maps
         raise TypeError("apply produced a non-object")
     others = set().union(*(paths for i, paths in enumerate(sets) if i != mine))
@@ -366,7 +366,7 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     The manager gets the fields it set or changed, taken away from every other manager. A write
     that changes ``metadata.managedFields`` itself is honoured as sent (an empty list clears them).
     """
-    result = copy.deepcopy(new)
+    result = json_copy(new)
     sent = (result.get("metadata") or {}).get("managedFields")
     if old is not None and sent is not None and sent != (old.get("metadata") or {}).get("managedFields"):
         if not sent:

@@ -8,7 +8,6 @@ holding a :class:`~helmkit.sandbox.store.Watcher` that the server streams.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from helmkit.sandbox import admission
 from helmkit.sandbox.apply import ApplyConflict, record_update, server_side_apply
 from helmkit.sandbox.catalog import ResourceType
+from helmkit.sandbox.jsoncodec import json_copy
 from helmkit.sandbox.negotiate import must_fit, negotiate, partial_list, partial_object
 from helmkit.sandbox.patching import PatchError, json_patch, merge_patch, strategic_merge_patch, supports_strategic
 from helmkit.sandbox.selectors import matcher
@@ -230,7 +230,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
             if live is None and req.rtype.namespaced:
                 _namespace_must_exist(cluster, req, applied["metadata"]["namespace"])
             try:
-                result = server_side_apply(copy.deepcopy(live) if live else None, applied, manager=req.manager,
+                result = server_side_apply(json_copy(live) if live else None, applied, manager=req.manager,
                                            force=req.query.get("force") in ("true", "1"), now=now_rfc3339())
             except ApplyConflict as exc:
                 raise ApiError(409, exc.message, reason="Conflict",
@@ -255,7 +255,7 @@ def patch(cluster: ClusterState, req: ResourceRequest) -> Reply:
                 raise
         if live is None:
             raise not_found(req.rtype.plural, req.name or "", req.rtype.group)
-        base = _scale_of(req, live) if req.subresource == "scale" else copy.deepcopy(live)
+        base = _scale_of(req, live) if req.subresource == "scale" else json_copy(live)
         try:
             if media == "application/json-patch+json":
                 if not isinstance(patch_body, list):
@@ -304,7 +304,7 @@ def _store_update(cluster: ClusterState, req: ResourceRequest, live: Obj, new: O
 def _merge_subresource(req: ResourceRequest, live: Obj, body: Obj) -> Obj:
     """The object to store: a status write changes only status; other writes keep the live status."""
     if req.subresource == "status":
-        new = copy.deepcopy(live)
+        new = json_copy(live)
         if "status" in body:
             new["status"] = body["status"]
         else:
@@ -336,7 +336,7 @@ def _scale_of(req: ResourceRequest, obj: Obj) -> Obj:
 
 
 def _scale_merge(live: Obj, body: Obj) -> Obj:
-    new = copy.deepcopy(live)
+    new = json_copy(live)
     new.setdefault("spec", {})["replicas"] = (body.get("spec") or {}).get("replicas", 0)
     rv = (body.get("metadata") or {}).get("resourceVersion")
     if rv:
@@ -367,7 +367,7 @@ def delete(cluster: ClusterState, req: ResourceRequest) -> Reply:
         dry_run="All" in (options.get("dryRun") or ()), orphan=options.get("propagationPolicy") == "Orphan",
         what=req.ident)
     if req.rtype.kind in ("Namespace",):
-        gone = copy.deepcopy(removed)
+        gone = json_copy(removed)
         gone.setdefault("status", {})["phase"] = "Terminating"
         return Reply(200, gone)
     return Reply(200, success_status({"name": req.name, "group": req.rtype.group, "kind": req.rtype.plural,

@@ -9,7 +9,6 @@ JSON, written with their headers in a single send, on sockets with Nagle's algor
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import select
 import socket
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from helmkit.sandbox import discovery, openapi, resources, watch
+from helmkit.sandbox import discovery, jsoncodec, openapi, resources, watch
 from helmkit.sandbox.cluster import ClusterState
 from helmkit.sandbox.resources import Reply, ResourceRequest
 from helmkit.sandbox.status import ApiError
@@ -105,7 +104,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.wfile.write(head.encode() + b"\r\n" + (b"" if self.command == "HEAD" else body))
 
     def _send_json(self, code: int, obj: Any, content_type: str = "application/json") -> None:
-        self._send(code, json.dumps(obj, separators=(",", ":")).encode(), content_type)
+        self._send(code, jsoncodec.dumps(obj), content_type)
 
     def _send_error(self, error: ApiError) -> int:
         self._send_json(error.code, error.status)

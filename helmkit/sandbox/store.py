@@ -9,7 +9,6 @@ times inside ``managedFields``) keeps the old object and its resourceVersion.
 
 from __future__ import annotations
 
-import copy
 import queue
 import threading
 import uuid
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from helmkit.sandbox.jsoncodec import json_copy
 from helmkit.sandbox.selectors import Matcher
 from helmkit.sandbox.status import ApiError, conflict
 
@@ -290,4 +290,4 @@ class Store:
 
 
 def deep_copy(obj: Obj) -> Obj:
-    return copy.deepcopy(obj)
+    return json_copy(obj)

@@ -8,13 +8,13 @@ server stops.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from helmkit.sandbox.jsoncodec import dumps
 from helmkit.sandbox.store import Obj, Store, Watcher
 
 POLL = 0.5
@@ -35,7 +35,7 @@ def stream(store: Store, watcher: Watcher, options: dict[str, Any], write: Calla
     kind, api_version = options.get("kind", ""), options.get("api_version", "")
 
     def send(event_type: str, obj: Obj) -> None:
-        write(json.dumps({"type": event_type, "object": obj}, separators=(",", ":")).encode() + b"\n")
+        write(dumps({"type": event_type, "object": obj}) + b"\n")
 
     try:
         if options.get("initial_events_end"):
