@@ -17,12 +17,13 @@ import threading
 import time
 import traceback
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from helmkit.sandbox import discovery, jsoncodec, openapi, resources, watch
 from helmkit.sandbox.cluster import ClusterState
+from helmkit.sandbox.httpreq import FastRequestParsing
 from helmkit.sandbox.resources import Reply, ResourceRequest
 from helmkit.sandbox.status import ApiError
 
@@ -56,7 +57,7 @@ def _shutdown(httpd: _HTTPServer, host: str, port: int) -> None:
         stopper.join(0.02)
 
 
-class ApiHandler(BaseHTTPRequestHandler):
+class ApiHandler(FastRequestParsing):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 

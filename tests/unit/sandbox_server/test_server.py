@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import ssl
 import threading
 import time
 from urllib.parse import urlsplit
 
 from helmkit.sandbox import Sandbox
+from helmkit.sandbox.certificates import Identity
 from helmkit.sandbox.protobuf import encode
 from tests.unit.sandbox_server.conftest import Api, configmap
 
@@ -252,3 +254,27 @@ def test_invalid_objects_are_422_or_400(api: Api) -> None:
     assert other_namespace.status == 400
     bad_label = api.post(CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y", "labels": {"a": 1}}})
     assert bad_label.status == 422
+
+
+def test_request_headers_are_read_case_insensitively_and_malformed_requests_get_an_http_error(
+        api: Api, sandbox: Sandbox, identity: Identity) -> None:
+    parts = urlsplit(sandbox.url("one"))
+    context = ssl.create_default_context(cadata=identity.certificate_pem)
+
+    def raw(request: bytes) -> bytes:
+        with socket.create_connection((parts.hostname or "", parts.port or 0), timeout=10) as plain, \
+                context.wrap_socket(plain, server_hostname=parts.hostname) as tls:
+            tls.sendall(request)
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
+            return answer
+
+    token = sandbox.token("one")
+    ok = raw(f"GET /api/v1/namespaces HTTP/1.1\r\nhost: x\r\nAUTHORIZATION: Bearer {token}\r\n"
+             f"authorization: Bearer wrong\r\nconnection: Close\r\n\r\n".encode())
+    assert ok.startswith(b"HTTP/1.1 200 ") and b'"NamespaceList"' in ok  # the first Authorization, any case
+    many = "".join(f"X-{i}: {i}\r\n" for i in range(101))
+    assert raw(f"GET /version HTTP/1.1\r\n{many}\r\n".encode()).split(b"\r\n")[0] == b"HTTP/1.1 431 Too many headers"
+    assert b"Error code: 400" in raw(b"GET /version\r\n\r\n")  # no HTTP/1.x version: refused
+    assert api.get("/api/v1/namespaces").status == 200  # kept-alive requests go on as before
