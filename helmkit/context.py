@@ -18,6 +18,7 @@ from helmkit.output.console import Console
 
 if TYPE_CHECKING:  # the kubeconfig code loads only in runs that read one
     from helmkit.adapters.kubeconfig import KubeconfigFiles
+    from helmkit.adapters.kubeslim import SlimKubeconfigs
 
 
 @dataclass
@@ -36,10 +37,11 @@ class Context:
     allow_no_matching_release: bool = False  # a selector matching nothing is not an error
     cluster_filter: ClusterFilter = field(default_factory=ClusterFilter)  # --shard I/N, sync --wave
     _kubeconfigs: KubeconfigFiles | None = field(default=None, init=False, repr=False)
+    _slim: SlimKubeconfigs | None = field(default=None, init=False, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.runner = Runner(masker=self.masker)
+        self.runner = Runner(masker=self.masker, kubeconfig_for=self._one_context)
         self.console = Console(masker=self.masker, verbose=self.verbose)
         self.secret_stores = SecretStores(self.repo, lambda: self.runner)
 
@@ -52,6 +54,17 @@ class Context:
 
                 self._kubeconfigs = KubeconfigFiles()
             return self._kubeconfigs
+
+    def _one_context(self, context: str, explicit: str | None) -> bytes | None:
+        """The kubeconfig of ``context`` alone, for a helm process (:mod:`helmkit.adapters.kubeslim`)."""
+        files = self.kubeconfigs
+        with self._guard:
+            if self._slim is None:
+                from helmkit.adapters.kubeslim import SlimKubeconfigs
+
+                self._slim = SlimKubeconfigs(self.kubeconfig, files)
+            slim = self._slim
+        return slim(context, explicit)
 
     @property
     def state_dir(self) -> Path:

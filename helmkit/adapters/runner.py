@@ -4,7 +4,9 @@ Every helm, kubectl or git process goes through :class:`Runner.run`: argv is a l
 shell), each call has a timeout, the environment is explicit, and any error raised carries argv
 and stderr masked by the run's :class:`~helmkit.adapters.masking.Masker`. The runner counts the
 processes it started (benchmarks and tests read ``started``) and keeps the running ones so an
-interrupt can signal and await them.
+interrupt can signal and await them. A helm process given ``--kube-context`` reads the kubeconfig
+of that context alone when the run provides one (``kubeconfig_for``,
+:mod:`helmkit.adapters.kubeslim`), from a memory file that lives as long as the process.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import signal
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ class Runner:
     _running: set[subprocess.Popen[str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)  # terminate_all ran: nothing starts
+    kubeconfig_for: Callable[[str, str | None], bytes | None] | None = None  # (context, --kubeconfig) -> file
 
     def run(
         self,
@@ -69,6 +72,9 @@ class Runner:
                 raise ToolError(f"{what or Path(argv[0]).name} not started: helmkit is stopping",
                                 argv=self._masked_argv(argv))
             self.started[Path(argv[0]).name] += 1
+        fds: tuple[int, ...] = ()
+        if self.kubeconfig_for is not None and Path(argv[0]).name.startswith("helm") and "--kube-context" in argv:
+            argv, fds = self._one_context(argv, full_env)
         try:
             proc = subprocess.Popen(
                 argv,
@@ -78,14 +84,19 @@ class Runner:
                 text=True,
                 env=full_env,
                 cwd=cwd,
+                pass_fds=fds,
                 start_new_session=True,  # a terminal's Ctrl-C reaches helmkit only; we decide
             )
         except OSError as exc:
+            for fd in fds:
+                os.close(fd)
             raise ToolError(
                 f"cannot start {Path(argv[0]).name}: {exc.strerror}",
                 argv=self._masked_argv(argv),
                 hint="check the path of the binary (helmkit version shows which helm is used)",
             ) from None
+        for fd in fds:
+            os.close(fd)  # the child has its own
         with self._lock:
             self._running.add(proc)
             late = self._stopping.is_set()  # terminate_all ran while it started: it did not see this one
@@ -108,6 +119,24 @@ class Runner:
         if check and not result.ok:
             raise self.error(result, what)
         return result
+
+    def _one_context(self, argv: list[str], env: dict[str, str]) -> tuple[list[str], tuple[int, ...]]:
+        """``argv`` and ``env`` reading the kubeconfig of the ``--kube-context`` alone, from a memory file."""
+        at = argv.index("--kube-context")
+        given = argv[argv.index("--kubeconfig") + 1] if "--kubeconfig" in argv[:-1] else None
+        data = self.kubeconfig_for(argv[at + 1], given) if self.kubeconfig_for and at + 1 < len(argv) else None
+        memfd_create = getattr(os, "memfd_create", None)
+        if data is None or memfd_create is None:
+            return argv, ()
+        fd = memfd_create("helmkit-kubeconfig")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if given is not None:
+            cut = argv.index("--kubeconfig")
+            argv = argv[:cut] + argv[cut + 2:]
+        env["KUBECONFIG"] = f"/proc/self/fd/{fd}"
+        return argv, (fd,)
 
     def error(self, result: Result, what: str | None = None) -> ToolError:
         name = what or " ".join(Path(result.argv[0]).name.split()[:1] + result.argv[1:2])
