@@ -7,7 +7,8 @@ release chooses, as Flux's HelmRelease does:
     helm's behaviour: the chart's CRDs are created on the release's first install, those that
     exist are left as they are. helmkit creates them itself (:func:`create_crds`, then helm's
     ``--skip-crds``), as helm would: each absent CRD is created, then awaited until the API
-    server serves it (``Established``), before helm starts. A helm process that installs a large
+    server serves it (discovery lists its resource, what helm's rendering and mapping need of an
+    established CRD), before helm starts. A helm process that installs a large
     ``crds/`` folder itself parses it again on every cluster, and spends a quarter of a
     kube-prometheus-stack install on it. A CRD that changed in the chart is shown by ``diff`` as
     "not applied".

@@ -88,15 +88,14 @@ class Runner:
                 start_new_session=True,  # a terminal's Ctrl-C reaches helmkit only; we decide
             )
         except OSError as exc:
-            for fd in fds:
-                os.close(fd)
             raise ToolError(
                 f"cannot start {Path(argv[0]).name}: {exc.strerror}",
                 argv=self._masked_argv(argv),
                 hint="check the path of the binary (helmkit version shows which helm is used)",
             ) from None
-        for fd in fds:
-            os.close(fd)  # the child has its own
+        finally:
+            for fd in fds:
+                os.close(fd)  # the child has its own
         with self._lock:
             self._running.add(proc)
             late = self._stopping.is_set()  # terminate_all ran while it started: it did not see this one
