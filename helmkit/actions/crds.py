@@ -75,10 +75,15 @@ def only_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | No
     whatever they hold; helmkit creates only these)."""
     if not manifest:
         return True
+    if cache is not None and (manifest, namespace) in cache.only_crds:  # the same chart on many clusters
+        return cache.only_crds[(manifest, namespace)]
     documents = [d for d in split_documents(manifest) if d.from_crds_folder]
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
-    return not parsed.hooks and all(obj.is_crd and obj.body.get("apiVersion") == CRD_API_VERSION
-                                    for obj in parsed.objects.values())
+    found = not parsed.hooks and all(obj.is_crd and obj.body.get("apiVersion") == CRD_API_VERSION
+                                     for obj in parsed.objects.values())
+    if cache is not None:
+        cache.only_crds[(manifest, namespace)] = found
+    return found
 
 
 def from_crds_folder(obj: ManifestObject) -> bool:

@@ -190,6 +190,7 @@ class DocumentCache:
     objects: dict[tuple[str, bytes, str, tuple[tuple[str, str], ...]], ManifestObject | None] = field(
         default_factory=dict)
     crds: dict[tuple[str, str], tuple[ManifestObject, ...]] = field(default_factory=dict)  # by (manifest, namespace)
+    only_crds: dict[tuple[str, str], bool] = field(default_factory=dict)  # its crds/ hold v1 CRDs alone
 
     def read(self, document: Document, namespace: str, origin: str,
              extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
