@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from helmkit.actions.aftersync import AfterSync, KeepCluster
 from helmkit.actions.diff import build_report
 from helmkit.actions.gatesync import WaveGates, load_gate_policy
 from helmkit.actions.gatesync import finish as finish_gates
@@ -65,7 +66,7 @@ from helmkit.output.diff_view import DiffReport
 from helmkit.output.diff_view import render_text as render_diff
 from helmkit.output.gates_view import render_gate_plan, skip_warning
 from helmkit.output.progress import Progress, render_plan_summary, render_total_time
-from helmkit.plan.execute import AfterWave, Outcome, RunResult, StepOutcome, execute
+from helmkit.plan.execute import AfterWave, RunResult, StepOutcome, execute
 from helmkit.plan.rollout import ClusterPlan, Plan, PlanOptions, PlanProblem, Step, StepKind, Wave, build_plan
 from helmkit.plan.summary import summarize
 
@@ -144,13 +145,12 @@ def _sync_locked(ctx: Context, options: SyncOptions, *, not_locked: dict[str, Cl
     stop = threading.Event()
     gates = WaveGates(ctx, policy, assessment, stop, skip=options.skip_gates)
     started = time.monotonic()
-    result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates)
-    undone = {(step.cluster, step.release) for wave in gates.report.waves if wave.undo is not None
-              for step in wave.undo.steps}  # a gate rolled them back: what is deployed is not this sync's
-    keep_after_sync(ctx, assessment, [r.step.key for r in result.results if r.outcome in (
-        Outcome.DEPLOYED, Outcome.REPAIRED) and r.step.kind in (StepKind.INSTALL, StepKind.UPGRADE, StepKind.REPAIR)
-        and (r.step.cluster, r.step.release) not in undone],
-        {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()}, render=not stop.is_set())
+    crds = {key: [obj.body for obj in check.crds] for key, check in checks.releases.items()}
+
+    def keep(keys: list[str], render: bool) -> int:
+        return keep_after_sync(ctx, assessment, keys, crds, render=render)
+
+    result = _execute(ctx, plan, assessment, options, stop=stop, after_wave=gates, after_cluster=keep)
     summary = summarize(plan, result)
     total = render_total_time(time.monotonic() - started)
     ctx.console.print(summary.render_text(ctx.masker).rstrip("\n") + "\n\n" + total)
@@ -207,7 +207,8 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
 
 
 def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions, *, stop: threading.Event,
-             after_wave: AfterWave | None = None) -> RunResult:
+             after_wave: AfterWave | None = None, after_cluster: KeepCluster | None = None) -> RunResult:
+    """Run the plan; ``after_cluster`` gets each cluster's deployed releases once its steps have ended."""
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
     run_step = _StepRunner(ctx, assessment.helm, secrets, revisions, {c.name: c.context for c in assessment.clusters})
@@ -215,9 +216,12 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
     with _signals_stop(ctx, stop), Progress(
             ctx.console, live=ctx.console.interactive,
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15),
-            release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress:
-        return execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=progress.on_event,
-                       after_wave=after_wave, limit=max(concurrency, HELM_PER_CPU * (os.cpu_count() or 2)))
+            release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress, AfterSync(
+            plan.steps(), after_cluster or (lambda keys, render: None), stop, progress.on_event) as after:
+        result = execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=after.on_event,
+                         after_wave=after_wave, limit=max(concurrency, HELM_PER_CPU * (os.cpu_count() or 2)))
+        after.wait()
+    return result
 
 
 @dataclass
