@@ -12,13 +12,19 @@ peak RSS and helm processes (see :mod:`fleet_scale_bench`).
 Only local charts (``chart.path``) and releases without secret references are supported (the
 helmfile side would need them resolved). Run:
 ``.venv/bin/python benchmarks/repo_fleet_bench.py --repo DIR [--env prod] [--clusters 20] [--helm 3|4]
-[--skip-helmfile] [--one-wave] [--keep DIR]``.
+[--skip-helmfile] [--one-wave] [--keep DIR] [--sync-pairs N]``.
+
+``--sync-pairs N`` measures only the sync from scratch, N times: helmkit (cold cache) then helmfile,
+each on fresh sandbox clusters, one right after the other, with each pair's ratio and the median.
+The machine's speed drifts between runs; a ratio within a pair is steadier than one run's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +33,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet_scale_bench import HELMS, run_fleet
+from fleet_scale_bench import HEADER, HELMS, Bench, compile_bytecode, isolate_helm, run_fleet, sandbox_process
 from fleetgen import FleetInfo
 
 from helmkit.model.repository import load_repository
@@ -76,6 +82,33 @@ def prepare(repo: Path, env: str, clusters: int, dest: Path, *, one_wave: bool =
                      clusters=tuple((env, name) for name in names), releases=releases, instances=len(instances))
 
 
+def sync_pairs(info: FleetInfo, work: Path, env: str, args: argparse.Namespace) -> None:
+    """``--sync-pairs N``: helmkit's sync from scratch then helmfile's, N times, each on fresh clusters."""
+    isolate_helm(work)
+    compile_bytecode()
+    names = [name for _, name in info.clusters]
+    bench, conc = Bench(info, work, HELMS[args.helm], args.concurrency), str(args.concurrency)
+    print(f"{info.instances} release instances on {len(names)} sandbox clusters; helmkit with "
+          f"{HELMS[args.helm].parent.name}, helmfile 0.166.0 with helm 3.15.3; {os.cpu_count()} CPUs")
+    print(HEADER)
+    ratios: list[tuple[float, float]] = []
+    for n in range(1, args.sync_pairs + 1):
+        with sandbox_process(names, work / "kubeconfig") as (kubeconfig, bench.server):
+            os.environ["KUBECONFIG"] = str(kubeconfig)
+            bench.clear_cache()
+            mine = bench.helmkit(f"#{n} sync from scratch (cold cache)", "sync", "--env", env, "--yes",
+                                 "--concurrency", conc)
+        with sandbox_process(names, work / "kubeconfig") as (kubeconfig, bench.server):
+            os.environ["KUBECONFIG"] = str(kubeconfig)
+            theirs = bench.helmfile(f"#{n} helmfile sync from scratch", "sync", "--skip-deps", "--concurrency", conc)
+        bench.server = None
+        ratios.append((mine.wall / theirs.wall, mine.cpu / theirs.cpu))
+        print(f"  pair {n}: helmkit / helmfile = {ratios[-1][0]:.2f} wall, {ratios[-1][1]:.2f} CPU", flush=True)
+    print(f"\nmedian of {len(ratios)} pairs: {statistics.median(r[0] for r in ratios):.2f} wall, "
+          f"{statistics.median(r[1] for r in ratios):.2f} CPU (pairs, wall: "
+          f"{', '.join(f'{r[0]:.2f}' for r in ratios)})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, required=True, help="a helmkit repository with local charts")
@@ -86,12 +119,17 @@ def main() -> int:
     parser.add_argument("--skip-helmfile", action="store_true")
     parser.add_argument("--one-wave", action="store_true", help="every cluster in wave 0 (helmfile has no waves)")
     parser.add_argument("--keep", type=Path, help="work here and keep it (default: a temp folder)")
+    parser.add_argument("--sync-pairs", type=int, default=0, metavar="N",
+                        help="only the sync from scratch: N pairs of helmkit then helmfile")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="helmkit-repo-bench-"))
     try:
         info = prepare(args.repo.resolve(), args.env, args.clusters, work / "fleet", one_wave=args.one_wave)
-        run_fleet(info, work, args.env, args, source=f" of {args.repo}")
+        if args.sync_pairs:
+            sync_pairs(info, work, args.env, args)
+        else:
+            run_fleet(info, work, args.env, args, source=f" of {args.repo}")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
