@@ -6,9 +6,14 @@ refuses to upgrade without its current password (``PASSWORDS ERROR: You must pro
 passwords when upgrading``) fails offline although the real upgrade succeeds. For a deployed
 release whose chart (or a subchart) calls ``lookup``, and whose offline render failed or still
 differs from Helm's record beyond the fields the chart generates, helmkit asks the cluster:
-``helm upgrade --dry-run=server`` renders with the cluster's objects, capabilities and release
-phase exactly as the upgrade would, and applies nothing. Its output replaces the offline render
-for that release in ``diff``, ``status``, ``drift`` and ``sync``'s decision.
+``helm template --dry-run=server`` with the offline render's own flags (capabilities, ``--is-upgrade``
+for a chart that reads the release phase) renders with ``lookup`` answered by the cluster's
+objects, and applies nothing. Its output replaces the offline render for that release in ``diff``,
+``status``, ``drift`` and ``sync``'s decision. (``helm upgrade --dry-run=server`` renders the same
+from the same inputs, but also decodes the current record and builds and validates both object
+sets: 1.7 vs 0.7 CPU s for kube-prometheus-stack with helm 4.1, 0.40 vs 0.22 s for redis; and it
+renders ``.Release.Revision`` as the next revision, where every offline render, and so every other
+release's comparison, renders 1.)
 
 Cost: one helm process per such release, only where the cheap offline comparison did not settle
 it; a release in sync whose lookup-kept values match the record costs nothing. The values reach
@@ -73,13 +78,16 @@ def exact_renders(ctx: Context, helm: HelmClient, rendered: list[RenderResult], 
 
 def dry_run(ctx: Context, helm: HelmClient, result: RenderResult, chart: Path,
             target: KubeTarget) -> RenderResult | None:
-    """``result`` with the manifest ``helm upgrade --dry-run=server`` renders now; None when the dry run fails."""
+    """``result`` with the manifest its chart renders now with ``lookup`` answered by the cluster; None when
+    that fails (or ``result`` was never given to helm)."""
     instance = result.instance
+    if result.request is None:
+        return None
+    request = replace(result.request, chart=chart, include_crds=False, server=target)
     try:
-        text = helm.server_dry_run(instance.name, chart, instance.namespace, target,
-                                   values=values_yaml(_values(ctx, instance)))
+        text = helm.template(request, values=values_yaml(_values(ctx, instance)))
     except HelmkitError as exc:
-        ctx.console.debug(f"{instance.key}: helm upgrade --dry-run=server failed, the offline render stands: "
+        ctx.console.debug(f"{instance.key}: helm template --dry-run=server failed, the offline render stands: "
                           f"{exc.message}")
         return None
     return replace(result, manifest=_with_crds(result.manifest, text), error=None, chart=chart)

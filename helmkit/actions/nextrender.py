@@ -13,11 +13,12 @@ kinds of chart make the next run's rendering another one than the sync's:
 
 For those, right after the sync deployed them, helmkit renders what the next run compares: ``helm
 template --is-upgrade`` against the API versions the cluster serves after the sync (kept in the
-render cache, where the next run finds it), or, for a chart that looks up, ``helm upgrade
---dry-run=server``. Where that rendering equals the new record, the verdict is kept under the
-next run's render key. At most one helm process per such release deployed (one ``helm template``
-serves every cluster with the same inputs), spent by the sync that changed it instead of the next
-run: a sync right after a sync starts none.
+render cache, where the next run finds it), or, for a chart that looks up, the same ``helm template``
+with ``--dry-run=server`` (``lookup`` answered by the cluster; never cached). Where that rendering
+equals the new record, the verdict is kept under the next run's render key. At most one helm
+process per such release deployed (one ``helm template`` serves every cluster with the same
+inputs), spent by the sync that changed it instead of the next run: a sync right after a sync
+starts none.
 """
 
 from __future__ import annotations

@@ -74,6 +74,7 @@ class RenderResult:
     key: str | None = None  # the render key: everything helm's output depends on
     settled: bool = False  # not rendered: ``settle`` knew the outcome (a verdict), ``manifest`` is None
     cacheable: bool = True  # False when resolved secrets went into the rendering
+    request: TemplateRequest | None = None  # what helm is given to render it (values aside)
 
 
 @dataclass
@@ -193,15 +194,16 @@ def render_instances(
             continue
         if id(job) in settled:
             results.append(RenderResult(instance, None, chart=job.chart, key=job.key, settled=True,
-                                        cacheable=job.cacheable))
+                                        cacheable=job.cacheable, request=job.request))
             continue
         outcome = manifests[job.key]
         if isinstance(outcome, HelmkitError):
-            results.append(RenderResult(instance, None, outcome, chart=job.chart, key=job.key, cacheable=job.cacheable))
+            results.append(RenderResult(instance, None, outcome, chart=job.chart, key=job.key, cacheable=job.cacheable,
+                                        request=job.request))
         else:
             results.append(RenderResult(instance, outcome.manifest, cached=misses.get(job.key) is not job,
                                         chart=job.chart, generated=outcome.generated, key=job.key,
-                                        cacheable=job.cacheable))
+                                        cacheable=job.cacheable, request=job.request))
     return results
 
 
@@ -261,6 +263,14 @@ class _Job:
     def generated_key(self) -> str:
         return content_key({"generated-paths-of": self.key})
 
+    @property
+    def request(self) -> TemplateRequest:
+        return TemplateRequest(
+            release=self.instance.name, chart=self.chart, namespace=self.instance.namespace,
+            kube_version=self.kube_version, values_files=(VALUES_STDIN,), include_crds=True,
+            api_versions=self.api_versions, is_upgrade=self.is_upgrade,
+        )
+
 
 def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget) -> _Job:
     resolved = resolve_secrets(run.ctx, instance) if run.read_secrets else placeholder_secrets(instance)
@@ -316,11 +326,7 @@ def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, _Ren
 
 
 def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
-    request = TemplateRequest(
-        release=job.instance.name, chart=job.chart, namespace=job.instance.namespace,
-        kube_version=job.kube_version, values_files=(VALUES_STDIN,), include_crds=True,
-        api_versions=job.api_versions, is_upgrade=job.is_upgrade,
-    )
+    request = job.request
     generated: dict[ObjectKey, frozenset[str]] = {}
     try:
         manifest = run.helm.template(request, values=values_yaml(job.values))

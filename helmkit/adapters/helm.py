@@ -84,6 +84,7 @@ class TemplateRequest:
     include_crds: bool = True
     api_versions: tuple[str, ...] = ()
     is_upgrade: bool = False  # .Release.IsUpgrade, as when the release is deployed
+    server: KubeTarget | None = None  # --dry-run=server: ``lookup`` answered by this cluster
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ class HelmClient:
             argv += ["--api-versions", api]
         for path in req.values_files:
             argv += ["-f", str(path)]
+        if req.server is not None:
+            argv += ["--dry-run=server", *req.server.argv()]
         return argv
 
     def upgrade_install_argv(self, req: UpgradeRequest, major: int) -> list[str]:
@@ -234,12 +237,6 @@ class HelmClient:
             argv += ["--revision", str(revision)]
         return argv
 
-    def server_dry_run_argv(self, release: str, chart: Path, namespace: str, target: KubeTarget) -> list[str]:
-        """``helm upgrade --dry-run=server``: the manifest the real upgrade would apply, ``lookup`` answered
-        by the cluster; values on stdin. The same flags on both majors."""
-        return [str(self.binary), "upgrade", release, str(chart), "--namespace", namespace, *target.argv(),
-                "--dry-run=server", "--output", "json", "-f", str(VALUES_STDIN)]
-
     def pull_argv(self, req: PullRequest) -> list[str]:
         """``helm pull oci://...`` of one exact version into a folder; helm uses its own registry login."""
         argv = [str(self.binary), "pull", req.reference, "--version", req.version,
@@ -283,23 +280,6 @@ class HelmClient:
     def get_manifest(self, release: str, namespace: str, target: KubeTarget, revision: int | None = None) -> str:
         argv = self.get_manifest_argv(release, namespace, target, revision)
         return self.runner.run(argv, env=self.env, what=f"helm get manifest {release}").stdout
-
-    def server_dry_run(self, release: str, chart: Path, namespace: str, target: KubeTarget, *, values: str) -> str:
-        """The manifest and hooks (as ``helm template`` prints them) that ``helm upgrade`` would apply now."""
-        result = self.runner.run(self.server_dry_run_argv(release, chart, namespace, target), env=self.env,
-                                 timeout=TEMPLATE_TIMEOUT, what=f"helm upgrade --dry-run=server {release}",
-                                 stdin=values)
-        try:
-            data = json.loads(result.stdout)
-        except json.JSONDecodeError:
-            raise ToolError(f"helm upgrade --dry-run=server {release}: output is not JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("manifest", ""), str):
-            raise ToolError(f"helm upgrade --dry-run=server {release}: no manifest in its output")
-        text = str(data.get("manifest") or "")
-        for hook in data.get("hooks") or []:
-            if isinstance(hook, dict) and isinstance(hook.get("manifest"), str):
-                text += f"\n---\n# Source: {hook.get('path', '')}\n{hook['manifest']}\n"
-        return text
 
     def pull(self, req: PullRequest) -> Result:
         return self.runner.run(self.pull_argv(req), env=self.env, timeout=PULL_TIMEOUT, check=False,

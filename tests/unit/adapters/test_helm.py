@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,9 +86,6 @@ def test_uninstall_rollback_manifest_status_shapes(tmp_path: Path) -> None:
     assert helm.rollback_argv("web", "ns", TARGET, None, major=4)[1:3] == ["rollback", "web"]
     assert helm.get_manifest_argv("web", "ns", TARGET, 2)[-2:] == ["--revision", "2"]
     assert helm.status_argv("web", "ns", TARGET)[-2:] == ["--output", "json"]
-    assert helm.server_dry_run_argv("web", Path("/c/web"), "ns", TARGET)[1:] == [
-        "upgrade", "web", "/c/web", "--namespace", "ns", "--kube-context", "prod-eu", "--kubeconfig", "/k/config",
-        "--dry-run=server", "--output", "json", "-f", "-"]  # never --install: only a deployed release is asked
 
 
 def test_template_argv(tmp_path: Path) -> None:
@@ -96,6 +94,11 @@ def test_template_argv(tmp_path: Path) -> None:
     assert client(tmp_path).template_argv(req)[1:] == [
         "template", "web", "/c/web", "--namespace", "web", "--kube-version", "1.34.0", "--include-crds",
         "--api-versions", "monitoring.coreos.com/v1", "-f", "/t/a.yaml", "-f", "/t/b.yaml"]
+    looked_up = replace(req, include_crds=False, is_upgrade=True, server=TARGET)  # lookup answered by the cluster
+    assert client(tmp_path).template_argv(looked_up)[1:] == [
+        "template", "web", "/c/web", "--namespace", "web", "--kube-version", "1.34.0", "--is-upgrade",
+        "--api-versions", "monitoring.coreos.com/v1", "-f", "/t/a.yaml", "-f", "/t/b.yaml",
+        "--dry-run=server", "--kube-context", "prod-eu", "--kubeconfig", "/k/config"]
 
 
 @pytest.mark.parametrize("folder", ["helm-v3.19.0", "helm-v4.1.4"])
