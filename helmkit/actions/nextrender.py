@@ -11,14 +11,17 @@ kinds of chart make the next run's rendering another one than the sync's:
   Secret not there yet); the next run asks the cluster what an upgrade renders now
   (:mod:`helmkit.actions.exactrender`).
 
-For those, right after the sync deployed them, helmkit renders what the next run compares: ``helm
-template --is-upgrade`` against the API versions the cluster serves after the sync (kept in the
-render cache, where the next run finds it), or, for a chart that looks up, the same ``helm template``
-with ``--dry-run=server`` (``lookup`` answered by the cluster; never cached). Where that rendering
-equals the new record, the verdict is kept under the next run's render key. At most one helm
-process per such release deployed (one ``helm template`` serves every cluster with the same
-inputs), spent by the sync that changed it instead of the next run: a sync right after a sync
-starts none.
+For those, right after the sync deployed them, helmkit renders what the next run compares, as
+the next run would (:func:`helmkit.actions.exactrender.exact_renders`): ``helm template
+--is-upgrade`` against the API versions the cluster serves after the sync (kept in the render
+cache, where the next run finds it; one ``helm template`` serves every cluster with the same
+inputs), and where that differs from the new record beyond the fields the chart generates and
+the chart looks up, the same ``helm template`` with ``--dry-run=server`` (``lookup`` answered by
+the cluster; never cached). Where the rendering equals the new record, the verdict is kept under
+the next run's render key. A chart whose lookups only keep what it generates (grafana's admin
+password in kube-prometheus-stack) is settled offline: two ``helm template`` for all clusters,
+not one dry run per cluster. The cost is spent by the sync that changed the releases instead of
+the next run: a sync right after a sync starts no helm process.
 """
 
 from __future__ import annotations
@@ -55,28 +58,24 @@ def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed],
     def target(instance: ReleaseInstance) -> RenderTarget:
         return RenderTarget(after[instance.cluster.name], is_upgrade=True)
 
-    offline = [d for d in deployed if not d.looks_up]
-    online = [d for d in deployed if d.looks_up]
     found: dict[str, str] = {}
-    if offline:
-        results = render_instances(ctx, [d.instance for d in offline], helm=helm, targets=target)
-        for item, result in zip(offline, results, strict=True):
-            if result.key is not None and result.error is None and not record_differs(result, item.record):
-                found[item.instance.key] = result.key
-    if online:
-        results = render_instances(ctx, [d.instance for d in online], helm=helm, targets=target,
-                                   settle=lambda _: True)  # the render key and chart of each; no helm runs
+    asked: list[tuple[Deployed, RenderResult]] = []  # charts that look up, where the offline rendering says no
+    results = render_instances(ctx, [d.instance for d in deployed], helm=helm, targets=target)
+    for item, result in zip(deployed, results, strict=True):
+        if result.key is not None and result.error is None and not record_differs(result, item.record):
+            found[item.instance.key] = result.key  # the next run's offline comparison settles it, as here
+        elif item.looks_up and result.chart is not None:
+            asked.append((item, result))
 
-        def exact(pair: tuple[Deployed, RenderResult]) -> RenderResult | None:
-            item, result = pair
-            if result.chart is None:
-                return None
-            kube = KubeTarget(item.instance.cluster.context, ctx.kubeconfig)
-            return dry_run(ctx, helm, result, result.chart, kube)
+    def exact(pair: tuple[Deployed, RenderResult]) -> RenderResult | None:
+        item, result = pair
+        assert result.chart is not None
+        return dry_run(ctx, helm, result, result.chart, KubeTarget(item.instance.cluster.context, ctx.kubeconfig))
 
-        with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(online))),
+    if asked:
+        with ThreadPoolExecutor(max_workers=max(1, min(ctx.concurrency, len(asked))),
                                 thread_name_prefix="helmkit-next-render") as pool:
-            for item, server in zip(online, pool.map(exact, zip(online, results, strict=True)), strict=True):
+            for (item, _), server in zip(asked, pool.map(exact, asked), strict=True):
                 if server is not None and server.key is not None and not record_differs(server, item.record):
                     found[item.instance.key] = server.key
     return found
