@@ -172,6 +172,7 @@ class Assessment:
     instances: list[ReleaseInstance] = field(default_factory=list)  # selected, disabled ones included
     chart_paths: dict[str, Path] = field(default_factory=dict)  # release key -> chart helm rendered
     render_keys: dict[str, str] = field(default_factory=dict)  # release key -> render key (actions.verdicts)
+    failed_renders: dict[str, HelmkitError] = field(default_factory=dict)  # render key -> helm's error, this run
 
     @property
     def unreachable(self) -> dict[str, HelmkitError]:

@@ -37,6 +37,7 @@ from helmkit.adapters.discovery import Capabilities
 from helmkit.adapters.helm import HelmClient, KubeTarget
 from helmkit.adapters.helmstorage import HelmRelease
 from helmkit.context import Context
+from helmkit.errors import HelmkitError
 from helmkit.model.instance import ReleaseInstance
 
 
@@ -49,9 +50,12 @@ class Deployed:
     looks_up: bool
 
 
-def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed],
-                  after: Mapping[str, Capabilities]) -> dict[str, str]:
-    """Release key -> the next run's render key, for each of ``deployed`` whose next rendering equals its record."""
+def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed], after: Mapping[str, Capabilities],
+                  *, failed: dict[str, HelmkitError] | None = None) -> dict[str, str]:
+    """Release key -> the next run's render key, for each of ``deployed`` whose next rendering equals its record.
+
+    ``failed``: offline renderings that failed earlier in the run, by render key (read and filled):
+    a chart that fails offline on every cluster (bitnami's ``PASSWORDS ERROR``) is tried once."""
     if not deployed:
         return {}
 
@@ -60,7 +64,7 @@ def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed],
 
     found: dict[str, str] = {}
     asked: list[tuple[Deployed, RenderResult]] = []  # charts that look up, where the offline rendering says no
-    results = render_instances(ctx, [d.instance for d in deployed], helm=helm, targets=target)
+    results = render_instances(ctx, [d.instance for d in deployed], helm=helm, targets=target, failed=failed)
     for item, result in zip(deployed, results, strict=True):
         if result.key is not None and result.error is None and not record_differs(result, item.record):
             found[item.instance.key] = result.key  # the next run's offline comparison settles it, as here

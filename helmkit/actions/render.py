@@ -122,6 +122,7 @@ def render_instances(
     settle: Settle | None = None,
     installs: bool = False,
     whole_envs: bool = False,
+    failed: dict[str, HelmkitError] | None = None,
 ) -> list[RenderResult]:
     """Render each instance (in the given order); failures are returned, not raised.
 
@@ -138,6 +139,8 @@ def render_instances(
     manifest); an instance it settles is returned ``settled``, unrendered (:mod:`helmkit.actions.verdicts`).
     ``whole_envs``: ``instances`` are all the enabled instances of their environments (no selector), so
     capabilities computed from a cluster's charts need no second resolution of the environment.
+    ``failed`` (render key -> helm's error, read and filled): renderings that failed earlier in the
+    same run are not given to helm again (errors are never cached on disk).
     """
     settings = read_settings(ctx.repo)
     helm = helm or helm_client(ctx)
@@ -181,10 +184,14 @@ def render_instances(
             hit = _cached(run, job) if job.cacheable else None
             if hit is not None:
                 manifests[job.key] = hit
+            elif failed is not None and job.key in failed:
+                manifests[job.key] = failed[job.key]
             else:
                 misses[job.key] = job
     for key, outcome in _run_helm(run, list(misses.values()), max(1, concurrency or ctx.concurrency)):
         manifests[key] = outcome
+        if failed is not None and isinstance(outcome, HelmkitError):
+            failed[key] = outcome
     if misses:  # helm took seconds: charts copied just before this run have settled since
         run.digests.keep_settled()
     results: list[RenderResult] = []

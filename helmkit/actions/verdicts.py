@@ -188,7 +188,8 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
                 found.append((item, history.current, assessment.render_keys[item.state.key]))
             elif rendered == "after":
                 found.append((item, history.current, None))
-    next_keys = next_run_keys(ctx, assessment.helm, [d for _, d in later], after) if render else {}
+    next_keys = next_run_keys(ctx, assessment.helm, [d for _, d in later], after,
+                              failed=assessment.failed_renders) if render else {}
     found += [(item, d.record, next_keys[item.state.key]) for item, d in later if item.state.key in next_keys]
     anew = [item.instance for item, _, key in found if key is None and item.instance is not None]
     keys = render_keys(ctx, anew, helm=assessment.helm, targets=lambda i: RenderTarget(
