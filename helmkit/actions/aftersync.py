@@ -6,9 +6,10 @@ they are installing, the rendering the next run compares) depends on one cluster
 records and the API versions it serves once this sync is done with it. So it need not wait for
 the whole fleet: as soon as the last step of a cluster has ended, that cluster's after-work starts
 on one worker thread of its own, while the executor goes on with the other clusters. On a fleet,
-the helm processes of the after-work (a ``helm upgrade --dry-run=server`` per release of a chart
-that looks up) then run in the idle time of the main phase (helm 4 waits on watches after each
-hook) instead of after it, and a sync ends when its last cluster's after-work ends.
+the helm processes of the after-work (a ``helm template --dry-run=server`` per release of a chart
+that looks up and fails or differs offline) then run in the idle time of the main phase (helm 4
+waits on watches after each hook) instead of after it, and a sync ends when its last cluster's
+after-work ends.
 
 A wave's gates run after the wave (:mod:`helmkit.actions.gatesync`): when one rolls a wave back,
 the verdicts kept for its clusters name records the rollback superseded (a new revision, and the

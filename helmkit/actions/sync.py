@@ -209,7 +209,7 @@ def _block_unreachable(plan: Plan, assessment: Assessment,
 
 
 def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOptions, *, stop: threading.Event,
-             after_wave: AfterWave | None = None, after_cluster: KeepCluster | None = None) -> RunResult:
+             after_wave: AfterWave, after_cluster: KeepCluster) -> RunResult:
     """Run the plan; ``after_cluster`` gets each cluster's deployed releases once its steps have ended."""
     secrets = {item.state.key: item.secrets for item in assessment.releases}
     revisions = {item.state.key: item.state.revision for item in assessment.releases}
@@ -220,7 +220,7 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
             ctx.console, live=ctx.console.interactive,
             cluster_width=max((len(c.name) for c in assessment.clusters), default=15),
             release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress, AfterSync(
-            plan.steps(), after_cluster or (lambda keys, render: None), stop, progress.on_event) as after:
+            plan.steps(), after_cluster, stop, progress.on_event) as after:
         result = execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=after.on_event,
                          after_wave=after_wave, limit=max(concurrency, int(per_cpu * (os.cpu_count() or 2))))
         after.wait()
