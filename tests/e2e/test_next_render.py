@@ -23,8 +23,9 @@ CLUSTERS = ("n1", "n2")
 
 @pytest.fixture
 def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named_clusters: StartClusters, helm_bin: Path) -> Fleet:
-    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin, charts=["install-phase", "lookup-required", "generated-password"],
-                       env="prod", clusters=[{"name": name} for name in CLUSTERS], releases={
+    return chart_fleet(tmp_path, monkeypatch, named_clusters, helm_bin,
+                       charts=["install-phase", "lookup-required", "generated-password"], env="prod",
+                       clusters=[{"name": name} for name in CLUSTERS], releases={
                            "phase": {"chart": {"path": "charts/install-phase"}, "namespace": "phase"},
                            "db": {"chart": {"path": "charts/lookup-required"}, "namespace": "db"},
                            "pw": {"chart": {"path": "charts/generated-password"}, "namespace": "pw"},
