@@ -37,6 +37,7 @@ from helmkit.adapters.treedigest import TreeDigests
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 from helmkit.model.instance import Cluster, ReleaseInstance
+from helmkit.plan.keptcrds import KeptCrds
 
 ClusterKey = tuple[str, str]  # (env, cluster)
 
@@ -113,6 +114,7 @@ class CrdApis:
     cache: ContentCache
     digests: TreeDigests
     known: dict[Path, set[str]] = field(default_factory=dict)
+    kept: KeptCrds | None = None  # large CRDs read once: what a sync creates is read from there too
 
     def of(self, chart: Path) -> set[str]:
         if chart not in self.known:
@@ -121,7 +123,9 @@ class CrdApis:
             if hit is not None:
                 self.known[chart] = set(json.loads(hit.decode("utf-8")))
             else:
-                self.known[chart] = crd_api_versions(chart)
+                if self.kept is None:
+                    self.kept = KeptCrds(self.cache)
+                self.known[chart] = crd_api_versions(chart, self.kept.load)
                 self.cache.put(key, json.dumps(sorted(self.known[chart])).encode("utf-8"))
         return self.known[chart]
 

@@ -29,7 +29,8 @@ import yaml
 
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.treedigest import TreeDigests
-from helmkit.plan.goyaml import HelmYamlLoader
+from helmkit.plan.keptcrds import KeptCrds, load_yaml
+from helmkit.plan.manifests import split_documents
 
 # Template functions whose result differs on every render (sprig's and helm's).
 GENERATORS = ("randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randBytes", "randInt", "genCA",
@@ -45,16 +46,16 @@ _API_LITERAL = re.compile(r"APIVersions\.Has\s+(?:\"([^\"]+)\"|`([^`]+)`)")
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
 
 
-def crd_api_versions(chart: Path) -> set[str]:
-    """``group/version`` and ``group/version/Kind`` of the CRDs in a chart's ``crds/`` folder(s)."""
+def crd_api_versions(chart: Path, load: Callable[[str], Any] = load_yaml) -> set[str]:
+    """``group/version`` and ``group/version/Kind`` of the CRDs in a chart's ``crds/`` folder(s);
+    ``load`` reads one YAML document (:class:`~helmkit.plan.keptcrds.KeptCrds` keeps large CRDs)."""
     apis: set[str] = set()
     for _, text in _texts(chart, lambda name: "crds/" in name and name.endswith((".yaml", ".yml"))):
-        try:
-            documents = list(yaml.load_all(text, Loader=HelmYamlLoader))
-        except yaml.YAMLError:
-            continue
-        for doc in documents:
-            apis.update(crd_apis(doc))
+        for document in split_documents(text):
+            try:
+                apis.update(crd_apis(load(document.text)))
+            except yaml.YAMLError:
+                continue
     return apis
 
 
@@ -115,6 +116,11 @@ class KeptTraits:
 def kept_traits(state_dir: Path) -> KeptTraits:
     """Chart traits kept where rendering keeps them (``.helmkit/cache``)."""
     return KeptTraits(ContentCache(state_dir / "cache" / "render"), TreeDigests(state_dir / "cache" / "tree-digests"))
+
+
+def kept_crds(state_dir: Path) -> KeptCrds:
+    """Large CRDs read once, kept where rendering keeps what it reads of charts."""
+    return KeptCrds(ContentCache(state_dir / "cache" / "render"))
 
 
 def chart_traits(chart: Path) -> ChartTraits:

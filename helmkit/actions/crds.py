@@ -131,7 +131,7 @@ def create_crds(ctx: Context, context: str, crds: Sequence[Mapping[str, Any]], *
             if payload is None:
                 payload = memo[id(body)] = json.dumps(apply_body(body)).encode()
             try:
-                client.create(body, field_manager=FIELD_MANAGER, encoded=payload)
+                client.create(body, field_manager=FIELD_MANAGER, encoded=payload, answer=False)
             except KubeApiError as exc:
                 if exc.status != 409:  # AlreadyExists: helm leaves an existing CRD alone, and so do we
                     raise

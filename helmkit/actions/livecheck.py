@@ -14,8 +14,7 @@ Only releases that are otherwise in sync are read: any other upgrade repairs the
 The chart's ``crds/`` (policy ``crds``, :mod:`helmkit.actions.crds`: from the rendering, or from the
 chart's files for a release settled by a verdict, :mod:`helmkit.actions.crdfiles`) are compared in the same
 pass, with one more list call (all CRDs of the cluster) when a release has any. Under
-``CreateReplace`` a CRD difference is live drift that sync repairs; under ``Create`` it is
-shown as not applied.
+``CreateReplace`` a CRD difference is live drift that sync repairs; under ``Create`` it is shown as not applied.
 
 ``repair=False`` (``--no-repair``) reads no live objects of releases; CRDs are still compared.
 """
@@ -29,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from helmkit.actions.charttext import kept_crds
 from helmkit.actions.crdfiles import CrdFiles
 from helmkit.actions.crds import CRD_API_VERSION, CRD_KIND, chart_crds, only_crds
 from helmkit.actions.livestate import AssessedRelease, Assessment
@@ -100,8 +100,8 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     settings_rules = load_repository(ctx.repo).settings.ignore_differences
     rules = parse_rules(settings_rules)
     result = LiveChecks()
-    documents = DocumentCache()  # the same chart on many clusters: each document text is read once
-    crd_files = CrdFiles()  # and each chart's crds/ files
+    documents = DocumentCache(kept=kept_crds(ctx.state_dir))  # the same chart on many clusters: each
+    crd_files = CrdFiles()  # document text is read once (large CRDs once across runs), each chart's crds/ files too
     bodies = BodyDigests()
     crd_comparisons = CrdComparisons(bodies)
     by_cluster: dict[str, list[AssessedRelease]] = {}

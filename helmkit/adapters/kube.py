@@ -163,11 +163,12 @@ class KubeClient:
             query["continue"] = token
 
     def create(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit",
-               encoded: bytes | None = None) -> dict[str, Any]:
-        """POST ``obj``; ``encoded``: its JSON already encoded (the same object sent to many clusters)."""
+               encoded: bytes | None = None, answer: bool = True) -> dict[str, Any]:
+        """POST ``obj``; ``encoded``: its JSON already encoded (the same object sent to many clusters);
+        ``answer=False``: the created object is not decoded ({} is returned; a CRD is megabytes)."""
         res, namespace, _ = self._target(obj)
         return self._json("POST", res.path(namespace), query={"fieldManager": field_manager},
-                          body=obj if encoded is None else encoded)
+                          body=obj if encoded is None else encoded, answer=answer)
 
     def replace(self, obj: Mapping[str, Any], *, field_manager: str = "helmkit") -> dict[str, Any]:
         res, namespace, name = self._target(obj)
@@ -266,7 +267,7 @@ class KubeClient:
         path: str,
         *,
         query: Mapping[str, str] | None = None, body: Any = None,
-        content_type: str = "application/json", accept: str = "application/json",
+        content_type: str = "application/json", accept: str = "application/json", answer: bool = True,
     ) -> dict[str, Any]:
         url = self._connections.prefix + path
         if query:
@@ -276,7 +277,7 @@ class KubeClient:
         renewed = False
         while True:
             try:
-                return self._once(method, url, payload, content_type, accept)
+                return self._once(method, url, payload, content_type, accept, answer=answer)
             except KubeApiError as exc:
                 if exc.status != 401 or self.config.exec_plugin is None or renewed:
                     raise
@@ -298,7 +299,8 @@ class KubeClient:
             time.sleep(delay)
             attempt += 1
 
-    def _once(self, method: str, url: str, payload: bytes | None, content_type: str, accept: str) -> dict[str, Any]:
+    def _once(self, method: str, url: str, payload: bytes | None, content_type: str, accept: str, *,
+              answer: bool = True) -> dict[str, Any]:
         creds = self.config.credentials()
         headers = {"Accept": accept, "User-Agent": "helmkit"}
         if payload is not None:
@@ -334,7 +336,7 @@ class KubeClient:
             self.config.exec_plugin.invalidate()
         if status >= 400:
             raise self._api_error(status, data)
-        if not data:
+        if not data or not answer:
             return {}
         try:
             doc = loads(data)

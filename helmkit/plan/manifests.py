@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from helmkit.errors import InputError, Location, Problem
-from helmkit.plan.goyaml import HelmYamlLoader
+from helmkit.plan.keptcrds import KeptCrds, load_yaml
 
 HOOK_ANNOTATION = "helm.sh/hook"
 MAX_NODES = 1_000_000  # per document, after alias expansion: an alias bomb stops here
@@ -191,6 +191,7 @@ class DocumentCache:
         default_factory=dict)
     crds: dict[tuple[str, str], tuple[ManifestObject, ...]] = field(default_factory=dict)  # by (manifest, namespace)
     only_crds: dict[tuple[str, str], bool] = field(default_factory=dict)  # its crds/ hold v1 CRDs alone
+    kept: KeptCrds | None = None  # large CRDs: read once across runs
 
     def read(self, document: Document, namespace: str, origin: str,
              extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
@@ -198,18 +199,18 @@ class DocumentCache:
         key = (document.source, digest, namespace, extra)
         if key in self.objects:
             return self.objects[key]
-        result = _read(document, namespace, origin, extra)
+        result = _read(document, namespace, origin, extra, load=load_yaml if self.kept is None else self.kept.load)
         if not isinstance(result, Problem):
             self.objects[key] = result
         return result
 
 
-def _read(document: Document, namespace: str, origin: str,
-          extra: tuple[tuple[str, str], ...]) -> ManifestObject | Problem | None:
+def _read(document: Document, namespace: str, origin: str, extra: tuple[tuple[str, str], ...], *,
+          load: Callable[[str], Any] = load_yaml) -> ManifestObject | Problem | None:
     """The object of one document, None for an empty one, or why it cannot be read."""
     where = Location(document.source or origin, document.line)
     try:
-        body = yaml.load(document.text, Loader=HelmYamlLoader)  # noqa: S506 -- a safe loader
+        body = load(document.text)
     except yaml.YAMLError as exc:
         return Problem(f"invalid YAML in {origin}: {getattr(exc, 'problem', None) or exc}",
                        _error_location(where, document, exc))

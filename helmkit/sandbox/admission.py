@@ -6,13 +6,12 @@ DeleteOptions). Defaults come from the table of :mod:`helmkit.sandbox.defaults`.
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
 import uuid
 from typing import Any
 
-from helmkit.sandbox import defaulting, protobuf
+from helmkit.sandbox import defaulting, jsoncodec, protobuf
 from helmkit.sandbox.catalog import ResourceType, builtin_type
 from helmkit.sandbox.status import ApiError, bad_request, invalid
 
@@ -34,7 +33,7 @@ def decode_body(body: bytes, content_type: str) -> Any:
                                     "accepted media types include: application/json, application/yaml") from None
             raise bad_request(f"cannot decode protobuf body: {exc}") from None
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except ValueError:
         pass
     if "yaml" in media:

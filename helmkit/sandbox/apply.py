@@ -365,8 +365,12 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
 
     The manager gets the fields it set or changed, taken away from every other manager. A write
     that changes ``metadata.managedFields`` itself is honoured as sent (an empty list clears them).
+    ``new`` is left as it is; the result shares all but its top level and ``metadata`` with it
+    (only managedFields are written).
     """
-    result = json_copy(new)
+    result = dict(new)
+    if isinstance(result.get("metadata"), dict):
+        result["metadata"] = dict(result["metadata"])
     sent = (result.get("metadata") or {}).get("managedFields")
     if old is not None and sent is not None and sent != (old.get("metadata") or {}).get("managedFields"):
         if not sent:

@@ -6,12 +6,15 @@ watch, a discovery read or a GET of every object it waits for). :class:`FastRequ
 reads the request line and the headers itself, with the checks the standard library makes:
 HTTP/1.x only, at most :data:`MAX_HEADERS` headers of at most :data:`MAX_LINE` bytes,
 ``Connection`` and ``Expect: 100-continue`` honoured. Header names are case-insensitive; the
-first of repeated headers wins, as ``email.message.Message.get`` answers.
+first of repeated headers wins, as ``email.message.Message.get`` answers. The ``Date`` of the
+replies is formatted once a second per connection (``email.utils.formatdate`` on every reply
+was 3% of the sandbox's CPU).
 """
 
 from __future__ import annotations
 
 import email.message
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -33,6 +36,15 @@ class RequestHeaders(email.message.Message):
 
 class FastRequestParsing(BaseHTTPRequestHandler):
     raw_requestline: bytes  # set by handle_one_request before it calls parse_request
+    _date: tuple[int, str] = (-1, "")  # (second, its Date header) of this connection's last reply
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        second = int(time.time())
+        if self._date[0] != second:
+            self._date = (second, super().date_time_string(second))
+        return self._date[1]
 
     def parse_request(self) -> bool:
         self.command = ""

@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from helmkit.sandbox.jsoncodec import dumps, json_copy
+from helmkit.sandbox.jsoncodec import dumps, json_copy, loads
 
 OBJ: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "café", "labels": {"a": "1"}},
        "data": {"x": "line\nbreak \"quoted\" \u2603"}, "spec": {"n": [1, 2.5, True, None, {"deep": [[]]}]}}
@@ -27,3 +27,23 @@ def test_json_copy_shares_nothing_mutable() -> None:
     assert OBJ["metadata"]["labels"] == {"a": "1"} and OBJ["spec"]["n"][4] == {"deep": [[]]}
     odd = {"s": {1, 2}}  # not JSON: copied as deepcopy would
     assert json_copy(odd) == copy.deepcopy(odd) and json_copy(odd)["s"] is not odd["s"]
+
+
+def test_loads_reads_what_json_loads_reads() -> None:
+    for text in (b'{"a":1,"a":2}', b'{"n":123456789012345678901234567890}', b'{"x":NaN}', b'{"x":1e400}',
+                 b'{"s":"\\ud800"}', b'\xef\xbb\xbf{"bom":1}', json.dumps(OBJ).encode()):
+        expected = json.loads(text)
+        found = loads(text)
+        assert json.dumps(found) == json.dumps(expected), text
+    for bad in (b"", b"{", b"kind: X"):
+        try:
+            json.loads(bad)
+        except ValueError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError(bad)
+        try:
+            loads(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} decoded")

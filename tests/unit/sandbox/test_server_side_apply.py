@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,18 @@ def test_custom_resource_lists_are_atomic() -> None:
     assert managers(live)[("helm", "Apply")] == {"f:spec": {"f:items": {}}}
     cr["spec"]["items"] = [{"name": "b"}]
     assert server_side_apply(live, cr, manager="helm", force=False, now=T1)["spec"]["items"] == [{"name": "b"}]
+
+
+def test_record_update_leaves_the_object_it_was_given_alone() -> None:
+    """It copies only what it writes (the top level and metadata), so the sent object is unchanged."""
+    sent = config_map({"greeting": "hello"})
+    before = copy.deepcopy(sent)
+    created = record_update(None, sent, manager="kubectl-create", now=T0)
+    assert managers(created) == {("kubectl-create", "Update"): {"f:data": {".": {}, "f:greeting": {}}}}
+    assert sent == before and "managedFields" not in sent["metadata"]
+    live = server_side_apply(None, config_map({"greeting": "hello"}), manager="helm", force=False, now=T0)
+    live_before = copy.deepcopy(live)
+    changed = merge_patch(live, {"data": {"greeting": "hi"}})
+    changed_before = copy.deepcopy(changed)
+    record_update(live, changed, manager="kubectl-patch", now=T1)
+    assert live == live_before and changed == changed_before
