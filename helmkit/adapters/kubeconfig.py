@@ -95,7 +95,7 @@ class _Entry:
 
 
 @dataclass
-class _Merged:
+class MergedKubeconfigs:
     files: list[Path]
     clusters: dict[str, _Entry] = field(default_factory=dict)
     users: dict[str, _Entry] = field(default_factory=dict)
@@ -119,7 +119,7 @@ def load_cluster_config(
     if not context:
         raise InputError("no kube context given", hint="every cluster names its kube context explicitly")
     paths = kubeconfig_paths(kubeconfig, env)
-    merged = _merge(paths, explicit=kubeconfig is not None, read=files.read if files is not None else _read)
+    merged = merge_kubeconfigs(paths, explicit=kubeconfig is not None, read=files.read if files is not None else _read)
     where = f"context {context!r} in {merged.display}"
     ctx = merged.contexts.get(context)
     if ctx is None:
@@ -173,7 +173,7 @@ def _apply_user(config: ClusterConfig, user: _Entry, cluster: dict[str, Any], ru
         raise _bad(user.file, f"user {config.user!r} is not a mapping")
     token = body.get("token")
     if not token and body.get("tokenFile"):
-        token_path = _relative(user.file, str(body["tokenFile"]))
+        token_path = relative_to_file(user.file, str(body["tokenFile"]))
         try:
             token = token_path.read_text().strip()
         except OSError as exc:
@@ -295,9 +295,10 @@ class KubeconfigFiles:
         return doc
 
 
-def _merge(paths: list[Path], *, explicit: bool,
-           read: Callable[[Path], dict[str, Any]]) -> _Merged:
-    merged = _Merged(files=[])
+def merge_kubeconfigs(paths: list[Path], *, explicit: bool,
+                      read: Callable[[Path], dict[str, Any]]) -> MergedKubeconfigs:
+    """The kubeconfig files of ``paths`` merged as client-go merges them (the first one defining a name wins)."""
+    merged = MergedKubeconfigs(files=[])
     for path in paths:
         if not path.exists():
             if explicit:
@@ -355,7 +356,7 @@ def _pem(body: Mapping[str, Any], key: str, file: Path, where: str) -> bytes | N
             raise ClusterError(f"{where}: {key}-data is not valid base64 (in {file})") from None
     name = body.get(key)
     if name:
-        path = _relative(file, str(name))
+        path = relative_to_file(file, str(name))
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -363,7 +364,8 @@ def _pem(body: Mapping[str, Any], key: str, file: Path, where: str) -> bytes | N
     return None
 
 
-def _relative(file: Path, name: str) -> Path:
+def relative_to_file(file: Path, name: str) -> Path:
+    """A path of a kubeconfig file: relative ones are relative to that file's folder."""
     path = Path(name).expanduser()
     return path if path.is_absolute() else file.parent / path
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helmkit.adapters.kubeconfig import KubeconfigFiles, _merge, _relative, kubeconfig_paths
+from helmkit.adapters.kubeconfig import KubeconfigFiles, kubeconfig_paths, merge_kubeconfigs, relative_to_file
 from helmkit.errors import HelmkitError
 
 CLUSTER_FILES = ("certificate-authority",)
@@ -33,7 +33,7 @@ def one_context(context: str, *, kubeconfig: Path | None, env: Mapping[str, str]
                 files: KubeconfigFiles | None = None) -> bytes | None:
     """The kubeconfig of ``context`` alone (JSON, which is YAML); None when helm should read the whole."""
     try:
-        merged = _merge(kubeconfig_paths(kubeconfig, env), explicit=kubeconfig is not None,
+        merged = merge_kubeconfigs(kubeconfig_paths(kubeconfig, env), explicit=kubeconfig is not None,
                         read=files.read if files is not None else KubeconfigFiles().read)
     except HelmkitError:
         return None  # helm says what is wrong with it, as it would have
@@ -58,7 +58,7 @@ def one_context(context: str, *, kubeconfig: Path | None, env: Mapping[str, str]
         if isinstance(exec_body, dict) and os.sep in command and not Path(command).is_absolute():
             # kubectl's rule: a relative command with a separator is relative to the kubeconfig
             entry = {**entry, "user": {**entry["user"], "exec": {
-                **exec_body, "command": str(_relative(user.file, command))}}}
+                **exec_body, "command": str(relative_to_file(user.file, command))}}}
         doc["users"] = [entry]
     return json.dumps(doc).encode()
 
@@ -67,7 +67,7 @@ def _absolute(entry: dict[str, Any], section: str, keys: tuple[str, ...], file: 
     body = entry.get(section)
     if not isinstance(body, dict):
         return entry
-    fixed = {key: str(_relative(file, str(body[key]))) for key in keys if body.get(key)}
+    fixed = {key: str(relative_to_file(file, str(body[key]))) for key in keys if body.get(key)}
     return {**entry, section: {**body, **fixed}} if fixed else entry
 
 
