@@ -114,7 +114,10 @@ class CrdApis:
     cache: ContentCache
     digests: TreeDigests
     known: dict[Path, set[str]] = field(default_factory=dict)
-    kept: KeptCrds | None = None  # large CRDs read once: what a sync creates is read from there too
+    kept: KeptCrds = field(init=False)  # large CRDs read once: the CRDs a sync creates are read from there too
+
+    def __post_init__(self) -> None:
+        self.kept = KeptCrds(self.cache)
 
     def of(self, chart: Path) -> set[str]:
         if chart not in self.known:
@@ -123,8 +126,6 @@ class CrdApis:
             if hit is not None:
                 self.known[chart] = set(json.loads(hit.decode("utf-8")))
             else:
-                if self.kept is None:
-                    self.kept = KeptCrds(self.cache)
                 self.known[chart] = crd_api_versions(chart, self.kept.load)
                 self.cache.put(key, json.dumps(sorted(self.known[chart])).encode("utf-8"))
         return self.known[chart]

@@ -100,8 +100,8 @@ def check_live(ctx: Context, assessment: Assessment, *, repair: bool = True) -> 
     settings_rules = load_repository(ctx.repo).settings.ignore_differences
     rules = parse_rules(settings_rules)
     result = LiveChecks()
-    documents = DocumentCache(kept=kept_crds(ctx.state_dir))  # the same chart on many clusters: each
-    crd_files = CrdFiles()  # document text is read once (large CRDs once across runs), each chart's crds/ files too
+    documents = DocumentCache(kept=kept_crds(ctx.state_dir))  # each text read once, large CRDs once across runs
+    crd_files = CrdFiles()  # and each chart's crds/ files
     bodies = BodyDigests()
     crd_comparisons = CrdComparisons(bodies)
     by_cluster: dict[str, list[AssessedRelease]] = {}
