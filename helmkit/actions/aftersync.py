@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from helmkit.adapters.waiting import result_of
 from helmkit.plan.execute import Event, OnEvent, Outcome
 from helmkit.plan.rollout import Step, StepKind
 
@@ -74,4 +75,4 @@ class AfterSync:
     def wait(self) -> None:
         """Wait for every cluster's after-work; an error of one is raised here."""
         for future in self._started:
-            future.result()
+            result_of(future)

@@ -29,6 +29,7 @@ from helmkit.adapters.kube import KubeClient
 from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.probes import http_get, prometheus_query
 from helmkit.adapters.runner import Runner
+from helmkit.adapters.waiting import map_in
 from helmkit.errors import HelmkitError
 from helmkit.model.gates import GateSpec, for_cluster
 from helmkit.model.instance import Cluster
@@ -106,7 +107,7 @@ class GateRunner:
         if not targets or not gates:
             return []
         with ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="helmkit-gate") as pool:
-            return [outcome for found in pool.map(one, targets) for outcome in found]
+            return [outcome for found in map_in(pool, one, targets) for outcome in found]
 
     def run_gate(self, gate: GateSpec, target: GateTarget, *, stop: threading.Event, cancel: threading.Event,
                  emit: OnGateEvent) -> GateOutcome:

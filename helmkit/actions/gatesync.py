@@ -30,6 +30,7 @@ from pathlib import Path
 from helmkit.actions.gaterecord import write_records
 from helmkit.actions.gaterun import ChangedRelease, GateRunner, GateTarget
 from helmkit.actions.livestate import Assessment
+from helmkit.adapters.waiting import map_in
 from helmkit.context import Context
 from helmkit.errors import EXIT_ERROR, EXIT_OK, HelmkitError, InputError
 from helmkit.model.gates import GatePolicy, gates_of
@@ -135,7 +136,7 @@ class WaveGates:
             return [self._undo_step(step) for step in steps if step.action != "keep"]
 
         with ThreadPoolExecutor(max_workers=len(by_cluster), thread_name_prefix="helmkit-undo") as pool:
-            return [result for found in pool.map(one, by_cluster.values()) for result in found]
+            return [result for found in map_in(pool, one, by_cluster.values()) for result in found]
 
     def _undo_step(self, step: UndoStep) -> UndoResult:
         what = f"helm {step.action} {step.release} on {step.cluster}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from helmkit.adapters.waiting import until_set
 from helmkit.context import Context
 from helmkit.errors import HelmkitError, InputError
 from helmkit.model.instance import Cluster
@@ -172,7 +173,7 @@ def serve(ctx: Context, options: SandboxOptions) -> None:
             ctx.console.info(f"  {cluster.context}: {sandbox.url(cluster.name)}")
         ctx.console.print(f"export KUBECONFIG={kubeconfig}")
         ctx.console.info(f"serving (pid {os.getpid()}); Ctrl-C stops")
-        stop.wait()
+        until_set(stop)
     except OSError as exc:
         raise HelmkitError(f"cannot start the sandbox: {exc}") from None
     finally:

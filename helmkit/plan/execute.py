@@ -30,10 +30,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
+from helmkit.adapters.waiting import first_done
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, HelmkitError
 from helmkit.plan.rollout import Plan, Step, StepKind, Wave
 
@@ -190,7 +191,7 @@ class _WaveRun:
                     pending = self._start_ready(pending, ids, pool)
                 if not self._running:
                     break
-                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                done = first_done(self._running)
                 for future in sorted(done, key=lambda f: order[self._running[f][0].id]):
                     self._finish(future)
         reason = "not started: its needs were never met"
