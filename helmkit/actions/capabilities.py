@@ -48,6 +48,9 @@ class RenderTarget:
 
     capabilities: Capabilities
     is_upgrade: bool = False
+    # a Helm record of the release is compared with the rendering: a chart that generates values
+    # is rendered a second time to learn which fields it generates (not needed for a first install)
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def with_installed_crds(targets: Callable[[ReleaseInstance], RenderTarget],
         if not more:
             return found
         return RenderTarget(Capabilities(found.capabilities.kube_version, tuple(sorted({*served, *more})),
-                                         found.capabilities.observed_at), found.is_upgrade)
+                                         found.capabilities.observed_at), found.is_upgrade, found.compared)
 
     return target
 

@@ -69,7 +69,8 @@ class ClusterLive:
         """What the real ``helm upgrade --install`` of ``instance`` on this cluster renders against."""
         history = self.histories.get((instance.namespace, instance.name))
         deployed = history is not None and history.current.status != "uninstalled"
-        return RenderTarget(self.capabilities or Capabilities(None, ()), is_upgrade=deployed)
+        return RenderTarget(self.capabilities or Capabilities(None, ()), is_upgrade=deployed,
+                            compared=history is not None)
 
     def current(self, instance: ReleaseInstance) -> HelmRelease | None:
         """The current Helm record of ``instance`` on this cluster, if any."""

@@ -17,8 +17,10 @@ cluster's discovery online, else :mod:`helmkit.actions.capabilities` chooses dec
 last-known or computed ones) and ``.Release.IsUpgrade`` (``--is-upgrade`` when a release is
 deployed); of these, only what the chart's templates can read (:func:`chart_traits`) reaches
 helm and the key. A chart whose templates call generator functions (``randAlphaNum``, ``genCA``,
-``now``...) is rendered twice with identical input; the paths that differ are kept with the
-cached render (:mod:`helmkit.plan.generated`), so comparisons leave them out.
+``now``...) is rendered twice with identical input when a Helm record is compared with it; the
+paths that differ are kept with the cached render (:mod:`helmkit.plan.generated`), so comparisons
+leave them out. A first install's is compared with nothing: rendered once; a later run that
+compares it renders it once more.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class _Run:
     read_secrets: bool = True
     digests: TreeDigests = field(default_factory=TreeDigests)
     kept_traits: KeptTraits = field(init=False)
+    compared: set[str] = field(default_factory=set)  # render keys compared with a record
 
     def __post_init__(self) -> None:
         self.kept_traits = KeptTraits(self.cache, self.digests)
@@ -100,6 +103,11 @@ class _Run:
 
     def generates(self, chart: Path) -> bool:
         return self.traits(chart).generates
+
+    def learns_generated(self, job: _Job) -> bool:
+        """Whether ``job``'s rendering needs the paths its chart generates: the chart generates and
+        the rendering is compared with a record (a first install's is not: one helm process, not two)."""
+        return job.key in self.compared and self.generates(job.chart)
 
 
 def helm_client(ctx: Context) -> HelmClient:
@@ -179,6 +187,8 @@ def render_instances(
     misses: dict[str, _Job] = {}
     settled = {id(job) for job in jobs if isinstance(job, _Job) and settle is not None and settle(
         RenderResult(job.instance, None, chart=job.chart, key=job.key, cacheable=job.cacheable))}
+    # keys whose rendering is compared with a Helm record: a generating chart's are rendered twice
+    run.compared = {job.key for job in jobs if isinstance(job, _Job) and id(job) not in settled and job.compared}
     for job in jobs:
         if isinstance(job, _Job) and id(job) not in settled and job.key not in manifests and job.key not in misses:
             hit = _cached(run, job) if job.cacheable else None
@@ -265,6 +275,7 @@ class _Job:
     is_upgrade: bool
     key: str
     cacheable: bool = True  # False when resolved secrets went in: the manifest never goes to disk
+    compared: bool = True  # a Helm record is compared with the rendering (RenderTarget.compared)
 
     @property
     def generated_key(self) -> str:
@@ -300,7 +311,7 @@ def _job(run: _Run, instance: ReleaseInstance, chart: Path, target: RenderTarget
     })
     values = apply_secrets(instance.values, resolved) if resolved else instance.values
     return _Job(instance, chart, values, kube_version, api_versions, is_upgrade, key,
-                cacheable=not (run.read_secrets and resolved))
+                cacheable=not (run.read_secrets and resolved), compared=target.compared)
 
 
 def _cached(run: _Run, job: _Job) -> _Rendered | None:
@@ -310,9 +321,10 @@ def _cached(run: _Run, job: _Job) -> _Rendered | None:
     generated: dict[ObjectKey, frozenset[str]] = {}
     if run.generates(job.chart):
         paths = run.cache.get(job.generated_key)
-        if paths is None:
-            return None  # rendered before the generated paths were kept: render again
-        generated = from_data(paths.decode("utf-8"))
+        if paths is not None:
+            generated = from_data(paths.decode("utf-8"))
+        elif run.learns_generated(job):
+            return None  # kept without its generated paths (a first install's): one more rendering learns them
     return _Rendered(hit.decode("utf-8", errors="replace"), generated)
 
 
@@ -335,18 +347,22 @@ def _run_helm(run: _Run, jobs: list[_Job], workers: int) -> list[tuple[str, _Ren
 def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
     request = job.request
     generated: dict[ObjectKey, frozenset[str]] = {}
+    learn = run.learns_generated(job)
+    kept = run.cache.get(job.key) if learn and job.cacheable else None  # rendered once already
     try:
-        manifest = run.helm.template(request, values=values_yaml(job.values))
-        if run.generates(job.chart):
+        manifest = kept.decode("utf-8", errors="replace") if kept is not None else run.helm.template(
+            request, values=values_yaml(job.values))
+        if learn:
             again = run.helm.template(request, values=values_yaml(job.values))
             generated = volatile_paths(manifest, again, job.instance.namespace)
     except HelmkitError as exc:
         return exc
     if not job.cacheable:
         return _Rendered(manifest, generated)
-    if run.generates(job.chart):
+    if learn:
         run.cache.put(job.generated_key, json.dumps(to_data(generated)).encode("utf-8"))
-    run.cache.put(job.key, manifest.encode("utf-8"))
+    if kept is None:
+        run.cache.put(job.key, manifest.encode("utf-8"))
     return _Rendered(manifest, generated)
 
 
