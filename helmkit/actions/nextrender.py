@@ -15,12 +15,14 @@ For those, right after the sync deployed them, helmkit renders what the next run
 the next run would (:func:`helmkit.actions.exactrender.exact_renders`): ``helm template
 --is-upgrade`` against the API versions the cluster serves after the sync (kept in the render
 cache, where the next run finds it; one ``helm template`` serves every cluster with the same
-inputs), and where that differs from the new record beyond the fields the chart generates and
-the chart looks up, the same ``helm template`` with ``--dry-run=server`` (``lookup`` answered by
+inputs; for a chart that generates values, once: where the sync's own rendering had helm's
+inputs, it and the new record, two renderings of one input, tell the generated fields), and where
+that differs from the new record beyond the fields the chart generates and the chart looks up,
+the same ``helm template`` with ``--dry-run=server`` (``lookup`` answered by
 the cluster; never cached). Where the rendering equals the new record, the verdict is kept under
 the next run's render key. A chart whose lookups only keep what it generates (grafana's admin
-password in kube-prometheus-stack) is settled offline: two ``helm template`` for all clusters,
-not one dry run per cluster. The cost is spent by the sync that changed the releases instead of
+password in kube-prometheus-stack) is settled offline: one ``helm template`` per input (two
+where the sync's rendering cannot tell the generated fields), not one dry run per cluster. The cost is spent by the sync that changed the releases instead of
 the next run: a sync right after a sync starts no helm process.
 """
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from helmkit.actions.capabilities import RenderTarget
 from helmkit.actions.exactrender import dry_run, record_differs
@@ -39,6 +41,7 @@ from helmkit.adapters.helmstorage import HelmRelease
 from helmkit.context import Context
 from helmkit.errors import HelmkitError
 from helmkit.model.instance import ReleaseInstance
+from helmkit.plan.generated import volatile_paths
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Deployed:
     instance: ReleaseInstance
     record: HelmRelease
     looks_up: bool
+    install: str | None = None  # the sync's rendering, when helm's install rendered from the same input
 
 
 def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed], after: Mapping[str, Capabilities],
@@ -59,13 +63,19 @@ def next_run_keys(ctx: Context, helm: HelmClient, deployed: Sequence[Deployed], 
     if not deployed:
         return {}
 
+    installs = {d.instance.key: d.install for d in deployed if d.install is not None}
+
     def target(instance: ReleaseInstance) -> RenderTarget:
-        return RenderTarget(after[instance.cluster.name], is_upgrade=True)
+        return RenderTarget(after[instance.cluster.name], is_upgrade=True, compared=instance.key not in installs)
 
     found: dict[str, str] = {}
     asked: list[tuple[Deployed, RenderResult]] = []  # charts that look up, where the offline rendering says no
     results = render_instances(ctx, [d.instance for d in deployed], helm=helm, targets=target, failed=failed)
-    for item, result in zip(deployed, results, strict=True):
+    for item, rendered in zip(deployed, results, strict=True):
+        result = rendered
+        if item.install is not None and rendered.manifest is not None and not rendered.generated:
+            result = replace(rendered, generated=volatile_paths(item.install, item.record.manifest,
+                                                                item.instance.namespace))
         if result.key is not None and result.error is None and not record_differs(result, item.record):
             found[item.instance.key] = result.key  # the next run's offline comparison settles it, as here
         elif item.looks_up and result.chart is not None:

@@ -177,13 +177,16 @@ def keep_after_sync(ctx: Context, assessment: Assessment, applied: Iterable[str]
             if (history is None or history.current.status != "deployed" or history.current.summary
                     or history.current.description.startswith("Rollback to")):  # not what this sync deployed
                 continue
-            if kinds[item.state.key] != "planned" and item.instance is not None:
-                later.append((item, Deployed(item.instance, history.current, kinds[item.state.key] == "lookup")))
-                continue
             needed = [by_name[name] for name in _needed(graph.needs if graph else {}, item.state.name)
                       if name in by_name]
-            literals = traits.of(assessment.chart_paths[item.state.key]).api_literals
-            rendered = _rendered_with(before, post, literals, partial(served, item, needed))
+            chart = traits.of(assessment.chart_paths[item.state.key])
+            rendered = _rendered_with(before, post, chart.api_literals, partial(served, item, needed))
+            if kinds[item.state.key] != "planned" and item.instance is not None:
+                # helm's install rendered the plan's input: the two tell what the chart generates
+                first = chart.generates and item.deployed is None and rendered == "planned"
+                later.append((item, Deployed(item.instance, history.current, kinds[item.state.key] == "lookup",
+                                             item.desired_manifest if first else None)))
+                continue
             if rendered == "planned":
                 found.append((item, history.current, assessment.render_keys[item.state.key]))
             elif rendered == "after":

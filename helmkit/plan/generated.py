@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from helmkit.errors import HelmkitError
-from helmkit.plan.manifests import Manifest, ObjectKey, parse_documents, split_documents
+from helmkit.plan.manifests import Document, Manifest, ObjectKey, parse_documents, split_documents
 
 Volatile = Mapping[ObjectKey, frozenset[str]]
 
@@ -28,13 +29,17 @@ def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, f
     """Per object in both renders, the JSON pointers whose values differ between them.
 
     Only documents whose text differs are parsed (megabytes of CRDs and dashboards render the
-    same every time); if the renders do not have the same documents, both are parsed whole."""
+    same every time): side by side when both have as many documents, else each text found on
+    the other side is left out (a Helm record beside a rendering: no ``crds/``, no hooks)."""
     if first == second:
         return {}
     one_docs, two_docs = split_documents(first), split_documents(second)
     if len(one_docs) == len(two_docs):
         pairs = [(a, b) for a, b in zip(one_docs, two_docs, strict=True) if a.text != b.text]
         one_docs, two_docs = [a for a, _ in pairs], [b for _, b in pairs]
+    else:
+        common = Counter(d.text for d in one_docs) & Counter(d.text for d in two_docs)
+        one_docs, two_docs = _unmatched(one_docs, common), _unmatched(two_docs, common)
     try:
         one = parse_documents(one_docs, namespace, origin="rendered manifest")
         two = parse_documents(two_docs, namespace, origin="rendered manifest")
@@ -46,6 +51,17 @@ def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, f
         paths = _differing(bodies_one[key], bodies_two[key], "")
         if paths:
             found[key] = frozenset(paths)
+    return found
+
+
+def _unmatched(documents: list[Document], common: Counter[str]) -> list[Document]:
+    """``documents`` less one of each text in ``common`` per time it is counted there."""
+    left, found = Counter(common), []
+    for document in documents:
+        if left[document.text] > 0:
+            left[document.text] -= 1
+        else:
+            found.append(document)
     return found
 
 

@@ -49,6 +49,9 @@ def test_a_sync_after_installs_of_phase_and_lookup_charts_starts_no_helm(fleet: 
     # keeps a generated password is settled offline, as the next run's comparison settles it.
     assert sorted(argv[2] for argv in dry_runs) == ["db"] * len(CLUSTERS), fleet.argvs
     assert all(argv in upgrades and "upgrade" not in argv for argv in dry_runs), dry_runs  # helm template's
+    # pw generates its password: the sync's rendering and the new records tell which fields it generates,
+    # so one rendering (both clusters, before the sync) is all it takes, not a second one to learn them
+    assert [argv[2] for argv in fleet.argvs if "template" in argv and argv[2] == "pw"] == ["pw"], fleet.argvs
 
     again = fleet.run(sync, SyncOptions(env="prod", yes=True))
     assert again.code == 0, again.out + again.err

@@ -80,3 +80,30 @@ def test_a_generated_path_present_on_one_side_only_is_still_a_change() -> None:
     escaped = {"a": {"b/c": 1, "d~e": 2}}
     assert adopt_generated(escaped, {"a": {"b/c": 5, "d~e": 6}}, frozenset({"/a/b~1c", "/a/d~0e"})) == \
         {"a": {"b/c": 5, "d~e": 6}}
+
+
+HOOK_AND_CRD = """---
+# Source: app/crds/widgets.yaml
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {group: example.com}
+"""
+TEST_HOOK = """---
+# Source: app/templates/tests/test.yaml
+apiVersion: v1
+kind: Pod
+metadata: {name: web-test, annotations: {helm.sh/hook: test}}
+spec: {containers: [{name: t, image: "busybox"}]}
+"""
+
+
+def test_a_rendering_beside_a_helm_record_pairs_documents_by_text() -> None:
+    # a record holds no crds/ documents and no hooks: the documents do not line up one to one
+    rendering = HOOK_AND_CRD + render("AAAA", "1111", "u1") + TEST_HOOK
+    record = render("BBBB", "2222", "u1")
+    assert volatile_paths(rendering, record, "apps") == {
+        SECRET: frozenset({"/data/password"}),
+        DEPLOYMENT: frozenset({"/spec/template/metadata/annotations/checksum~1secret"}),
+    }
+    assert volatile_paths(HOOK_AND_CRD + record + TEST_HOOK, record, "apps") == {}
