@@ -18,12 +18,13 @@ cache, where the next run finds it; one ``helm template`` serves every cluster w
 inputs; for a chart that generates values, once: where the sync's own rendering had helm's
 inputs, it and the new record, two renderings of one input, tell the generated fields), and where
 that differs from the new record beyond the fields the chart generates and the chart looks up,
-the same ``helm template`` with ``--dry-run=server`` (``lookup`` answered by
-the cluster; never cached). Where the rendering equals the new record, the verdict is kept under
+the same ``helm template`` with ``--dry-run=server`` (``lookup`` answered by the cluster; never
+cached). Where the rendering equals the new record, the verdict is kept under
 the next run's render key. A chart whose lookups only keep what it generates (grafana's admin
 password in kube-prometheus-stack) is settled offline: one ``helm template`` per input (two
-where the sync's rendering cannot tell the generated fields), not one dry run per cluster. The cost is spent by the sync that changed the releases instead of
-the next run: a sync right after a sync starts no helm process.
+where the sync's rendering cannot tell the generated fields), not one dry run per cluster. The
+cost is spent by the sync that changed the releases instead of the next run: a sync right after
+a sync starts no helm process.
 """
 
 from __future__ import annotations

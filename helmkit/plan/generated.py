@@ -30,7 +30,8 @@ def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, f
 
     Only documents whose text differs are parsed (megabytes of CRDs and dashboards render the
     same every time): side by side when both have as many documents, else each text found on
-    the other side is left out (a Helm record beside a rendering: no ``crds/``, no hooks)."""
+    the other side is left out, and so is a document of a template with none left on the other
+    side (a Helm record beside a rendering: its ``crds/`` and hooks are not in the record)."""
     if first == second:
         return {}
     one_docs, two_docs = split_documents(first), split_documents(second)
@@ -40,6 +41,9 @@ def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, f
     else:
         common = Counter(d.text for d in one_docs) & Counter(d.text for d in two_docs)
         one_docs, two_docs = _unmatched(one_docs, common), _unmatched(two_docs, common)
+        one_sources, two_sources = {d.source for d in one_docs}, {d.source for d in two_docs}
+        one_docs = [d for d in one_docs if d.source in two_sources]
+        two_docs = [d for d in two_docs if d.source in one_sources]
     try:
         one = parse_documents(one_docs, namespace, origin="rendered manifest")
         two = parse_documents(two_docs, namespace, origin="rendered manifest")

@@ -107,3 +107,10 @@ def test_a_rendering_beside_a_helm_record_pairs_documents_by_text() -> None:
         DEPLOYMENT: frozenset({"/spec/template/metadata/annotations/checksum~1secret"}),
     }
     assert volatile_paths(HOOK_AND_CRD + record + TEST_HOOK, record, "apps") == {}
+
+
+def test_documents_of_templates_absent_from_the_record_are_not_read() -> None:
+    unreadable = "---\n# Source: app/crds/broken.yaml\nkind: CustomResourceDefinition\nspec: {group: [\n"
+    rendering = unreadable + render("AAAA", "1111", "u1")
+    # were the crds/ document read, the rendering could not be parsed and nothing would be found
+    assert volatile_paths(rendering, render("BBBB", "1111", "u1"), "apps") == {SECRET: frozenset({"/data/password"})}
