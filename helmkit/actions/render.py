@@ -45,12 +45,13 @@ from helmkit.actions.capabilities import (
     with_installed_crds,
 )
 from helmkit.actions.charttext import ChartTraits, KeptTraits
+from helmkit.actions.crdpart import CrdParts
 from helmkit.actions.lock import LockFile, chart_constraint, read_lock, sources
 from helmkit.actions.rendersecrets import apply_secrets, placeholder_secrets, resolve_secrets, secrets_digest
 from helmkit.actions.rendersettings import read_settings
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.chartsources import ChartSources
-from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, go_runtime_env, values_yaml
+from helmkit.adapters.helm import VALUES_STDIN, HelmClient, HelmVersion, TemplateRequest, go_runtime_env
 from helmkit.adapters.tools import find_helm
 from helmkit.adapters.treedigest import TreeDigests
 from helmkit.context import Context
@@ -94,9 +95,11 @@ class _Run:
     digests: TreeDigests = field(default_factory=TreeDigests)
     kept_traits: KeptTraits = field(init=False)
     compared: set[str] = field(default_factory=set)  # render keys compared with a record
+    crds: CrdParts = field(init=False)  # renders, sharing the crds/ part of renderings
 
     def __post_init__(self) -> None:
         self.kept_traits = KeptTraits(self.cache, self.digests)
+        self.crds = CrdParts(self.helm, self.cache, str(self.helm_version), self.digests.digest)
 
     def traits(self, chart: Path) -> ChartTraits:
         return self.kept_traits.of(chart)
@@ -350,10 +353,10 @@ def _template(run: _Run, job: _Job) -> _Rendered | HelmkitError:
     learn = run.learns_generated(job)
     kept = run.cache.get(job.key) if learn and job.cacheable else None  # rendered once already
     try:
-        manifest = kept.decode("utf-8", errors="replace") if kept is not None else run.helm.template(
-            request, values=values_yaml(job.values))
+        manifest = kept.decode("utf-8", errors="replace") if kept is not None else run.crds.template(
+            request, job.values, shared=job.cacheable)
         if learn:
-            again = run.helm.template(request, values=values_yaml(job.values))
+            again = run.crds.template(request, job.values, shared=job.cacheable)
             generated = volatile_paths(manifest, again, job.instance.namespace)
     except HelmkitError as exc:
         return exc

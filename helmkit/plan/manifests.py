@@ -308,6 +308,16 @@ def from_crds_folder(source: str) -> bool:
     return len(parts) > index + 1 and parts[index] == "crds"
 
 
+def crds_prefix(text: str) -> str | None:
+    """The leading ``crds/`` documents of helm's output (``--include-crds`` prints them before the
+    templates'), up to the first template's document; None when no template's document follows."""
+    for start in _separators(text):
+        header = _HEADER.match(text, start + 3)
+        if header is not None and not from_crds_folder(header.group(1).strip()):
+            return text[:start]
+    return None
+
+
 def split_documents(text: str) -> list[Document]:
     """The documents of ``text`` that hold more than comments, each with its template.
 

@@ -1,0 +1,130 @@
+"""The ``crds/`` part of a rendering, shared by every rendering of a chart that includes the same CRDs.
+
+``helm template --include-crds`` prints the files of the chart's ``crds/`` folders (its own and
+those of the subcharts it renders), each behind ``---`` and its ``# Source:`` line, before the
+templates' documents, and those files are never templated: the part is the same whatever the
+values, the release, the namespace or the capabilities -- except which subcharts are rendered,
+which their ``condition`` paths and the ``tags`` decide. kube-prometheus-stack prints 4.5 MB of
+CRDs ahead of 0.66 MB of templates, in each of its renderings (a quarter of a rendering's CPU).
+
+So the first rendering of a chart includes its CRDs and its ``crds/`` part is kept (in the render
+cache) under a key made of the chart's digest, helm's version and the values at those paths only;
+a later rendering with the same key asks helm for the templates alone and prefixes the kept part:
+the same text, byte for byte, as helm's own. A chart whose layout is not read here (a packaged
+subchart under ``charts/``, an unreadable ``Chart.yaml``) is rendered whole every time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmkit.adapters.cache import ContentCache, content_key
+from helmkit.adapters.helm import HelmClient, TemplateRequest, values_yaml
+from helmkit.plan.manifests import crds_prefix
+
+FORMAT = 1
+
+
+@dataclass
+class CrdParts:
+    """Renders through ``helm``, sharing the ``crds/`` part between renderings (one per run)."""
+
+    helm: HelmClient
+    cache: ContentCache
+    helm_version: str
+    digest: Callable[[Path], str]  # a chart's digest (the render key's)
+    _paths: dict[Path, tuple[str, ...] | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def template(self, request: TemplateRequest, values: Mapping[str, Any], *, shared: bool) -> str:
+        """helm's ``template`` output for ``request`` and ``values`` (on helm's stdin); ``shared``: the
+        values may key the kept part (no resolved secret in them)."""
+        text = values_yaml(dict(values))
+        key = self.key(request.chart, values) if shared and request.include_crds else None
+        if key is None:
+            return self.helm.template(request, values=text)
+        kept = self.cache.get(key)
+        if kept is not None:
+            return kept.decode("utf-8") + self.helm.template(replace(request, include_crds=False), values=text)
+        rendered = self.helm.template(request, values=text)
+        part = crds_prefix(rendered)
+        if part is not None:
+            self.cache.put(key, part.encode("utf-8"))
+        return rendered
+
+    def key(self, chart: Path, values: Mapping[str, Any]) -> str | None:
+        """The key of ``chart``'s ``crds/`` part with ``values``; None: the chart has no ``crds/``
+        folder, or its layout is not read here."""
+        with self._lock:
+            if chart not in self._paths:
+                self._paths[chart] = deciding_paths(chart)
+            paths = self._paths[chart]
+        if paths is None:
+            return None
+        return content_key({"crds-part": FORMAT, "chart": self.digest(chart), "helm": self.helm_version,
+                            "values": [[path, value_at(values, path)] for path in paths]})
+
+
+def deciding_paths(chart: Path) -> tuple[str, ...] | None:
+    """The values paths that decide which subcharts of ``chart`` helm renders (their ``condition``
+    paths, in the scope of the chart that names them, and ``tags``); None when the chart has no
+    ``crds/`` folder or a layout not read here."""
+    found: list[str] = ["tags"]
+    crds = [False]
+
+    def walk(folder: Path, scope: str) -> bool:
+        try:
+            meta = yaml.safe_load((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return False
+        dependencies = meta.get("dependencies") or [] if isinstance(meta, dict) else None
+        if not isinstance(dependencies, list):
+            return False
+        crds[0] = crds[0] or (folder / "crds").is_dir()
+        aliases: dict[str, list[str]] = {}
+        for dependency in dependencies:
+            if not isinstance(dependency, dict):
+                return False
+            name = str(dependency.get("name") or "")
+            aliases.setdefault(name, []).append(str(dependency.get("alias") or name))
+            found.extend(scope + part.strip() for part in str(dependency.get("condition") or "").split(",")
+                         if part.strip())
+        below = folder / "charts"
+        if not below.is_dir():
+            return True
+        for child in sorted(below.iterdir()):
+            if child.is_file():
+                if child.name.endswith((".tgz", ".tar.gz")):
+                    return False  # a packaged subchart: its crds/ and dependencies are not read here
+                continue
+            try:
+                name = str((yaml.safe_load((child / "Chart.yaml").read_text(encoding="utf-8")) or {}).get("name"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+                return False
+            if not all(walk(child, f"{scope}{alias}.") for alias in aliases.get(name, [name])):
+                return False
+        return True
+
+    if not chart.is_dir() or not walk(chart, "") or not crds[0]:
+        return None
+    return tuple(sorted(set(found)))
+
+
+def value_at(values: Mapping[str, Any], path: str) -> list[Any]:
+    """What ``values`` hold at a dotted ``path``: ``["value", v]``, or where and why the walk ended."""
+    node: Any = values
+    for depth, part in enumerate(path.split(".")):
+        if not isinstance(node, Mapping):
+            return ["not-a-map", depth]
+        if part not in node:
+            return ["absent", depth]
+        node = node[part]
+        if node is None:
+            return ["null", depth]
+    return ["value", node]
