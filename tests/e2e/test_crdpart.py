@@ -4,8 +4,7 @@ subcharts helm keeps (conditions, tags, aliases). Real helm 3.19 / 4.1, no clust
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,11 @@ import yaml
 from helmkit.actions.crdpart import CrdParts
 from helmkit.adapters.cache import ContentCache
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, TemplateRequest
-from helmkit.adapters.runner import Result, Runner
 from tests.e2e.test_crdfiles import helm_crds, stack
+from tests.e2e.test_sync_support import RecordingRunner
 
 pytestmark = pytest.mark.e2e
 __all__ = ["stack"]  # the fixture: a chart with crds/ in its own folder and in subcharts
-
-
-@dataclass
-class Recording(Runner):
-    argvs: list[list[str]] = field(default_factory=list)
-
-    def run(self, argv: Sequence[str], **kwargs: Any) -> Result:  # type: ignore[override]
-        self.argvs.append([str(a) for a in argv])
-        return super().run(argv, **kwargs)
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ def request(chart: Path) -> TemplateRequest:
 ], ids=["defaults", "conditions", "non-boolean", "tags-alias", "null"])
 def test_a_rendering_with_the_kept_crds_part_is_helms_own(folders: Path, helm_bin: Path, tmp_path: Path,
                                                          values: Mapping[str, Any]) -> None:
-    runner = Recording()
+    runner = RecordingRunner()
     parts = CrdParts(HelmClient(runner, helm_bin, {}), ContentCache(tmp_path / "cache"), "helm", lambda _: "digest")
     first = parts.template(request(folders), values, shared=True)
     assert "/crds/" in first and "kind: ConfigMap" in first
@@ -68,7 +58,7 @@ def test_a_rendering_with_the_kept_crds_part_is_helms_own(folders: Path, helm_bi
 
 
 def test_values_that_change_the_kept_subcharts_change_the_part(folders: Path, helm_bin: Path, tmp_path: Path) -> None:
-    runner = Recording()
+    runner = RecordingRunner()
     parts = CrdParts(HelmClient(runner, helm_bin, {}), ContentCache(tmp_path / "cache"), "helm", lambda _: "digest")
     parts.template(request(folders), {}, shared=True)
     off = {"on": {"enabled": False}}
@@ -78,7 +68,7 @@ def test_values_that_change_the_kept_subcharts_change_the_part(folders: Path, he
 
 
 def test_a_packaged_subchart_renders_whole(stack: Path, helm_bin: Path, tmp_path: Path) -> None:
-    runner = Recording()
+    runner = RecordingRunner()
     parts = CrdParts(HelmClient(runner, helm_bin, {}), ContentCache(tmp_path / "cache"), "helm", lambda _: "digest")
     assert parts.key(stack, {}) is None  # charts/packaged-1.0.0.tgz: its crds/ are not read here
     for _ in range(2):
@@ -87,7 +77,7 @@ def test_a_packaged_subchart_renders_whole(stack: Path, helm_bin: Path, tmp_path
 
 
 def test_values_with_resolved_secrets_key_no_part(folders: Path, helm_bin: Path, tmp_path: Path) -> None:
-    runner = Recording()
+    runner = RecordingRunner()
     parts = CrdParts(HelmClient(runner, helm_bin, {}), ContentCache(tmp_path / "cache"), "helm", lambda _: "digest")
     for _ in range(2):
         parts.template(request(folders), {"password": "s3cret"}, shared=False)
