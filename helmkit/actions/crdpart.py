@@ -76,44 +76,47 @@ def deciding_paths(chart: Path) -> tuple[str, ...] | None:
     paths, in the scope of the chart that names them, and ``tags``); None when the chart has no
     ``crds/`` folder or a layout not read here."""
     found: list[str] = ["tags"]
-    crds = [False]
+    has_crds = False
 
-    def walk(folder: Path, scope: str) -> bool:
-        try:
-            meta = yaml.safe_load((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    def walk(folder: Path, meta: dict[str, Any], scope: str) -> bool:
+        nonlocal has_crds
+        has_crds = has_crds or (folder / "crds").is_dir()
+        dependencies = meta.get("dependencies") or []
+        if not isinstance(dependencies, list) or not all(isinstance(d, dict) for d in dependencies):
             return False
-        dependencies = meta.get("dependencies") or [] if isinstance(meta, dict) else None
-        if not isinstance(dependencies, list):
-            return False
-        crds[0] = crds[0] or (folder / "crds").is_dir()
         aliases: dict[str, list[str]] = {}
         for dependency in dependencies:
-            if not isinstance(dependency, dict):
-                return False
             name = str(dependency.get("name") or "")
             aliases.setdefault(name, []).append(str(dependency.get("alias") or name))
             found.extend(scope + part.strip() for part in str(dependency.get("condition") or "").split(",")
                          if part.strip())
         below = folder / "charts"
-        if not below.is_dir():
-            return True
-        for child in sorted(below.iterdir()):
-            if child.is_file():
-                if child.name.endswith((".tgz", ".tar.gz")):
-                    return False  # a packaged subchart: its crds/ and dependencies are not read here
+        for child in sorted(below.iterdir()) if below.is_dir() else []:
+            if child.name.endswith((".tgz", ".tar.gz")):
+                return False  # a packaged subchart: its crds/ and dependencies are not read here
+            if not child.is_dir():
                 continue
-            try:
-                name = str((yaml.safe_load((child / "Chart.yaml").read_text(encoding="utf-8")) or {}).get("name"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+            sub = _chart_meta(child)
+            if sub is None:
                 return False
-            if not all(walk(child, f"{scope}{alias}.") for alias in aliases.get(name, [name])):
+            name = str(sub.get("name"))
+            if not all(walk(child, sub, f"{scope}{alias}.") for alias in aliases.get(name, [name])):
                 return False
         return True
 
-    if not chart.is_dir() or not walk(chart, "") or not crds[0]:
+    meta = _chart_meta(chart) if chart.is_dir() else None
+    if meta is None or not walk(chart, meta, "") or not has_crds:
         return None
     return tuple(sorted(set(found)))
+
+
+def _chart_meta(folder: Path) -> dict[str, Any] | None:
+    """A chart folder's ``Chart.yaml`` as a mapping; None when it cannot be read as one."""
+    try:
+        meta = yaml.safe_load((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def value_at(values: Mapping[str, Any], path: str) -> list[Any]:
