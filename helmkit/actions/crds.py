@@ -37,7 +37,7 @@ from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.kubeparts import KubeApiError
 from helmkit.context import Context
 from helmkit.errors import ClusterError
-from helmkit.plan.manifests import DocumentCache, ManifestObject, parse_documents, split_documents
+from helmkit.plan.manifests import DocumentCache, ManifestObject, crds_prefix, parse_documents, split_documents
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CRD_KIND = "CustomResourceDefinition"
@@ -54,12 +54,20 @@ def chart_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | N
     ``cache`` (the same chart on many clusters)."""
     if not manifest:
         return []
+    part = _crds_part(manifest)
     if cache is None:
-        return list(_chart_crds(manifest, namespace, None))
-    found = cache.crds.get((manifest, namespace))
-    if found is None:  # the same chart on many clusters: its manifest is split once
-        found = cache.crds[(manifest, namespace)] = _chart_crds(manifest, namespace, cache)
+        return list(_chart_crds(part, namespace, None))
+    found = cache.crds.get((part, namespace))
+    if found is None:  # the same chart on many clusters (values apart): its crds/ part is split once
+        found = cache.crds[(part, namespace)] = _chart_crds(part, namespace, cache)
     return list(found)
+
+
+def _crds_part(manifest: str) -> str:
+    """The ``crds/`` documents of a rendering and little else: helm prints them before the templates'
+    (a cluster's values change the templates, not the ``crds/`` files)."""
+    prefix = crds_prefix(manifest)
+    return manifest if prefix is None else prefix
 
 
 def _chart_crds(manifest: str, namespace: str, cache: DocumentCache | None) -> tuple[ManifestObject, ...]:
@@ -75,14 +83,15 @@ def only_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | No
     whatever they hold; helmkit creates only these)."""
     if not manifest:
         return True
-    if cache is not None and (manifest, namespace) in cache.only_crds:  # the same chart on many clusters
-        return cache.only_crds[(manifest, namespace)]
-    documents = [d for d in split_documents(manifest) if d.from_crds_folder]
+    part = _crds_part(manifest)
+    if cache is not None and (part, namespace) in cache.only_crds:  # the same chart on many clusters
+        return cache.only_crds[(part, namespace)]
+    documents = [d for d in split_documents(part) if d.from_crds_folder]
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
     found = not parsed.hooks and all(obj.is_crd and obj.body.get("apiVersion") == CRD_API_VERSION
                                      for obj in parsed.objects.values())
     if cache is not None:
-        cache.only_crds[(manifest, namespace)] = found
+        cache.only_crds[(part, namespace)] = found
     return found
 
 

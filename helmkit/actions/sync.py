@@ -222,7 +222,9 @@ def _execute(ctx: Context, plan: Plan, assessment: Assessment, options: SyncOpti
             release_width=max((len(i.name) for i in assessment.instances), default=0)) as progress, AfterSync(
             plan.steps(), after_cluster, stop, progress.on_event) as after:
         result = execute(plan, run_step, concurrency=concurrency, stop=stop, on_event=after.on_event,
-                         after_wave=after_wave, limit=max(concurrency, int(per_cpu * (os.cpu_count() or 2))))
+                         after_wave=after_wave, limit=max(concurrency, int(per_cpu * (os.cpu_count() or 2))),
+                         weight={item.state.key: float(len(item.desired_manifest or ""))  # helm's work grows with it
+                                 for item in assessment.releases})
         after.wait()
     return result
 

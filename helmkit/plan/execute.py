@@ -7,6 +7,7 @@ release of the level before (level by level, one slow release would hold back th
 level). At most ``concurrency`` steps run at once per cluster, at most ``limit`` in all (helm
 processes are CPU- and memory-hungry: 18 clusters x 4 would start 72 at once), and never two
 steps of the same release (a recover step and the step after it are chained by ``needs``).
+When several steps are ready for a free slot, :mod:`helmkit.plan.priority` says which goes first.
 
 Failure. A failed step's dependents are SKIPPED, transitively; independent steps go on. A
 ``skip`` step (in sync) is unchanged and satisfies its dependents: the release it stands for is
@@ -29,13 +30,14 @@ import enum
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
 from helmkit.adapters.waiting import first_done
 from helmkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, HelmkitError
+from helmkit.plan.priority import start_order
 from helmkit.plan.rollout import Plan, Step, StepKind, Wave
 
 EARLIER_WAVE_FAILED = "earlier wave failed"
@@ -118,7 +120,8 @@ AfterWave = Callable[[Wave, dict[str, StepResult]], str | None]
 
 
 def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.Event,
-            on_event: OnEvent, after_wave: AfterWave | None = None, limit: int | None = None) -> RunResult:
+            on_event: OnEvent, after_wave: AfterWave | None = None, limit: int | None = None,
+            weight: Mapping[str, float] | None = None) -> RunResult:
     """Run ``plan``'s steps: waves in order, clusters in parallel, ``concurrency`` per cluster."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -136,7 +139,8 @@ def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.
                 results[step.id] = events.end(StepResult(step, outcome, message))
             continue
         clusters = max(1, len(wave.clusters))
-        run = _WaveRun(steps, run_step, concurrency, stop, events, clusters, max(1, limit or concurrency * clusters))
+        run = _WaveRun(steps, run_step, concurrency, stop, events, clusters, max(1, limit or concurrency * clusters),
+                       start_order(steps, weight))
         results.update(run.run())
         if stop.is_set():
             halted = INTERRUPTED
@@ -173,6 +177,8 @@ class _WaveRun:
     events: _Events
     clusters: int
     limit: int  # steps running at once, all clusters together
+    offered: list[Step]  # ``steps`` in the order they are offered a free slot (:mod:`helmkit.plan.priority`)
+    _rank: dict[str, int] = field(default_factory=dict)
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], tuple[Step, float]] = field(default_factory=dict)
     _per_cluster: Counter[str] = field(default_factory=Counter)
@@ -234,8 +240,11 @@ class _WaveRun:
         return None
 
     def _start_ready(self, pending: list[Step], ids: set[str], pool: ThreadPoolExecutor) -> list[Step]:
-        left: list[Step] = []
-        for step in pending:
+        """Start what is ready, in the offered order; return the rest in plan order."""
+        if not self._rank:
+            self._rank = {step.id: n for n, step in enumerate(self.offered)}
+        started: set[str] = set()
+        for step in sorted(pending, key=lambda s: self._rank[s.id]):
             needs_met = all(need not in ids or (need in self.results and self.results[need].outcome.ok)
                             for need in step.needs)
             if (needs_met and self._per_cluster[step.cluster] < self.concurrency and len(self._running) < self.limit
@@ -244,9 +253,8 @@ class _WaveRun:
                 self._busy_releases.add(step.key)
                 self.events.start(step)
                 self._running[pool.submit(self.run_step, step)] = (step, time.monotonic())
-            else:
-                left.append(step)
-        return left
+                started.add(step.id)
+        return [step for step in pending if step.id not in started]
 
     def _finish(self, future: Future[StepOutcome]) -> None:
         step, started = self._running.pop(future)
