@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from helmkit.errors import HelmkitError
-from helmkit.plan.manifests import Document, Manifest, ObjectKey, parse_documents, split_documents
+from helmkit.plan.manifests import Document, Manifest, ObjectKey, parse_documents, template_documents
 
 Volatile = Mapping[ObjectKey, frozenset[str]]
 
@@ -34,7 +34,7 @@ def volatile_paths(first: str, second: str, namespace: str) -> dict[ObjectKey, f
     side (a Helm record beside a rendering: its ``crds/`` and hooks are not in the record)."""
     if first == second:
         return {}
-    one_docs, two_docs = split_documents(first), split_documents(second)
+    one_docs, two_docs = template_documents(first), template_documents(second)  # crds/ files are never templated
     if len(one_docs) == len(two_docs):
         pairs = [(a, b) for a, b in zip(one_docs, two_docs, strict=True) if a.text != b.text]
         one_docs, two_docs = [a for a, _ in pairs], [b for _, b in pairs]

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -346,6 +346,18 @@ def split_documents(text: str) -> list[Document]:
     return documents
 
 
+def template_documents(text: str) -> list[Document]:
+    """The documents of ``text`` but those of ``crds/`` folders. helm prints these first: they are
+    stepped over, not split (kube-prometheus-stack: 4.5 MB of them ahead of 0.7 MB of templates)."""
+    prefix = crds_prefix(text)
+    first = _HEADER.match(text, 3) if text.startswith("---") else None
+    if not prefix or first is None or not from_crds_folder(first.group(1).strip()):
+        return [d for d in split_documents(text) if not d.from_crds_folder]
+    lines = prefix.count("\n")
+    return [replace(d, line=d.line + lines, text_line=d.text_line + lines)
+            for d in split_documents(text[len(prefix):]) if not d.from_crds_folder]
+
+
 def differing_documents(desired: str, deployed: str) -> tuple[list[Document], list[Document]]:
     """The template documents of two manifests that differ in text: (desired ones, deployed ones).
 
@@ -354,8 +366,7 @@ def differing_documents(desired: str, deployed: str) -> tuple[list[Document], li
     each at most once. Documents of a ``crds/`` folder are left out on both sides (a release
     record holds only its templates' output). Hooks are not told apart here: a parse does that.
     """
-    wanted = [d for d in split_documents(desired) if not d.from_crds_folder]
-    have = [d for d in split_documents(deployed) if not d.from_crds_folder]
+    wanted, have = template_documents(desired), template_documents(deployed)
     unmatched = Counter(d.text for d in have)
     only_wanted: list[Document] = []
     for document in wanted:

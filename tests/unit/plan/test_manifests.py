@@ -14,6 +14,7 @@ from helmkit.plan.manifests import (
     parse_documents,
     parse_manifest,
     split_documents,
+    template_documents,
 )
 
 RENDERED = """\
@@ -279,3 +280,17 @@ def test_a_document_cache_reads_each_document_once_per_namespace() -> None:
     for _ in range(2):  # a problem is not kept: it names this manifest's line
         with pytest.raises(InputError, match=r"odd/templates/x\.yaml:17: a ConfigMap of manifest has no"):
             parse_manifest(TEMPLATES_ONLY + broken, "a", cache=cache)
+
+
+def test_template_documents_step_over_the_crds_part_with_the_same_documents_and_lines() -> None:
+    crds = "".join(f"---\n# Source: stack/crds/c{n}.yaml\n# a comment\napiVersion: apiextensions.k8s.io/v1\n"
+                   f"kind: CustomResourceDefinition\nmetadata:\n  name: c{n}.example.com\n---\nkind: Extra\n"
+                   for n in range(3))
+    templates = ("---\n# Source: stack/templates/a.yaml\nkind: ConfigMap\nmetadata: {name: a}\n"
+                 "---\n# Source: stack/templates/b.yaml\nkind: Secret\n---\nkind: Service\n")
+    for text in (crds + templates, templates, crds, "kind: Lone\n" + templates):
+        expected = [d for d in split_documents(text) if not d.from_crds_folder]
+        assert template_documents(text) == expected
+    found = template_documents(crds + templates)
+    assert [(d.source, d.line) for d in found] == [("stack/templates/a.yaml", 29), ("stack/templates/b.yaml", 33),
+                                                   ("stack/templates/b.yaml", 36)]
