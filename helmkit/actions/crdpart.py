@@ -27,10 +27,10 @@ import yaml
 
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.helm import HelmClient, TemplateRequest, values_yaml
+from helmkit.plan.keptcrds import load_yaml
 from helmkit.plan.manifests import crds_prefix
 
 FORMAT = 1
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: a safe loader, 10x faster
 
 
 @dataclass
@@ -74,7 +74,6 @@ class CrdParts:
             return None
         return content_key({"crds-part": FORMAT, "chart": self.digest(chart), "helm": self.helm_version,
                             "values": [[path, value_at(values, path)] for path in paths]})
-
 
     def _kept_paths(self, chart: Path) -> tuple[str, ...] | None:
         """:func:`deciding_paths`, kept in the cache under the chart's digest: each run's first
@@ -135,7 +134,7 @@ def deciding_paths(chart: Path) -> tuple[str, ...] | None:
 def _chart_meta(folder: Path) -> dict[str, Any] | None:
     """A chart folder's ``Chart.yaml`` as a mapping; None when it cannot be read as one."""
     try:
-        meta = yaml.load((folder / "Chart.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
+        meta = load_yaml((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return meta if isinstance(meta, dict) else None

@@ -140,7 +140,7 @@ def execute(plan: Plan, run_step: RunStep, *, concurrency: int, stop: threading.
             continue
         clusters = max(1, len(wave.clusters))
         run = _WaveRun(steps, run_step, concurrency, stop, events, clusters, max(1, limit or concurrency * clusters),
-                       start_order(steps, weight))
+                       {step.id: n for n, step in enumerate(start_order(steps, weight))})
         results.update(run.run())
         if stop.is_set():
             halted = INTERRUPTED
@@ -177,8 +177,7 @@ class _WaveRun:
     events: _Events
     clusters: int
     limit: int  # steps running at once, all clusters together
-    offered: list[Step]  # ``steps`` in the order they are offered a free slot (:mod:`helmkit.plan.priority`)
-    _rank: dict[str, int] = field(default_factory=dict)
+    rank: Mapping[str, int]  # a step's place in the order free slots are offered (:mod:`helmkit.plan.priority`)
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], tuple[Step, float]] = field(default_factory=dict)
     _per_cluster: Counter[str] = field(default_factory=Counter)
@@ -241,10 +240,8 @@ class _WaveRun:
 
     def _start_ready(self, pending: list[Step], ids: set[str], pool: ThreadPoolExecutor) -> list[Step]:
         """Start what is ready, in the offered order; return the rest in plan order."""
-        if not self._rank:
-            self._rank = {step.id: n for n, step in enumerate(self.offered)}
         started: set[str] = set()
-        for step in sorted(pending, key=lambda s: self._rank[s.id]):
+        for step in sorted(pending, key=lambda s: self.rank[s.id]):
             needs_met = all(need not in ids or (need in self.results and self.results[need].outcome.ok)
                             for need in step.needs)
             if (needs_met and self._per_cluster[step.cluster] < self.concurrency and len(self._running) < self.limit
