@@ -28,7 +28,7 @@ import yaml
 from helmkit.adapters.cache import ContentCache, content_key
 from helmkit.adapters.helm import HelmClient, TemplateRequest, values_yaml
 from helmkit.plan.keptcrds import load_yaml
-from helmkit.plan.manifests import crds_prefix
+from helmkit.plan.rendering import Rendering, known_part, with_crds_part
 
 FORMAT = 1
 
@@ -42,6 +42,7 @@ class CrdParts:
     helm_version: str
     digest: Callable[[Path], str]  # a chart's digest (the render key's)
     _paths: dict[Path, tuple[str, ...] | None] = field(default_factory=dict)
+    _parts: dict[str, tuple[str, int]] = field(default_factory=dict)  # kept parts read this run
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def template(self, request: TemplateRequest, values: Mapping[str, Any], *, shared: bool) -> str:
@@ -51,14 +52,29 @@ class CrdParts:
         key = self.key(request.chart, values) if shared and request.include_crds else None
         if key is None:
             return self.helm.template(request, values=text)
-        kept = self.cache.get(key)
-        if kept is not None:
-            return kept.decode("utf-8") + self.helm.template(replace(request, include_crds=False), values=text)
-        rendered = self.helm.template(request, values=text)
-        part = crds_prefix(rendered)
+        part = self._part(key)
         if part is not None:
-            self.cache.put(key, part.encode("utf-8"))
+            return with_crds_part(*part, self.helm.template(replace(request, include_crds=False), values=text))
+        rendered = known_part(self.helm.template(request, values=text))
+        if isinstance(rendered, Rendering):
+            self.cache.put(key, rendered.crds.encode("utf-8"))
+            with self._lock:
+                self._parts[key] = (rendered.crds, rendered.crds_lines)
         return rendered
+
+    def _part(self, key: str) -> tuple[str, int] | None:
+        """The kept part under ``key`` and its line count, decoded once a run (one string object for
+        all the renderings that share it)."""
+        with self._lock:
+            found = self._parts.get(key)
+        if found is not None:
+            return found
+        kept = self.cache.get(key)
+        if kept is None:
+            return None
+        text = kept.decode("utf-8")
+        with self._lock:
+            return self._parts.setdefault(key, (text, text.count("\n")))
 
     def key(self, chart: Path, values: Mapping[str, Any]) -> str | None:
         """The key of ``chart``'s ``crds/`` part with ``values``; None: the chart has no ``crds/``

@@ -37,7 +37,8 @@ from helmkit.adapters.kubeconfig import load_cluster_config
 from helmkit.adapters.kubeparts import KubeApiError
 from helmkit.context import Context
 from helmkit.errors import ClusterError
-from helmkit.plan.manifests import DocumentCache, ManifestObject, crds_prefix, parse_documents, split_documents
+from helmkit.plan.manifests import DocumentCache, ManifestObject, parse_documents, split_documents
+from helmkit.plan.rendering import crds_prefix
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CRD_KIND = "CustomResourceDefinition"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,12 +20,11 @@ import yaml
 
 from helmkit.errors import InputError, Location, Problem
 from helmkit.plan.keptcrds import KeptCrds, load_yaml
+from helmkit.plan.rendering import HEADER, Rendering, crds_prefix, from_crds_folder, separators
 
 HOOK_ANNOTATION = "helm.sh/hook"
 MAX_NODES = 1_000_000  # per document, after alias expansion: an alias bomb stops here
 MAX_DEPTH = 200
-SOURCE_PREFIX = "# Source: "
-_HEADER = re.compile(r"\s*" + re.escape(SOURCE_PREFIX) + r"([^\n]*)")
 _CONTENT = re.compile(r"^[ \t]*[^#\s]", re.MULTILINE)  # a line that is neither blank nor a comment
 
 # Built-in kinds without a namespace, by (group, kind).
@@ -287,37 +286,6 @@ class Document:
         return from_crds_folder(self.source)
 
 
-def _separators(text: str) -> Iterator[int]:
-    """Offsets of the ``---`` lines of ``text`` (``---`` then a blank, a tab or the line's end)."""
-    found = 0 if text.startswith("---") else text.find("\n---")
-    while found != -1:
-        start = found if found == 0 and text.startswith("---") else found + 1
-        follows = text[start + 3:start + 4]
-        if follows in ("", "\n", " ", "\t", "\r"):
-            yield start
-        found = text.find("\n---", start + 3)
-
-
-def from_crds_folder(source: str) -> bool:
-    """Whether a ``# Source:`` path is a file of a chart's (or a subchart's) ``crds/`` folder:
-    ``chart/crds/x.yaml``, ``chart/charts/sub/crds/x.yaml``; ``chart/templates/crds/x.yaml`` is a template."""
-    parts = source.split("/")
-    index = 1  # past the chart's own name
-    while len(parts) > index + 2 and parts[index] == "charts":
-        index += 2  # past charts/<subchart>
-    return len(parts) > index + 1 and parts[index] == "crds"
-
-
-def crds_prefix(text: str) -> str | None:
-    """The leading ``crds/`` documents of helm's output (``--include-crds`` prints them before the
-    templates'), up to the first template's document; None when no template's document follows."""
-    for start in _separators(text):
-        header = _HEADER.match(text, start + 3)
-        if header is not None and not from_crds_folder(header.group(1).strip()):
-            return text[:start]
-    return None
-
-
 def split_documents(text: str) -> list[Document]:
     """The documents of ``text`` that hold more than comments, each with its template.
 
@@ -330,9 +298,9 @@ def split_documents(text: str) -> list[Document]:
     documents: list[Document] = []
     source = ""
     position, line, first_line = 0, 1, 1  # where the current document starts, that line, its first line
-    for end in [*_separators(text), len(text)]:
+    for end in [*separators(text), len(text)]:
         chunk = text[position:end]
-        header = _HEADER.match(chunk)
+        header = HEADER.match(chunk)
         if header is not None:
             source = header.group(1).strip()
         if _CONTENT.search(chunk):
@@ -350,10 +318,10 @@ def template_documents(text: str) -> list[Document]:
     """The documents of ``text`` but those of ``crds/`` folders. helm prints these first: they are
     stepped over, not split (kube-prometheus-stack: 4.5 MB of them ahead of 0.7 MB of templates)."""
     prefix = crds_prefix(text)
-    first = _HEADER.match(text, 3) if text.startswith("---") else None
+    first = HEADER.match(text, 3) if text.startswith("---") else None
     if not prefix or first is None or not from_crds_folder(first.group(1).strip()):
         return [d for d in split_documents(text) if not d.from_crds_folder]
-    lines = prefix.count("\n")
+    lines = text.crds_lines if isinstance(text, Rendering) else prefix.count("\n")
     return [replace(d, line=d.line + lines, text_line=d.text_line + lines)
             for d in split_documents(text[len(prefix):]) if not d.from_crds_folder]
 

@@ -14,6 +14,8 @@ import yaml
 from helmkit.actions.crdpart import CrdParts
 from helmkit.adapters.cache import ContentCache
 from helmkit.adapters.helm import VALUES_STDIN, HelmClient, TemplateRequest
+from helmkit.plan.manifests import template_documents
+from helmkit.plan.rendering import crds_prefix
 from tests.e2e.test_crdfiles import helm_crds, stack
 from tests.e2e.test_sync_support import RecordingRunner
 
@@ -55,6 +57,13 @@ def test_a_rendering_with_the_kept_crds_part_is_helms_own(folders: Path, helm_bi
     assert [("--include-crds" in argv) for argv in runner.argvs] == [True, False]  # the part was kept
     assert second == helm_crds(helm_bin, folders, again, tmp_path)
     assert first == helm_crds(helm_bin, folders, dict(values), tmp_path)
+    # both carry their part, one object (hashed once where it keys a dict), as a scan finds it
+    assert crds_prefix(first) is crds_prefix(second)
+    assert crds_prefix(second) == crds_prefix(str(second))
+    assert template_documents(second) == template_documents(str(second))
+    later = CrdParts(HelmClient(runner, helm_bin, {}), ContentCache(tmp_path / "cache"), "helm", lambda _: "digest")
+    third = later.template(request(folders), again, shared=True)  # the next run: the part from the cache
+    assert third == second and crds_prefix(third) == crds_prefix(str(second))
 
 
 def test_values_that_change_the_kept_subcharts_change_the_part(folders: Path, helm_bin: Path, tmp_path: Path) -> None:
