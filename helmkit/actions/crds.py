@@ -76,7 +76,7 @@ def _chart_crds(manifest: str, namespace: str, cache: DocumentCache | None) -> t
     if not documents:
         return ()
     parsed = parse_documents(documents, namespace, origin="rendered manifest", cache=cache)
-    return tuple(obj for obj in parsed.crds if from_crds_folder(obj))
+    return tuple(parsed.crds)  # the documents are the crds/ folders' already
 
 
 def only_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | None = None) -> bool:
@@ -94,12 +94,6 @@ def only_crds(manifest: str | None, namespace: str, *, cache: DocumentCache | No
     if cache is not None:
         cache.only_crds[(part, namespace)] = found
     return found
-
-
-def from_crds_folder(obj: ManifestObject) -> bool:
-    """A document of a ``crds/`` folder (helm's ``# Source: chart/crds/x.yaml``), not of ``templates/``."""
-    parts = obj.source.split("/")
-    return "crds" in parts[1:-1] and "templates" not in parts
 
 
 def apply_body(body: Mapping[str, Any]) -> dict[str, Any]:
